@@ -1,0 +1,1 @@
+"""Activities: the only place the service does I/O."""

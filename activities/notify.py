@@ -1,0 +1,86 @@
+"""The notify activity: one notification, delivered through every configured channel.
+
+Delivery is at least once (Temporal retries the activity with backoff) and idempotent: each
+channel recognises a notification id it has already delivered. A channel is anything with an
+async `deliver(notification)`; email and webhooks plug in beside the outbox file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Protocol
+
+import structlog
+from temporalio import activity
+from temporalio.common import RetryPolicy
+
+from domain.notifications import Notification
+
+NOTIFY_TIMEOUT = timedelta(seconds=30)
+# Never give up on a notification while a channel is down: back off to every 10 minutes.
+NOTIFY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=10),
+    non_retryable_error_types=["PermanentDeliveryError"],
+)
+
+log = structlog.get_logger("cse.notify")
+
+
+class Channel(Protocol):
+    async def deliver(self, notification: Notification, link: str) -> None: ...
+
+
+class OutboxFile:
+    """Appends one JSON line per notification to a file, once per notification id."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = asyncio.Lock()
+        self._sent: set[str] | None = None
+
+    async def deliver(self, notification: Notification, link: str) -> None:
+        async with self._lock:
+            sent = self._load()
+            if notification.notification_id in sent:
+                return
+            line = notification.model_dump(mode="json") | {"link": link}
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write(json.dumps(line, sort_keys=True) + "\n")
+            sent.add(notification.notification_id)
+
+    def _load(self) -> set[str]:
+        if self._sent is None:
+            self._sent = set()
+            if self.path.exists():
+                for raw in self.path.read_text(encoding="utf-8").splitlines():
+                    if raw.strip():
+                        self._sent.add(json.loads(raw)["notification_id"])
+        return self._sent
+
+
+class Notifier:
+    def __init__(self, channels: list[Channel], public_url: str) -> None:
+        self.channels = channels
+        self.public_url = public_url.rstrip("/")
+
+    @activity.defn(name="notify")
+    async def notify(self, notification: Notification) -> None:
+        link = f"{self.public_url}{notification.link_path}"
+        log.info(
+            "notification",
+            notification_id=notification.notification_id,
+            kind=notification.kind.value,
+            referral_id=notification.referral_id,
+            roles=[r.value for r in notification.roles],
+            clock=notification.clock.value if notification.clock else None,
+            step=notification.step.value if notification.step else None,
+            attempt=activity.info().attempt,
+        )
+        for channel in self.channels:
+            await channel.deliver(notification, link)

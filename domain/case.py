@@ -1,0 +1,401 @@
+"""One child's case: the facts recorded so far, and what each accepted event does to them.
+
+`Case.check` refuses an event (raising a PathwayRefusal) without changing anything;
+`Case.apply` records it, moves the stage the state machine chose, opens and stops clocks
+(pathway.md section 3) and returns the notifications to send. `Case.fire_due_steps` runs
+the escalation ladders when their time comes. The whole case is one pydantic model so a
+workflow can carry it across continue-as-new unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+
+from domain.clocks import (
+    cancel_clock,
+    due_after,
+    new_clock,
+    next_step_at,
+    steps_come_due,
+    stop_clock,
+)
+from domain.errors import InvalidEventTime
+from domain.models import (
+    Allocate,
+    CaseStatus,
+    Clock,
+    Close,
+    CompleteAssessment,
+    Concern,
+    ConcludeS47,
+    Decide,
+    Event,
+    HistoryEntry,
+    MaseStatus,
+    MissingEpisode,
+    RaiseProfessionalConcern,
+    RecordCpConference,
+    RecordCpReview,
+    RecordMissingEpisode,
+    RecordReturnInterview,
+    RecordReview,
+    RecordSafetyPlan,
+    RecordScreening,
+    RecordStrategyDiscussion,
+    Referral,
+    ReferToMase,
+    Stage,
+)
+from domain.notifications import Notification, NotificationKind, clock_subject
+from domain.pathway import next_stage
+from domain.policy import ClockName, Policy
+from domain.roles import Role
+
+
+class StrategyDiscussion(BaseModel):
+    held_at: datetime
+    chair_role: Role
+    outcome: str
+
+
+class ProfessionalConcern(BaseModel):
+    level: Concern
+    note: str
+    raised_at: datetime
+
+
+class Case(BaseModel):
+    referral: Referral
+    policy: Policy
+    stage: Stage = Stage.referral_received
+    risk_score: int | None = None
+    latest_scored_at: datetime | None = None
+    professional_concern: Concern | None = None
+    complex: bool = False
+    team: str
+    allocated_to: str | None = None
+    clocks: list[Clock] = []
+    clock_count: int = 0
+    history: list[HistoryEntry] = []
+    strategy_discussions: list[StrategyDiscussion] = []
+    cris_number: str | None = None
+    mase: MaseStatus = MaseStatus()
+    missing_episodes: list[MissingEpisode] = []
+    concerns_raised: list[ProfessionalConcern] = []
+    closed_reason: str | None = None
+
+    @classmethod
+    def open(
+        cls, referral: Referral, policy: Policy, now: datetime
+    ) -> tuple[Case, list[Notification]]:
+        """A referral has been received: open its first clocks."""
+        case = cls(referral=referral, policy=policy, team=referral.team)
+        case._open_clock(ClockName.referral_decision, referral.received_at)
+        if referral.significant_harm_suspected:
+            case._open_clock(ClockName.strategy_discussion, referral.received_at)
+        return case, case.fire_due_steps(now)
+
+    # -- reading -------------------------------------------------------------------------
+    @property
+    def referral_id(self) -> str:
+        return self.referral.referral_id
+
+    @property
+    def is_closed(self) -> bool:
+        return self.stage == Stage.closed
+
+    def running(self, name: ClockName) -> Clock | None:
+        return next((c for c in self.clocks if c.name == name and c.running), None)
+
+    @property
+    def overdue(self) -> bool:
+        return any(c.running and c.state == "breached" for c in self.clocks)
+
+    @property
+    def next_due(self) -> datetime | None:
+        return min((c.due_at for c in self.clocks if c.running), default=None)
+
+    def next_wakeup(self) -> datetime | None:
+        return min(filter(None, (next_step_at(c) for c in self.clocks)), default=None)
+
+    def status(self) -> CaseStatus:
+        return CaseStatus(
+            referral_id=self.referral_id,
+            stage=self.stage,
+            risk_score=self.risk_score,
+            complex=self.complex,
+            professional_concern=self.professional_concern,
+            team=self.team,
+            allocated_to=self.allocated_to,
+            clocks=self.clocks,
+            history=self.history,
+            mase=self.mase,
+            missing_episodes=self.missing_episodes,
+            closed_reason=self.closed_reason,
+            overdue=self.overdue,
+            next_due=self.next_due,
+            policy_version=self.policy.version,
+        )
+
+    # -- deciding and recording ---------------------------------------------------------
+    def check(self, event: Event, now: datetime) -> Stage:
+        """Where the event would take the case; raises a PathwayRefusal if it may not."""
+        self._check_times(event, now)
+        return next_stage(self, event)
+
+    def apply(self, event: Event, now: datetime) -> list[Notification]:
+        """Record an accepted event. Call only after `check` has passed for the same event."""
+        target = self.check(event, now)
+        before = self.stage
+        self.stage = target
+        handler: Callable[[Any, datetime], list[Notification]] = getattr(self, f"_on_{event.name}")
+        notices = handler(event, now)
+        if target != before:
+            self._entered(target, event)
+        self.history.append(
+            HistoryEntry(
+                event=event.name,
+                at=event.occurred_at,
+                recorded_at=now,
+                actor=event.actor,
+                details=event.details(),
+            )
+        )
+        return notices + self.fire_due_steps(now)
+
+    def fire_due_steps(self, now: datetime) -> list[Notification]:
+        notices = []
+        for clock in self.clocks:
+            step = steps_come_due(self.policy, clock, now)
+            if step is not None:
+                step.roles = self._ladder_roles(step.step)
+                notices.append(self._clock_notice(clock, step.step, step.roles))
+        return notices
+
+    def _check_times(self, event: Event, now: datetime) -> None:
+        skew = timedelta(minutes=self.policy.clock_skew_minutes)
+        for at in event.times():
+            if at > now + skew:
+                raise InvalidEventTime(
+                    f"{event.name}: {at.isoformat()} is in the future; record what has happened",
+                    rule="event_time_in_future",
+                )
+            if at < self.referral.received_at:
+                raise InvalidEventTime(
+                    f"{event.name}: {at.isoformat()} is before the referral was received "
+                    f"({self.referral.received_at.isoformat()})",
+                    rule="event_time_before_referral",
+                )
+
+    # -- what each event does (after the machine has accepted it) -------------------------
+    def _on_decide(self, event: Decide, now: datetime) -> list[Notification]:
+        self._stop(ClockName.referral_decision, event.decided_at)
+        return []
+
+    def _on_record_screening(self, event: RecordScreening, now: datetime) -> list[Notification]:
+        self._score(event.score, event.professional_concern, event.screened_at)
+        self.complex = event.complex
+        return []
+
+    def _on_complete_assessment(
+        self, event: CompleteAssessment, now: datetime
+    ) -> list[Notification]:
+        self._stop(ClockName.assessment, event.completed_at)
+        if event.outcome == "strategy_discussion" and not self.running(
+            ClockName.strategy_discussion
+        ):
+            self._open_clock(ClockName.strategy_discussion, event.completed_at)
+        return []
+
+    def _on_record_strategy_discussion(
+        self, event: RecordStrategyDiscussion, now: datetime
+    ) -> list[Notification]:
+        self._stop(ClockName.strategy_discussion, event.held_at)
+        self._stop(ClockName.further_strategy_meeting, event.held_at)
+        self.strategy_discussions.append(
+            StrategyDiscussion(
+                held_at=event.held_at, chair_role=event.chair_role, outcome=event.outcome
+            )
+        )
+        if event.cris_number:
+            self.cris_number = event.cris_number
+        return []
+
+    def _on_conclude_s47(self, event: ConcludeS47, now: datetime) -> list[Notification]:
+        if event.outcome == "cp_conference":
+            held_at = self.strategy_discussions[-1].held_at
+            self._open_clock(ClockName.initial_cp_conference, held_at)
+        return []
+
+    def _on_agree_cin_plan(self, event: Event, now: datetime) -> list[Notification]:
+        return []
+
+    def _on_record_cp_conference(
+        self, event: RecordCpConference, now: datetime
+    ) -> list[Notification]:
+        self._stop(ClockName.initial_cp_conference, event.held_at)
+        if event.outcome == "cp_plan":
+            self._open_clock(ClockName.cp_review_conference, event.held_at)
+        return []
+
+    def _on_record_cp_review(self, event: RecordCpReview, now: datetime) -> list[Notification]:
+        self._stop(ClockName.cp_review_conference, event.held_at)
+        if event.outcome == "continue_plan":
+            interval = self.policy.cp_review_interval
+            due = due_after(self.policy, interval, event.held_at)
+            self._open_clock(ClockName.cp_review_conference, event.held_at, due)
+        return []
+
+    def _on_record_safety_plan(self, event: RecordSafetyPlan, now: datetime) -> list[Notification]:
+        self._stop(ClockName.safety_plan, event.agreed_at)
+        self._open_risk_review(event.agreed_at)
+        return []
+
+    def _on_record_review(self, event: RecordReview, now: datetime) -> list[Notification]:
+        self._stop(ClockName.risk_review, event.reviewed_at)
+        self._score(event.score, event.professional_concern, event.reviewed_at)
+        if event.score >= 2:
+            self._open_risk_review(event.reviewed_at)
+            if self.running(ClockName.further_strategy_meeting) is None:
+                self._open_clock(ClockName.further_strategy_meeting, event.reviewed_at)
+        return []
+
+    def _on_refer_to_mase(self, event: ReferToMase, now: datetime) -> list[Notification]:
+        self.cris_number = event.cris_number or self.cris_number
+        self.mase = MaseStatus(
+            referred=True, referred_at=event.referred_at, cris_number=self.cris_number
+        )
+        return []
+
+    def _on_record_missing_episode(
+        self, event: RecordMissingEpisode, now: datetime
+    ) -> list[Notification]:
+        episode = self._episode(event)
+        if event.returned_at is not None and episode.returned_at is None:
+            episode.returned_at = event.returned_at
+            self._open_clock(ClockName.return_home_interview, event.returned_at)
+        if self.stage == Stage.review:
+            self._bring_review_forward(event.returned_at or event.went_missing_at)
+        what = "missing episode recorded"
+        return [self._notice(NotificationKind.missing_episode, [Role.social_worker], what)]
+
+    def _on_record_return_interview(
+        self, event: RecordReturnInterview, now: datetime
+    ) -> list[Notification]:
+        self._stop(ClockName.return_home_interview, event.held_at)
+        return []
+
+    def _on_raise_professional_concern(
+        self, event: RaiseProfessionalConcern, now: datetime
+    ) -> list[Notification]:
+        self.professional_concern = event.level
+        self.concerns_raised.append(
+            ProfessionalConcern(level=event.level, note=event.note, raised_at=event.raised_at)
+        )
+        if event.level == Concern.high and (self.risk_score or 0) <= 1:
+            roles = [Role.team_manager, Role.specialist_safeguarding_lead]
+            what = "high professional concern with a low score: consultation needed"
+            return [self._notice(NotificationKind.consultation, roles, what)]
+        return []
+
+    def _on_allocate(self, event: Allocate, now: datetime) -> list[Notification]:
+        self.allocated_to = event.social_worker
+        self.team = event.team
+        return [self._notice(NotificationKind.allocation, [Role.social_worker], "case allocated")]
+
+    def _on_close(self, event: Close, now: datetime) -> list[Notification]:
+        self.closed_reason = event.reason
+        return []
+
+    # -- helpers ------------------------------------------------------------------------
+    def _entered(self, stage: Stage, event: Event) -> None:
+        if stage == Stage.assessment:
+            self._open_clock(ClockName.assessment, self.referral.received_at)
+        elif stage == Stage.safety_plan:
+            self._open_clock(ClockName.safety_plan, event.occurred_at)
+        elif stage == Stage.closed:
+            self.closed_reason = self.closed_reason or _closing_reason(event)
+            for clock in self.clocks:
+                if clock.running:
+                    cancel_clock(clock, event.occurred_at)
+
+    def _score(self, score: int, concern: Concern, at: datetime) -> None:
+        self.risk_score = score
+        self.professional_concern = concern
+        self.latest_scored_at = at
+
+    def _episode(self, event: RecordMissingEpisode) -> MissingEpisode:
+        for episode in self.missing_episodes:
+            if episode.went_missing_at == event.went_missing_at:
+                return episode
+        episode = MissingEpisode(went_missing_at=event.went_missing_at)
+        self.missing_episodes.append(episode)
+        return episode
+
+    def _open_risk_review(self, at: datetime) -> None:
+        """3 calendar months after the latest screening or review (the directive)."""
+        self._open_clock(ClockName.risk_review, self.latest_scored_at or at)
+
+    def _bring_review_forward(self, at: datetime) -> None:
+        review = self.running(ClockName.risk_review)
+        sooner = due_after(self.policy, self.policy.missing_episode_review, at)
+        if review is None or review.due_at <= sooner:
+            return
+        cancel_clock(review, at)
+        self._open_clock(ClockName.risk_review, at, sooner)
+
+    def _open_clock(
+        self, name: ClockName, counted_from: datetime, due: datetime | None = None
+    ) -> None:
+        due_at = due or due_after(self.policy, self.policy.deadline(name), counted_from)
+        self.clock_count += 1
+        clock_id = f"{name.value}-{self.clock_count}"
+        self.clocks.append(new_clock(self.policy, clock_id, name, counted_from, due_at))
+
+    def _stop(self, name: ClockName, at: datetime) -> None:
+        clock = self.running(name)
+        if clock is not None:
+            stop_clock(clock, at)
+
+    def _ladder_roles(self, step_name: Any) -> list[Role]:
+        step = next(s for s in self.policy.ladder if s.step == step_name)
+        return step.roles + (step.complex_case_roles if self.complex else [])
+
+    def _clock_notice(self, clock: Clock, step: Any, roles: list[Role]) -> Notification:
+        return Notification(
+            notification_id=f"{self.referral_id}:{clock.id}:{step.value}",
+            kind=NotificationKind.clock_step,
+            referral_id=self.referral_id,
+            team=self.team,
+            roles=roles,
+            social_worker=self.allocated_to,
+            clock=clock.name,
+            step=step,
+            due_at=clock.due_at,
+            subject=clock_subject(self.referral_id, clock.name, step, clock.due_at),
+            link_path=f"/cases/{self.referral_id}",
+        )
+
+    def _notice(self, kind: NotificationKind, roles: list[Role], what: str) -> Notification:
+        """An event's own notification, keyed by the event's place in the history."""
+        return Notification(
+            notification_id=f"{self.referral_id}:{kind.value}-{len(self.history) + 1}",
+            kind=kind,
+            referral_id=self.referral_id,
+            team=self.team,
+            roles=roles,
+            social_worker=self.allocated_to,
+            subject=f"Case {self.referral_id}: {what}",
+            link_path=f"/cases/{self.referral_id}",
+        )
+
+
+def _closing_reason(event: Event) -> str:
+    outcome = getattr(event, "outcome", None) or getattr(event, "decision", None)
+    if isinstance(event, RecordReview):
+        return f"risk reduced: review scored {event.score}"
+    return f"{event.name}: {outcome}" if outcome else event.name

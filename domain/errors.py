@@ -1,0 +1,39 @@
+"""Every way the pathway refuses an event, in one place.
+
+PathwayRefusal            an event was refused; nothing about the case changed
+ ├── EventNotAllowed      the event (or its outcome) does not apply in the case's stage
+ ├── RuleBroken           a guard of pathway.md section 1 failed (the rule is named)
+ └── InvalidEventTime     the event's time is in the future or before the referral
+
+Each carries `rule`, a stable identifier (also the Temporal ApplicationError type's detail
+and what the API reports), and a message a practitioner can act on.
+"""
+
+from pydantic import ValidationError
+
+
+class PathwayRefusal(Exception):
+    rule: str = "pathway_refusal"
+
+    def __init__(self, message: str, rule: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if rule is not None:
+            self.rule = rule
+
+
+class EventNotAllowed(PathwayRefusal):
+    rule = "event_not_allowed_in_stage"
+
+
+class RuleBroken(PathwayRefusal):
+    rule = "pathway_rule"
+
+
+class InvalidEventTime(PathwayRefusal):
+    rule = "event_time"
+
+
+def field_errors(err: ValidationError) -> list[str]:
+    """One line per bad field, as `field.path: what is wrong`."""
+    return [f"{'.'.join(str(p) for p in e['loc']) or '(input)'}: {e['msg']}" for e in err.errors()]

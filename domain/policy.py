@@ -1,0 +1,154 @@
+"""The local authority's policy: deadlines and escalation ladders as versioned data.
+
+The statutory figures (1, 45, 15 working days; review conferences) are national; the
+3-working-day strategy discussion, the 3-monthly risk review and the escalation ladder are
+the directive's local rules. All of them live here with the directive's values as defaults,
+so a local authority changes a file, not code. A running case keeps the version it started with.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from domain.errors import field_errors
+from domain.roles import Role
+
+
+class PolicyError(Exception):
+    """The policy file is missing or invalid; the message names the field."""
+
+
+class ClockName(StrEnum):
+    referral_decision = "referral_decision"
+    strategy_discussion = "strategy_discussion"
+    assessment = "assessment"
+    initial_cp_conference = "initial_cp_conference"
+    safety_plan = "safety_plan"
+    risk_review = "risk_review"
+    further_strategy_meeting = "further_strategy_meeting"
+    cp_review_conference = "cp_review_conference"
+    return_home_interview = "return_home_interview"
+
+
+class StepName(StrEnum):
+    reminder = "reminder"
+    breach = "breach"
+    escalation = "escalation"
+    strategic_escalation = "strategic_escalation"
+
+
+Unit = Literal["working_days", "calendar_months", "hours"]
+
+
+class Deadline(BaseModel):
+    """How far after the moment a clock counts from its due time falls."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    amount: Annotated[int, Field(ge=1, le=1000)]
+    unit: Unit
+
+
+class LadderStep(BaseModel):
+    """One rung of the escalation ladder, placed in working days relative to the due time."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    step: StepName
+    working_days_from_due: Annotated[int, Field(ge=-20, le=60)]
+    roles: Annotated[list[Role], Field(min_length=1)]
+    complex_case_roles: list[Role] = []
+    marks_breach: bool = False
+
+
+def _default_ladder() -> list[LadderStep]:
+    return [
+        LadderStep(step=StepName.reminder, working_days_from_due=-1, roles=[Role.social_worker]),
+        LadderStep(
+            step=StepName.breach,
+            working_days_from_due=0,
+            roles=[Role.social_worker, Role.team_manager],
+            marks_breach=True,
+        ),
+        LadderStep(
+            step=StepName.escalation,
+            working_days_from_due=2,
+            roles=[Role.head_of_service],
+            complex_case_roles=[Role.specialist_safeguarding_lead],
+        ),
+        LadderStep(
+            step=StepName.strategic_escalation,
+            working_days_from_due=5,
+            roles=[Role.strategic_lead],
+        ),
+    ]
+
+
+def _default_deadlines() -> dict[ClockName, Deadline]:
+    wd, months, hours = "working_days", "calendar_months", "hours"
+    return {
+        ClockName.referral_decision: Deadline(amount=1, unit=wd),
+        ClockName.strategy_discussion: Deadline(amount=3, unit=wd),
+        ClockName.assessment: Deadline(amount=45, unit=wd),
+        ClockName.initial_cp_conference: Deadline(amount=15, unit=wd),
+        ClockName.safety_plan: Deadline(amount=10, unit=wd),
+        ClockName.risk_review: Deadline(amount=3, unit=months),
+        ClockName.further_strategy_meeting: Deadline(amount=3, unit=wd),
+        ClockName.cp_review_conference: Deadline(amount=3, unit=months),
+        ClockName.return_home_interview: Deadline(amount=72, unit=hours),
+    }
+
+
+class Policy(BaseModel):
+    """One version of the policy. Every field has the directive's value as its default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    version: Annotated[str, Field(min_length=1, max_length=64)] = "directive-2018"
+    deadlines: dict[ClockName, Deadline] = Field(default_factory=_default_deadlines)
+    cp_review_interval: Deadline = Deadline(amount=6, unit="calendar_months")
+    missing_episode_review: Deadline = Deadline(amount=5, unit="working_days")
+    ladder: Annotated[list[LadderStep], Field(min_length=1)] = Field(
+        default_factory=_default_ladder
+    )
+    clock_skew_minutes: Annotated[int, Field(ge=0, le=60)] = 5
+    extra_closures: list[date] = []
+
+    @model_validator(mode="after")
+    def _complete_and_ordered(self) -> Policy:
+        missing = [c.value for c in ClockName if c not in self.deadlines]
+        if missing:
+            raise ValueError(f"deadlines: no deadline for clock(s) {', '.join(missing)}")
+        offsets = [s.working_days_from_due for s in self.ladder]
+        if offsets != sorted(offsets) or len(set(offsets)) != len(offsets):
+            raise ValueError("ladder: steps must be in strictly increasing working_days_from_due")
+        breach_steps = [s for s in self.ladder if s.marks_breach]
+        if len(breach_steps) != 1 or breach_steps[0].working_days_from_due != 0:
+            raise ValueError(
+                "ladder: exactly one step must have marks_breach = true, "
+                "at working_days_from_due = 0"
+            )
+        return self
+
+    def deadline(self, clock: ClockName) -> Deadline:
+        return self.deadlines[clock]
+
+
+def load_policy(path: Path | None) -> Policy:
+    """Read and validate a policy file (TOML); no path means the directive's defaults."""
+    if path is None:
+        return Policy()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise PolicyError(f"policy file {path}: {err.strerror}") from err
+    except tomllib.TOMLDecodeError as err:
+        raise PolicyError(f"policy file {path}: not valid TOML: {err}") from err
+    try:
+        return Policy.model_validate(raw)
+    except ValidationError as err:
+        problems = "; ".join(field_errors(err))
+        raise PolicyError(f"policy file {path}: {problems}") from err

@@ -1,0 +1,1 @@
+"""The edges of the service: settings, the Temporal client factory, logging, registration."""

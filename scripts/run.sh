@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Set up, then run the service on its embedded default: a real Temporal dev server
+# (SQLite file under data/, so cases survive a restart; Web UI on :8233) and the worker.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+mkdir -p data
+export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-127.0.0.1:7233}
+port=${TEMPORAL_ADDRESS##*:}
+flags=$(.venv/bin/python -c 'from edge.search_attributes import cli_flags; print(" ".join(cli_flags()))')
+# shellcheck disable=SC2086  # the flags are words by design
+.venv/bin/temporal server start-dev --ip 127.0.0.1 --port "$port" --ui-port 8233 \
+  --db-filename data/temporal.db --log-level warn $flags >data/temporal-server.log 2>&1 &
+server=$!
+trap 'kill $(jobs -p) 2>/dev/null; wait' EXIT INT TERM
+for _ in $(seq 1 60); do
+  .venv/bin/temporal operator cluster health --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1 && break
+  kill -0 "$server" 2>/dev/null || { cat data/temporal-server.log; exit 1; }
+  sleep 0.5
+done
+echo "Temporal dev server on $TEMPORAL_ADDRESS, Web UI on http://127.0.0.1:8233"
+.venv/bin/python worker.py &
+wait -n

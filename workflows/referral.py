@@ -1,0 +1,323 @@
+"""ReferralWorkflow: one durable workflow per CSE referral (pathway.md section 7).
+
+The story, top to bottom: load the policy in force, open the case and its first clocks, then
+wait. Practitioners' updates are checked by the domain before anything reaches history
+(validators) and recorded by the handlers; whenever a ladder step of a clock comes due the
+workflow wakes, marks it, and sends the notification. The case ends when the pathway closes
+it; a case that lives for years continues as new with everything it has recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.config import CONFIG_TIMEOUT, CaseConfig
+    from activities.notify import NOTIFY_RETRY, NOTIFY_TIMEOUT
+    from domain.case import Case
+    from domain.errors import PathwayRefusal
+    from domain.models import (
+        AgreeCinPlan,
+        Allocate,
+        CaseStatus,
+        Close,
+        CompleteAssessment,
+        ConcludeS47,
+        Decide,
+        Event,
+        RaiseProfessionalConcern,
+        RecordCpConference,
+        RecordCpReview,
+        RecordMissingEpisode,
+        RecordReturnInterview,
+        RecordReview,
+        RecordSafetyPlan,
+        RecordScreening,
+        RecordStrategyDiscussion,
+        Referral,
+        ReferToMase,
+    )
+    from domain.notifications import Notification
+    from workflows import search_attributes as sa
+
+
+class CarriedCase(BaseModel):
+    """What a case carries into its next run when it continues as new."""
+
+    case: Case
+    history_limit: int
+    pending: list[Notification] = []
+
+
+@workflow.defn(name="ReferralWorkflow")
+class ReferralWorkflow:
+    @workflow.init
+    def __init__(self, start: Referral | CarriedCase) -> None:
+        self._case: Case | None = start.case if isinstance(start, CarriedCase) else None
+        self._history_limit = start.history_limit if isinstance(start, CarriedCase) else 0
+        self._outbox: list[Notification] = (
+            list(start.pending) if isinstance(start, CarriedCase) else []
+        )
+        self._sending: set[asyncio.Task[None]] = set()
+        self._changed = False
+        self._published: dict[str, Any] = {}
+
+    @workflow.run
+    async def run(self, start: Referral | CarriedCase) -> CaseStatus:
+        case = self._case or await self._open(start)
+        while not (case.is_closed and not self._outbox):
+            await self._sleep_until_something_happens(case)
+            self._changed = False
+            self._outbox += case.fire_due_steps(workflow.now())
+            self._dispatch()
+            self._publish(case)
+            if self._history_is_long():
+                await self._continue_as_new(case)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._drain()
+        return case.status()
+
+    # -- queries ---------------------------------------------------------------------------
+    @workflow.query
+    def status(self) -> CaseStatus:
+        if self._case is None:
+            raise ApplicationError("the case is still being opened", type="CaseNotReady")
+        return self._case.status()
+
+    # -- updates: one per event of the pathway ---------------------------------------------
+    @workflow.update
+    async def decide(self, event: Decide) -> CaseStatus:
+        return await self._record(event)
+
+    @decide.validator
+    def _check_decide(self, event: Decide) -> None:
+        self._check(event)
+
+    @workflow.update
+    async def record_screening(self, event: RecordScreening) -> CaseStatus:
+        return await self._record(event)
+
+    @record_screening.validator
+    def _check_record_screening(self, event: RecordScreening) -> None:
+        self._check(event)
+
+    @workflow.update
+    async def complete_assessment(self, event: CompleteAssessment) -> CaseStatus:
+        return await self._record(event)
+
+    @complete_assessment.validator
+    def _check_complete_assessment(self, event: CompleteAssessment) -> None:
+        self._check(event)
+
+    @workflow.update
+    async def record_strategy_discussion(self, event: RecordStrategyDiscussion) -> CaseStatus:
+        return await self._record(event)
+
+    @record_strategy_discussion.validator
+    def _check_record_strategy_discussion(self, event: RecordStrategyDiscussion) -> None:
+        self._check(event)
+
+    @workflow.update
+    async def conclude_s47(self, event: ConcludeS47) -> CaseStatus:
+        return await self._record(event)
+
+    @conclude_s47.validator
+    def _check_conclude_s47(self, event: ConcludeS47) -> None:
+        self._check(event)
+
+    @workflow.update
+    async def agree_cin_plan(self, event: AgreeCinPlan) -> CaseStatus:
+        return await self._record(event)
+
+    @agree_cin_plan.validator
+    def _check_agree_cin_plan(self, event: AgreeCinPlan) -> None:
+        self._check(event)
+
+    @workflow.update
+    async def record_cp_conference(self, event: RecordCpConference) -> CaseStatus:
+        return await self._record(event)
+
+    @record_cp_conference.validator
+    def _check_record_cp_conference(self, event: RecordCpConference) -> None:
+        self._check(event)
+
+    @workflow.update
+    async def record_safety_plan(self, event: RecordSafetyPlan) -> CaseStatus:
+        return await self._record(event)
+
+    @record_safety_plan.validator
+    def _check_record_safety_plan(self, event: RecordSafetyPlan) -> None:
+        self._check(event)
+
+    @workflow.update
+    async def record_review(self, event: RecordReview) -> CaseStatus:
+        return await self._record(event)
+
+    @record_review.validator
+    def _check_record_review(self, event: RecordReview) -> None:
+        self._check(event)
+
+    @workflow.update
+    async def refer_to_mase(self, event: ReferToMase) -> CaseStatus:
+        return await self._record(event)
+
+    @refer_to_mase.validator
+    def _check_refer_to_mase(self, event: ReferToMase) -> None:
+        self._check(event)
+
+    @workflow.update
+    async def record_missing_episode(self, event: RecordMissingEpisode) -> CaseStatus:
+        return await self._record(event)
+
+    @record_missing_episode.validator
+    def _check_record_missing_episode(self, event: RecordMissingEpisode) -> None:
+        self._check(event)
+
+    @workflow.update
+    async def record_cp_review(self, event: RecordCpReview) -> CaseStatus:
+        return await self._record(event)
+
+    @record_cp_review.validator
+    def _check_record_cp_review(self, event: RecordCpReview) -> None:
+        self._check(event)
+
+    @workflow.update
+    async def record_return_interview(self, event: RecordReturnInterview) -> CaseStatus:
+        return await self._record(event)
+
+    @record_return_interview.validator
+    def _check_record_return_interview(self, event: RecordReturnInterview) -> None:
+        self._check(event)
+
+    @workflow.update
+    async def raise_professional_concern(self, event: RaiseProfessionalConcern) -> CaseStatus:
+        return await self._record(event)
+
+    @raise_professional_concern.validator
+    def _check_raise_professional_concern(self, event: RaiseProfessionalConcern) -> None:
+        self._check(event)
+
+    @workflow.update
+    async def allocate(self, event: Allocate) -> CaseStatus:
+        return await self._record(event)
+
+    @allocate.validator
+    def _check_allocate(self, event: Allocate) -> None:
+        self._check(event)
+
+    @workflow.update
+    async def close(self, event: Close) -> CaseStatus:
+        return await self._record(event)
+
+    @close.validator
+    def _check_close(self, event: Close) -> None:
+        self._check(event)
+
+    # -- how an event is checked and recorded ----------------------------------------------
+    def _check(self, event: Event) -> None:
+        """Refuse before anything reaches history; a case still opening is checked later."""
+        if self._case is not None:
+            _refuse_on_pathway_error(lambda case: case.check(event, workflow.now()), self._case)
+
+    async def _record(self, event: Event) -> CaseStatus:
+        await workflow.wait_condition(lambda: self._case is not None)
+        assert self._case is not None
+        case = self._case
+        # Checked again: another update may have changed the case since the validator ran.
+        _refuse_on_pathway_error(lambda c: c.check(event, workflow.now()), case)
+        self._outbox += case.apply(event, workflow.now())
+        self._changed = True
+        workflow.logger.info("event recorded", extra={"event": event.name, "stage": case.stage})
+        return case.status()
+
+    # -- opening, waking, notifying ----------------------------------------------------------
+    async def _open(self, start: Referral | CarriedCase) -> Case:
+        assert isinstance(start, Referral)
+        config: CaseConfig = await workflow.execute_local_activity(
+            "load_case_config", result_type=CaseConfig, start_to_close_timeout=CONFIG_TIMEOUT
+        )
+        self._history_limit = config.history_limit
+        case, notices = Case.open(start, config.policy, workflow.now())
+        self._case = case
+        self._outbox += notices
+        self._changed = True
+        return case
+
+    async def _sleep_until_something_happens(self, case: Case) -> None:
+        if self._changed or self._outbox:
+            return
+        wake_at = case.next_wakeup()
+        timeout = None if wake_at is None else max(wake_at - workflow.now(), timedelta(0))
+        if timeout == timedelta(0):
+            return
+        with contextlib.suppress(TimeoutError):  # the wake-up time has come
+            await workflow.wait_condition(lambda: self._changed, timeout=timeout)
+
+    def _dispatch(self) -> None:
+        while self._outbox:
+            notification = self._outbox.pop(0)
+            task = asyncio.create_task(self._send(notification))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+
+    async def _send(self, notification: Notification) -> None:
+        await workflow.execute_activity(
+            "notify",
+            notification,
+            start_to_close_timeout=NOTIFY_TIMEOUT,
+            retry_policy=NOTIFY_RETRY,
+        )
+
+    async def _drain(self) -> None:
+        self._dispatch()
+        if self._sending:
+            await asyncio.gather(*self._sending)
+
+    def _publish(self, case: Case) -> None:
+        """Keep the search attributes current, upserting only what has changed."""
+        values: dict[str, Any] = {
+            sa.CSE_STAGE.name: case.stage.value,
+            sa.CSE_RISK_SCORE.name: case.risk_score,
+            sa.CSE_OVERDUE.name: case.overdue,
+            sa.CSE_NEXT_DUE.name: case.next_due,
+            sa.CSE_TEAM.name: case.team,
+            sa.CSE_COMPLEX.name: case.complex,
+            sa.CSE_MASE_REFERRED.name: case.mase.referred,
+        }
+        changed = [k for k in sa.ALL_KEYS if self._published.get(k.name, ...) != values[k.name]]
+        if not changed:
+            return
+        updates: list[SearchAttributeUpdate[Any]] = []
+        for key in changed:
+            value = values[key.name]
+            updates.append(key.value_unset() if value is None else key.value_set(value))
+        workflow.upsert_search_attributes(updates)
+        self._published.update(values)
+
+    def _history_is_long(self) -> bool:
+        info = workflow.info()
+        return info.is_continue_as_new_suggested() or (
+            info.get_current_history_length() > self._history_limit
+        )
+
+    async def _continue_as_new(self, case: Case) -> None:
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._drain()
+        workflow.continue_as_new(CarriedCase(case=case, history_limit=self._history_limit))
+
+
+def _refuse_on_pathway_error(check: Any, case: Case) -> None:
+    try:
+        check(case)
+    except PathwayRefusal as refusal:
+        raise ApplicationError(
+            refusal.message, refusal.rule, type=type(refusal).__name__, non_retryable=True
+        ) from None

@@ -1,0 +1,21 @@
+"""The search attributes supervisors filter on. No child identifiers, ever."""
+
+from temporalio.common import SearchAttributeKey
+
+CSE_STAGE = SearchAttributeKey.for_keyword("CseStage")
+CSE_RISK_SCORE = SearchAttributeKey.for_int("CseRiskScore")
+CSE_OVERDUE = SearchAttributeKey.for_bool("CseOverdue")
+CSE_NEXT_DUE = SearchAttributeKey.for_datetime("CseNextDue")
+CSE_TEAM = SearchAttributeKey.for_keyword("CseTeam")
+CSE_COMPLEX = SearchAttributeKey.for_bool("CseComplex")
+CSE_MASE_REFERRED = SearchAttributeKey.for_bool("CseMaseReferred")
+
+ALL_KEYS = (
+    CSE_STAGE,
+    CSE_RISK_SCORE,
+    CSE_OVERDUE,
+    CSE_NEXT_DUE,
+    CSE_TEAM,
+    CSE_COMPLEX,
+    CSE_MASE_REFERRED,
+)
