@@ -7,27 +7,32 @@ import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.config import CaseConfigSource
 from activities.notify import Notifier, OutboxFile
-from domain.policy import PolicyError, load_policy
+from domain.policy import PolicyBook, PolicyError, load_policy_book
 from edge.client import connect
 from edge.logs import configure_logging
 from edge.search_attributes import ensure_search_attributes
 from edge.settings import Settings
+from workflows import configuration
+from workflows.configuration import CaseConfig
 from workflows.referral import ReferralWorkflow
+from workflows.sandbox import workflow_runner
 
 log = structlog.get_logger("cse.worker")
 
 
-def build_worker(client: Client, settings: Settings) -> Worker:
-    policy = load_policy(settings.policy_file)
+def build_worker(client: Client, settings: Settings, book: PolicyBook) -> Worker:
+    """The worker for one task queue, with the policy book its cases start under."""
+    configuration.install(
+        settings.task_queue, CaseConfig(policy_book=book, history_limit=settings.history_limit)
+    )
     notifier = Notifier([OutboxFile(settings.outbox_file)], settings.public_url)
-    config = CaseConfigSource(policy, settings.history_limit)
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=[ReferralWorkflow],
-        activities=[notifier.notify, config.load_case_config],
+        activities=[notifier.notify],
+        workflow_runner=workflow_runner(),
     )
 
 
@@ -35,19 +40,20 @@ async def main() -> int:
     settings = Settings()
     configure_logging(settings.log_level)
     try:
-        load_policy(settings.policy_file)
+        book = load_policy_book(settings.policy_dir)
     except PolicyError as err:
         log.error("policy refused", error=str(err))
         print(f"worker not started: {err}", file=sys.stderr)
         return 2
     client = await connect(settings)
     added = await ensure_search_attributes(client, settings.temporal_namespace)
-    worker = build_worker(client, settings)
+    worker = build_worker(client, settings, book)
     log.info(
         "worker started",
         task_queue=settings.task_queue,
         address=settings.temporal_address,
         search_attributes_added=added,
+        policy_versions=[p.version for p in book.versions],
     )
     await worker.run()
     return 0

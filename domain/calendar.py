@@ -24,24 +24,35 @@ LONDON: ZoneInfo = ZoneInfo("Europe/London")
 _END_OF_DAY = time(23, 59, 59)
 _ONE_DAY = timedelta(days=1)
 
-# year -> bank holidays in England that year. Building a holidays object costs
-# milliseconds, and deadline arithmetic asks about the same few years over and
-# over, so each year is built once, on first use, and kept.
+# year -> bank holidays in England that year, built once per process and kept.
 _BANK_HOLIDAYS: dict[int, frozenset[date]] = {}
+# Built in one go on first use (about 0.1 s): holidays reads its translation files while
+# building, which a Temporal workflow sandbox forbids, so workers call `preload()` first.
+PRELOADED_YEARS = range(2000, 2101)
+
+
+def preload() -> None:
+    """Build the bank holiday tables for PRELOADED_YEARS now, outside any sandbox."""
+    if not _BANK_HOLIDAYS:
+        _load(PRELOADED_YEARS)
+
+
+def _load(years: Iterable[int]) -> None:
+    """``subdiv="ENG"`` matters: plain "GB" omits Easter Monday and the August holiday."""
+    wanted = list(years)
+    table = holidays.country_holidays("GB", subdiv="ENG", years=wanted)
+    by_year: dict[int, set[date]] = {year: set() for year in wanted}
+    for day in table:
+        by_year[day.year].add(day)
+    _BANK_HOLIDAYS.update({year: frozenset(days) for year, days in by_year.items()})
 
 
 def _bank_holidays(year: int) -> frozenset[date]:
-    """Bank holidays in England for ``year``, built lazily and cached.
-
-    ``subdiv="ENG"`` matters: plain "GB" omits Easter Monday and the late
-    summer bank holiday because they differ in Scotland.
-    """
-    cached = _BANK_HOLIDAYS.get(year)
-    if cached is None:
-        table = holidays.country_holidays("GB", subdiv="ENG", years=year)
-        cached = frozenset(table.keys())
-        _BANK_HOLIDAYS[year] = cached
-    return cached
+    """Bank holidays in England for ``year``."""
+    preload()
+    if year not in _BANK_HOLIDAYS:
+        _load([year])
+    return _BANK_HOLIDAYS[year]
 
 
 def _require_aware(value: datetime, name: str) -> None:

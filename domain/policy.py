@@ -9,7 +9,7 @@ so a local authority changes a file, not code. A running case keeps the version 
 from __future__ import annotations
 
 import tomllib
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
@@ -108,6 +108,7 @@ class Policy(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     version: Annotated[str, Field(min_length=1, max_length=64)] = "directive-2018"
+    effective_from: date = date(2018, 2, 1)
     deadlines: dict[ClockName, Deadline] = Field(default_factory=_default_deadlines)
     cp_review_interval: Deadline = Deadline(amount=6, unit="calendar_months")
     missing_episode_review: Deadline = Deadline(amount=5, unit="working_days")
@@ -137,10 +138,51 @@ class Policy(BaseModel):
         return self.deadlines[clock]
 
 
-def load_policy(path: Path | None) -> Policy:
-    """Read and validate a policy file (TOML); no path means the directive's defaults."""
-    if path is None:
-        return Policy()
+class PolicyBook(BaseModel):
+    """Every policy version a local authority has published, each in force from its date.
+
+    Versions are append-only: a case takes the version in force on the day its referral was
+    received, so the same case always finds the same version, on every replay.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    versions: Annotated[list[Policy], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _distinct(self) -> PolicyBook:
+        names = [p.version for p in self.versions]
+        days = [p.effective_from for p in self.versions]
+        if len(set(names)) != len(names):
+            raise ValueError("versions: two policy files share a version name")
+        if len(set(days)) != len(days):
+            raise ValueError("versions: two policy versions take effect on the same day")
+        return self
+
+    def in_force_on(self, moment: datetime) -> Policy:
+        day = moment.date()
+        eligible = [p for p in self.versions if p.effective_from <= day]
+        if not eligible:
+            return min(self.versions, key=lambda p: p.effective_from)
+        return max(eligible, key=lambda p: p.effective_from)
+
+
+def load_policy_book(folder: Path | None) -> PolicyBook:
+    """Every `*.toml` policy file in a folder; no folder means the directive's defaults."""
+    if folder is None:
+        return PolicyBook(versions=[Policy()])
+    if not folder.is_dir():
+        raise PolicyError(f"policy folder {folder}: not a folder")
+    files = sorted(folder.glob("*.toml"))
+    if not files:
+        raise PolicyError(f"policy folder {folder}: no *.toml policy files")
+    try:
+        return PolicyBook(versions=[load_policy(f) for f in files])
+    except ValidationError as err:
+        raise PolicyError(f"policy folder {folder}: {'; '.join(field_errors(err))}") from err
+
+
+def load_policy(path: Path) -> Policy:
+    """Read and validate one policy file (TOML)."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as err:

@@ -16,7 +16,7 @@ class Settings(BaseSettings):
         "default", validation_alias=AliasChoices("TEMPORAL_NAMESPACE", "CSE_TEMPORAL_NAMESPACE")
     )
     task_queue: str = "cse-referrals"
-    policy_file: Path | None = None
+    policy_dir: Path | None = Path("policies")
     outbox_file: Path = Path("data/outbox.jsonl")
     public_url: str = "http://127.0.0.1:8000"
     history_limit: int = Field(10_000, ge=200)

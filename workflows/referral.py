@@ -1,16 +1,18 @@
 """ReferralWorkflow: one durable workflow per CSE referral (pathway.md section 7).
 
-The story, top to bottom: load the policy in force, open the case and its first clocks, then
-wait. Practitioners' updates are checked by the domain before anything reaches history
-(validators) and recorded by the handlers; whenever a ladder step of a clock comes due the
-workflow wakes, marks it, and sends the notification. The case ends when the pathway closes
-it; a case that lives for years continues as new with everything it has recorded.
+The story, top to bottom: open the case and its first clocks under the policy in force when
+the referral was received, then wait. Practitioners' updates are checked by the domain before
+anything reaches history (validators) and recorded by the handlers; whenever a ladder step
+of a clock comes due the workflow wakes, marks it, and sends the notification. The case ends
+when the pathway closes it; a case that lives for years continues as new with everything it
+has recorded.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +22,6 @@ from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.config import CONFIG_TIMEOUT, CaseConfig
     from activities.notify import NOTIFY_RETRY, NOTIFY_TIMEOUT
     from domain.case import Case
     from domain.errors import PathwayRefusal
@@ -46,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         ReferToMase,
     )
     from domain.notifications import Notification
+    from workflows import configuration
     from workflows import search_attributes as sa
 
 
@@ -61,18 +63,21 @@ class CarriedCase(BaseModel):
 class ReferralWorkflow:
     @workflow.init
     def __init__(self, start: Referral | CarriedCase) -> None:
-        self._case: Case | None = start.case if isinstance(start, CarriedCase) else None
-        self._history_limit = start.history_limit if isinstance(start, CarriedCase) else 0
-        self._outbox: list[Notification] = (
-            list(start.pending) if isinstance(start, CarriedCase) else []
-        )
+        if isinstance(start, CarriedCase):
+            self._case, self._history_limit = start.case, start.history_limit
+            self._outbox: list[Notification] = list(start.pending)
+        else:
+            config = configuration.for_task_queue(workflow.info().task_queue)
+            policy = config.policy_book.in_force_on(start.received_at)
+            self._case, self._outbox = Case.open(start, policy, workflow.now())
+            self._history_limit = config.history_limit
         self._sending: set[asyncio.Task[None]] = set()
-        self._changed = False
+        self._changed = True
         self._published: dict[str, Any] = {}
 
     @workflow.run
     async def run(self, start: Referral | CarriedCase) -> CaseStatus:
-        case = self._case or await self._open(start)
+        case = self._case
         while not (case.is_closed and not self._outbox):
             await self._sleep_until_something_happens(case)
             self._changed = False
@@ -88,8 +93,6 @@ class ReferralWorkflow:
     # -- queries ---------------------------------------------------------------------------
     @workflow.query
     def status(self) -> CaseStatus:
-        if self._case is None:
-            raise ApplicationError("the case is still being opened", type="CaseNotReady")
         return self._case.status()
 
     # -- updates: one per event of the pathway ---------------------------------------------
@@ -223,33 +226,18 @@ class ReferralWorkflow:
 
     # -- how an event is checked and recorded ----------------------------------------------
     def _check(self, event: Event) -> None:
-        """Refuse before anything reaches history; a case still opening is checked later."""
-        if self._case is not None:
-            _refuse_on_pathway_error(lambda case: case.check(event, workflow.now()), self._case)
+        """Refuse before anything reaches history."""
+        _refuse_on_pathway_error(lambda: self._case.check(event, workflow.now()))
 
     async def _record(self, event: Event) -> CaseStatus:
-        await workflow.wait_condition(lambda: self._case is not None)
-        assert self._case is not None
         case = self._case
-        # Checked again: another update may have changed the case since the validator ran.
-        _refuse_on_pathway_error(lambda c: c.check(event, workflow.now()), case)
-        self._outbox += case.apply(event, workflow.now())
+        # `apply` checks again: another update accepted alongside this one may have run first.
+        _refuse_on_pathway_error(lambda: self._outbox.extend(case.apply(event, workflow.now())))
         self._changed = True
-        workflow.logger.info("event recorded", extra={"event": event.name, "stage": case.stage})
+        workflow.logger.info("%s recorded; stage %s", event.name, case.stage.value)
         return case.status()
 
-    # -- opening, waking, notifying ----------------------------------------------------------
-    async def _open(self, start: Referral | CarriedCase) -> Case:
-        assert isinstance(start, Referral)
-        config: CaseConfig = await workflow.execute_local_activity(
-            "load_case_config", result_type=CaseConfig, start_to_close_timeout=CONFIG_TIMEOUT
-        )
-        self._history_limit = config.history_limit
-        case, notices = Case.open(start, config.policy, workflow.now())
-        self._case = case
-        self._outbox += notices
-        self._changed = True
-        return case
+    # -- waking and notifying ----------------------------------------------------------------
 
     async def _sleep_until_something_happens(self, case: Case) -> None:
         if self._changed or self._outbox:
@@ -314,9 +302,10 @@ class ReferralWorkflow:
         workflow.continue_as_new(CarriedCase(case=case, history_limit=self._history_limit))
 
 
-def _refuse_on_pathway_error(check: Any, case: Case) -> None:
+def _refuse_on_pathway_error(step: Callable[[], object]) -> None:
+    """Run a domain step; a pathway refusal becomes a failed update naming the rule."""
     try:
-        check(case)
+        step()
     except PathwayRefusal as refusal:
         raise ApplicationError(
             refusal.message, refusal.rule, type=type(refusal).__name__, non_retryable=True
