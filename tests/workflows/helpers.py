@@ -1,0 +1,85 @@
+"""Driving a case in tests the way a practitioner's client does: typed updates and queries."""
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from domain.calendar import LONDON, WorkingDayCalendar
+from domain.models import CaseStatus, Clock, Referral
+from tests.conftest import STARTED
+from workflows.referral import ReferralWorkflow
+
+Handle = WorkflowHandle[ReferralWorkflow, CaseStatus]
+CALENDAR = WorkingDayCalendar()
+
+
+def referral(received_at: datetime, **overrides: Any) -> Referral:
+    fields: dict[str, Any] = {
+        "referral_id": f"T-{uuid.uuid4().hex[:10]}",
+        "received_at": received_at,
+        "child_ref": "PERSON-TEST-0001",
+        "team": "RAI-2",
+        "referrer_agency": "school",
+        "concerns": ["sexual_health", "running_away"],
+        "significant_harm_suspected": False,
+        "summary": "confidential summary that must never leave the case",
+    }
+    return Referral.model_validate(fields | overrides)
+
+
+async def start(env: WorkflowEnvironment, task_queue: str, **overrides: Any) -> Handle:
+    received_at = overrides.pop("received_at", None) or await env.get_current_time()
+    case = referral(received_at, **overrides)
+    handle = await env.client.start_workflow(
+        ReferralWorkflow.run, case, id=case.workflow_id, task_queue=task_queue
+    )
+    STARTED.append(handle)
+    return handle
+
+
+async def now(env: WorkflowEnvironment) -> datetime:
+    return await env.get_current_time()
+
+
+async def eventually(
+    handle: Handle, holds: Callable[[CaseStatus], bool], seconds: float = 10
+) -> CaseStatus:
+    """Query until `holds` (a timer's effects land on the next workflow task, not at once)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        status = await handle.query(ReferralWorkflow.status)
+        if holds(status) or asyncio.get_running_loop().time() > deadline:
+            return status
+        await asyncio.sleep(0.05)
+
+
+def running(status: CaseStatus, name: str) -> Clock:
+    clocks = [c for c in status.clocks if c.name == name and c.stopped_at is None]
+    assert len(clocks) == 1, f"expected one running {name} clock, got {clocks}"
+    return clocks[0]
+
+
+def clock_by_id(status: CaseStatus, clock_id: str) -> Clock:
+    return next(c for c in status.clocks if c.id == clock_id)
+
+
+async def skip_to(env: WorkflowEnvironment, moment: datetime) -> None:
+    gap = moment - await env.get_current_time()
+    if gap > timedelta(0):
+        await env.sleep(gap)
+
+
+async def skip_to_next_monday_morning(env: WorkflowEnvironment) -> datetime:
+    """Start on a fresh working week so no rung of a new ladder is already in the past."""
+    t = (await env.get_current_time()).astimezone(LONDON)
+    days = 7 - t.weekday()
+    monday = (t + timedelta(days=days)).replace(hour=9, minute=0, second=0, microsecond=0)
+    while not CALENDAR.is_working_day(monday.date()):
+        monday += timedelta(days=7)
+    await skip_to(env, monday)
+    return monday

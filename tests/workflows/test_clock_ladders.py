@@ -1,0 +1,197 @@
+"""Every clock of pathway.md section 3 walks its whole escalation ladder on durable timers.
+
+Time is skipped, not waited for: each test opens one clock, then jumps past each rung and
+sees the notification go to the ladder's roles and, from the breach on, the case overdue.
+"""
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from domain.models import (
+    CompleteAssessment,
+    ConcludeS47,
+    Decide,
+    RecordCpConference,
+    RecordMissingEpisode,
+    RecordReview,
+    RecordSafetyPlan,
+    RecordScreening,
+    RecordStrategyDiscussion,
+)
+from domain.roles import Role
+from tests.conftest import Outbox
+from tests.workflows.helpers import (
+    Handle,
+    clock_by_id,
+    eventually,
+    now,
+    running,
+    skip_to,
+    skip_to_next_monday_morning,
+    start,
+)
+from workflows.referral import ReferralWorkflow
+from workflows.search_attributes import CSE_NEXT_DUE, CSE_OVERDUE
+
+ACTOR = "sw-7"
+LADDER_ROLES = {
+    "reminder": [Role.social_worker],
+    "breach": [Role.social_worker, Role.team_manager],
+    "escalation": [Role.head_of_service],
+    "strategic_escalation": [Role.strategic_lead],
+}
+
+Setup = Callable[[WorkflowEnvironment, str], Awaitable[Handle]]
+
+
+async def referral_received(env: WorkflowEnvironment, queue: str) -> Handle:
+    return await start(env, queue)
+
+
+async def harm_suspected(env: WorkflowEnvironment, queue: str) -> Handle:
+    return await start(env, queue, significant_harm_suspected=True)
+
+
+async def assessing(env: WorkflowEnvironment, queue: str) -> Handle:
+    handle = await start(env, queue)
+    t = await now(env)
+    await handle.execute_update(
+        ReferralWorkflow.decide, Decide(decision="assess", decided_at=t, actor=ACTOR)
+    )
+    return handle
+
+
+async def strategy_needed(env: WorkflowEnvironment, queue: str) -> Handle:
+    handle = await assessing(env, queue)
+    t = await now(env)
+    await handle.execute_update(
+        ReferralWorkflow.record_screening,
+        RecordScreening(score=2, professional_concern="medium", screened_at=t, actor=ACTOR),
+    )
+    await handle.execute_update(
+        ReferralWorkflow.complete_assessment,
+        CompleteAssessment(outcome="strategy_discussion", completed_at=t, actor=ACTOR),
+    )
+    return handle
+
+
+async def in_s47(env: WorkflowEnvironment, queue: str) -> Handle:
+    handle = await strategy_needed(env, queue)
+    t = await now(env)
+    await handle.execute_update(
+        ReferralWorkflow.record_strategy_discussion,
+        RecordStrategyDiscussion(
+            held_at=t, chair_role="team_manager", outcome="s47", cris_number="CRIS-1", actor=ACTOR
+        ),
+    )
+    return handle
+
+
+async def cp_conference_called(env: WorkflowEnvironment, queue: str) -> Handle:
+    handle = await in_s47(env, queue)
+    t = await now(env)
+    await handle.execute_update(
+        ReferralWorkflow.conclude_s47,
+        ConcludeS47(outcome="cp_conference", concluded_at=t, actor=ACTOR),
+    )
+    return handle
+
+
+async def on_cp_plan(env: WorkflowEnvironment, queue: str) -> Handle:
+    handle = await cp_conference_called(env, queue)
+    t = await now(env)
+    await handle.execute_update(
+        ReferralWorkflow.record_cp_conference,
+        RecordCpConference(held_at=t, outcome="cp_plan", actor=ACTOR),
+    )
+    return handle
+
+
+async def in_review(env: WorkflowEnvironment, queue: str) -> Handle:
+    handle = await cp_conference_called(env, queue)
+    t = await now(env)
+    await handle.execute_update(
+        ReferralWorkflow.record_safety_plan, RecordSafetyPlan(agreed_at=t, actor=ACTOR)
+    )
+    return handle
+
+
+async def review_still_high(env: WorkflowEnvironment, queue: str) -> Handle:
+    handle = await in_review(env, queue)
+    t = await now(env)
+    await handle.execute_update(
+        ReferralWorkflow.record_review,
+        RecordReview(score=3, professional_concern="high", reviewed_at=t, actor=ACTOR),
+    )
+    return handle
+
+
+async def returned_from_missing(env: WorkflowEnvironment, queue: str) -> Handle:
+    handle = await start(env, queue)
+    t = await now(env)
+    await handle.execute_update(
+        ReferralWorkflow.record_missing_episode,
+        RecordMissingEpisode(went_missing_at=t, returned_at=t, actor=ACTOR),
+    )
+    return handle
+
+
+CLOCKS: list[tuple[str, Setup]] = [
+    ("referral_decision", referral_received),
+    ("strategy_discussion", harm_suspected),
+    ("assessment", assessing),
+    ("initial_cp_conference", cp_conference_called),
+    ("safety_plan", cp_conference_called),
+    ("risk_review", in_review),
+    ("further_strategy_meeting", review_still_high),
+    ("cp_review_conference", on_cp_plan),
+    ("return_home_interview", returned_from_missing),
+]
+
+
+@pytest.mark.parametrize(("clock_name", "setup"), CLOCKS, ids=[c for c, _ in CLOCKS])
+async def test_each_clock_reminds_breaches_and_escalates(
+    env: WorkflowEnvironment,
+    task_queue: str,
+    outbox: Outbox,
+    worker: object,
+    clock_name: str,
+    setup: Setup,
+) -> None:
+    await skip_to_next_monday_morning(env)
+    handle = await setup(env, task_queue)
+    clock = running(await handle.query(ReferralWorkflow.status), clock_name)
+    assert [e.status for e in clock.escalations] == ["pending"] * 4
+    assert (await handle.describe()).typed_search_attributes.get(CSE_NEXT_DUE) is not None
+
+    for rung in clock.escalations:
+        await skip_to(env, rung.at + timedelta(seconds=1))
+        status = await eventually(handle, lambda s, r=rung.step: _step(s, clock.id, r) == "sent")
+        assert _step(status, clock.id, rung.step) == "sent", rung.step
+        assert outbox.for_clock(clock.id)[-1] == rung.step.value
+        sent = [
+            n
+            for n in outbox.sent
+            if n.notification_id == f"{n.referral_id}:{clock.id}:{rung.step.value}"
+        ]
+        assert len(sent) == 1
+        assert sent[0].roles == LADDER_ROLES[rung.step.value]
+        breached = clock_by_id(status, clock.id).state == "breached"
+        assert breached == (rung.step.value != "reminder")
+        if breached:  # other clocks of the case may have breached already
+            assert status.overdue
+
+    attributes = (await handle.describe()).typed_search_attributes
+    assert attributes.get(CSE_OVERDUE) is True
+    assert outbox.for_clock(clock.id) == list(LADDER_ROLES)
+
+
+def _step(status: object, clock_id: str, step: object) -> str:
+    from domain.models import CaseStatus
+
+    assert isinstance(status, CaseStatus)
+    clock = clock_by_id(status, clock_id)
+    return next(e.status.value for e in clock.escalations if e.step == step)
