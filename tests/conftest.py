@@ -7,7 +7,7 @@ nothing is downloaded at run time.
 import contextlib
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -65,8 +65,8 @@ def outbox() -> Outbox:
 
 
 @pytest.fixture
-def task_queue() -> Iterator[str]:
-    yield f"test-{uuid.uuid4()}"
+def task_queue() -> str:
+    return f"test-{uuid.uuid4()}"
 
 
 STARTED: list[WorkflowHandle[Any, Any]] = []
