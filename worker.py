@@ -14,7 +14,6 @@ from edge.logs import configure_logging
 from edge.search_attributes import ensure_search_attributes
 from edge.settings import Settings
 from workflows import configuration
-from workflows.configuration import CaseConfig
 from workflows.referral import ReferralWorkflow
 from workflows.sandbox import workflow_runner
 
@@ -23,9 +22,7 @@ log = structlog.get_logger("cse.worker")
 
 def build_worker(client: Client, settings: Settings, book: PolicyBook) -> Worker:
     """The worker for one task queue, with the policy book its cases start under."""
-    configuration.install(
-        settings.task_queue, CaseConfig(policy_book=book, history_limit=settings.history_limit)
-    )
+    configuration.install(settings.task_queue, book)
     notifier = Notifier([OutboxFile(settings.outbox_file)], settings.public_url)
     return Worker(
         client,

@@ -116,6 +116,9 @@ class Policy(BaseModel):
         default_factory=_default_ladder
     )
     clock_skew_minutes: Annotated[int, Field(ge=0, le=60)] = 5
+    # Operational, but versioned with the rest so a running case never changes it: a case
+    # continues as new (same id, fresh history) once its history grows past this many events.
+    continue_as_new_after_events: Annotated[int, Field(ge=20, le=50_000)] = 10_000
     extra_closures: list[date] = []
 
     @model_validator(mode="after")

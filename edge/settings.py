@@ -19,5 +19,4 @@ class Settings(BaseSettings):
     policy_dir: Path | None = Path("policies")
     outbox_file: Path = Path("data/outbox.jsonl")
     public_url: str = "http://127.0.0.1:8000"
-    history_limit: int = Field(10_000, ge=200)
     log_level: str = "INFO"

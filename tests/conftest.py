@@ -24,7 +24,6 @@ from domain.policy import Policy, PolicyBook
 from edge.converter import data_converter
 from edge.search_attributes import ensure_search_attributes
 from workflows import configuration
-from workflows.configuration import CaseConfig
 from workflows.referral import ReferralWorkflow
 from workflows.sandbox import workflow_runner
 
@@ -87,10 +86,8 @@ async def running_worker(
     task_queue: str,
     outbox: Outbox,
     policy: Policy | None = None,
-    history_limit: int = 10_000,
 ) -> AsyncIterator[Worker]:
-    book = PolicyBook(versions=[policy or Policy()])
-    configuration.install(task_queue, CaseConfig(policy_book=book, history_limit=history_limit))
+    configuration.install(task_queue, PolicyBook(versions=[policy or Policy()]))
     async with Worker(
         client,
         task_queue=task_queue,

@@ -55,7 +55,6 @@ class CarriedCase(BaseModel):
     """What a case carries into its next run when it continues as new."""
 
     case: Case
-    history_limit: int
     pending: list[Notification] = []
 
 
@@ -64,13 +63,12 @@ class ReferralWorkflow:
     @workflow.init
     def __init__(self, start: Referral | CarriedCase) -> None:
         if isinstance(start, CarriedCase):
-            self._case, self._history_limit = start.case, start.history_limit
+            self._case = start.case
             self._outbox: list[Notification] = list(start.pending)
         else:
-            config = configuration.for_task_queue(workflow.info().task_queue)
-            policy = config.policy_book.in_force_on(start.received_at)
+            book = configuration.policy_book_for(workflow.info().task_queue)
+            policy = book.in_force_on(start.received_at)
             self._case, self._outbox = Case.open(start, policy, workflow.now())
-            self._history_limit = config.history_limit
         self._sending: set[asyncio.Task[None]] = set()
         self._changed = True
         self._published: dict[str, Any] = {}
@@ -84,7 +82,7 @@ class ReferralWorkflow:
             self._outbox += case.fire_due_steps(workflow.now())
             self._dispatch()
             self._publish(case)
-            if self._history_is_long():
+            if self._history_is_long(case):
                 await self._continue_as_new(case)
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._drain()
@@ -290,16 +288,16 @@ class ReferralWorkflow:
         workflow.upsert_search_attributes(updates)
         self._published.update(values)
 
-    def _history_is_long(self) -> bool:
+    def _history_is_long(self, case: Case) -> bool:
         info = workflow.info()
         return info.is_continue_as_new_suggested() or (
-            info.get_current_history_length() > self._history_limit
+            info.get_current_history_length() > case.policy.continue_as_new_after_events
         )
 
     async def _continue_as_new(self, case: Case) -> None:
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._drain()
-        workflow.continue_as_new(CarriedCase(case=case, history_limit=self._history_limit))
+        workflow.continue_as_new(CarriedCase(case=case))
 
 
 def _refuse_on_pathway_error(step: Callable[[], object]) -> None:

@@ -20,6 +20,7 @@ from domain.models import (
     RecordStrategyDiscussion,
     ReferToMase,
 )
+from domain.policy import Policy
 from tests.conftest import Outbox, running_worker
 from tests.workflows.helpers import Handle, eventually, now, referral, start
 from workflows import search_attributes as sa
@@ -235,7 +236,8 @@ async def test_a_long_case_continues_as_new_keeping_everything(
     env: WorkflowEnvironment, task_queue: str, outbox: Outbox
 ) -> None:
     queue = f"{task_queue}-long"
-    async with running_worker(env.client, queue, outbox, history_limit=30):
+    policy = Policy(continue_as_new_after_events=30)
+    async with running_worker(env.client, queue, outbox, policy):
         handle = await start(env, queue, significant_harm_suspected=True)
         first_run = (await handle.describe()).run_id
         t = await now(env)

@@ -1,0 +1,306 @@
+"""Whole cases, one per path of the pathway, for recording replay histories.
+
+`python -m tests.workflows.scenarios` runs each on the time-skipping server and writes its
+history to tests/histories/. Histories are never rewritten once committed: a change to the
+workflow that cannot replay them would break the cases running in production.
+"""
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio.testing import WorkflowEnvironment
+
+from domain.models import (
+    AgreeCinPlan,
+    Allocate,
+    Close,
+    CompleteAssessment,
+    ConcludeS47,
+    Decide,
+    RaiseProfessionalConcern,
+    RecordCpConference,
+    RecordCpReview,
+    RecordMissingEpisode,
+    RecordReturnInterview,
+    RecordReview,
+    RecordSafetyPlan,
+    RecordScreening,
+    RecordStrategyDiscussion,
+    ReferToMase,
+)
+from domain.policy import Policy
+from tests.workflows.helpers import Handle, now, skip_to, start
+from workflows.referral import ReferralWorkflow
+
+RECORDING_QUEUE = "replay-recording"
+LONG_CASE_QUEUE = "replay-recording-long"
+LONG_CASE_POLICY = Policy(continue_as_new_after_events=30)  # cases continue as new early
+HISTORIES = Path(__file__).parent.parent / "histories"
+SW, TM = "sw-7", "tm-1"
+
+Scenario = Callable[[WorkflowEnvironment], Awaitable[Handle]]
+
+
+async def act(handle: Handle, update: Any, event: Any) -> None:
+    await handle.execute_update(update, event)
+
+
+async def assessed(
+    env: WorkflowEnvironment, score: int, **referral: Any
+) -> tuple[Handle, datetime]:
+    handle = await start(env, RECORDING_QUEUE, **referral)
+    t = await now(env)
+    await act(
+        handle,
+        ReferralWorkflow.allocate,
+        Allocate(social_worker=SW, team="RAI-2", allocated_at=t, actor=TM),
+    )
+    await act(handle, ReferralWorkflow.decide, Decide(decision="assess", decided_at=t, actor=SW))
+    await act(
+        handle,
+        ReferralWorkflow.record_screening,
+        RecordScreening(
+            score=score,
+            indicators=["sexual_health"],
+            cse_models=["online"],
+            professional_concern="medium",
+            screened_at=t,
+            actor=SW,
+        ),
+    )
+    return handle, t
+
+
+async def nfa_at_referral(env: WorkflowEnvironment) -> Handle:
+    handle = await start(env, RECORDING_QUEUE)
+    t = await now(env)
+    await act(
+        handle,
+        ReferralWorkflow.decide,
+        Decide(decision="nfa", decided_at=t, reason="no concern", actor=SW),
+    )
+    return handle
+
+
+async def child_in_need_to_closed(env: WorkflowEnvironment) -> Handle:
+    handle, t = await assessed(env, score=1)
+    await act(
+        handle,
+        ReferralWorkflow.complete_assessment,
+        CompleteAssessment(
+            outcome="cin", rationale="needs met under CIN", completed_at=t, actor=SW
+        ),
+    )
+    await act(handle, ReferralWorkflow.agree_cin_plan, AgreeCinPlan(agreed_at=t, actor=SW))
+    await act(handle, ReferralWorkflow.record_safety_plan, RecordSafetyPlan(agreed_at=t, actor=SW))
+    await act(
+        handle,
+        ReferralWorkflow.record_review,
+        RecordReview(score=0, professional_concern="low", reviewed_at=t, actor=SW),
+    )
+    return handle
+
+
+async def strategy_discussion_nfa(env: WorkflowEnvironment) -> Handle:
+    handle, t = await assessed(env, score=0)
+    await act(
+        handle,
+        ReferralWorkflow.complete_assessment,
+        CompleteAssessment(outcome="strategy_discussion", completed_at=t, actor=SW),
+    )
+    await act(
+        handle,
+        ReferralWorkflow.record_strategy_discussion,
+        RecordStrategyDiscussion(
+            held_at=t, chair_role="team_manager", agencies=["police"], outcome="nfa", actor=SW
+        ),
+    )
+    return handle
+
+
+async def s47_conference_review_to_closed(env: WorkflowEnvironment) -> Handle:
+    handle, t = await assessed(env, score=3, significant_harm_suspected=True)
+    await act(
+        handle,
+        ReferralWorkflow.complete_assessment,
+        CompleteAssessment(outcome="strategy_discussion", completed_at=t, actor=SW),
+    )
+    await act(
+        handle,
+        ReferralWorkflow.record_strategy_discussion,
+        RecordStrategyDiscussion(
+            held_at=t,
+            chair_role="team_manager",
+            agencies=["police", "health"],
+            outcome="s47",
+            cris_number="CRIS-7",
+            actor=SW,
+        ),
+    )
+    await act(handle, ReferralWorkflow.refer_to_mase, ReferToMase(referred_at=t, actor=SW))
+    await act(
+        handle,
+        ReferralWorkflow.conclude_s47,
+        ConcludeS47(outcome="cp_conference", concluded_at=t, actor=SW),
+    )
+    await act(
+        handle,
+        ReferralWorkflow.record_cp_conference,
+        RecordCpConference(held_at=t, outcome="cp_plan", actor=SW),
+    )
+    await act(handle, ReferralWorkflow.record_safety_plan, RecordSafetyPlan(agreed_at=t, actor=SW))
+    await act(
+        handle,
+        ReferralWorkflow.record_missing_episode,
+        RecordMissingEpisode(went_missing_at=t, returned_at=t, actor=SW),
+    )
+    await act(
+        handle, ReferralWorkflow.record_return_interview, RecordReturnInterview(held_at=t, actor=SW)
+    )
+    await act(
+        handle,
+        ReferralWorkflow.raise_professional_concern,
+        RaiseProfessionalConcern(level="high", note="seen with older males", raised_at=t, actor=SW),
+    )
+    await act(
+        handle,
+        ReferralWorkflow.record_cp_review,
+        RecordCpReview(held_at=t, outcome="continue_plan", actor=SW),
+    )
+    await act(
+        handle,
+        ReferralWorkflow.record_review,
+        RecordReview(score=2, professional_concern="high", reviewed_at=t, actor=SW),
+    )
+    await act(
+        handle,
+        ReferralWorkflow.record_strategy_discussion,
+        RecordStrategyDiscussion(
+            held_at=t, chair_role="team_manager", outcome="continue", actor=SW
+        ),
+    )
+    await act(
+        handle,
+        ReferralWorkflow.record_cp_review,
+        RecordCpReview(held_at=t, outcome="end_plan", actor=SW),
+    )
+    await act(
+        handle,
+        ReferralWorkflow.record_review,
+        RecordReview(score=1, professional_concern="low", reviewed_at=t, actor=SW),
+    )
+    return handle
+
+
+async def review_back_to_s47_then_closed_by_manager(env: WorkflowEnvironment) -> Handle:
+    handle, t = await assessed(env, score=2)
+    await act(
+        handle,
+        ReferralWorkflow.complete_assessment,
+        CompleteAssessment(outcome="strategy_discussion", completed_at=t, actor=SW),
+    )
+    await act(
+        handle,
+        ReferralWorkflow.record_strategy_discussion,
+        RecordStrategyDiscussion(held_at=t, chair_role="team_manager", outcome="cin", actor=SW),
+    )
+    await act(handle, ReferralWorkflow.agree_cin_plan, AgreeCinPlan(agreed_at=t, actor=SW))
+    await act(handle, ReferralWorkflow.record_safety_plan, RecordSafetyPlan(agreed_at=t, actor=SW))
+    await act(
+        handle,
+        ReferralWorkflow.record_review,
+        RecordReview(score=3, professional_concern="high", reviewed_at=t, actor=SW),
+    )
+    await act(
+        handle,
+        ReferralWorkflow.record_strategy_discussion,
+        RecordStrategyDiscussion(held_at=t, chair_role="team_manager", outcome="s47", actor=SW),
+    )
+    await act(
+        handle,
+        ReferralWorkflow.conclude_s47,
+        ConcludeS47(outcome="risk_of_harm", concluded_at=t, actor=SW),
+    )
+    await act(
+        handle,
+        ReferralWorkflow.close,
+        Close(reason="moved to another local authority", closed_at=t, actor=TM),
+    )
+    return handle
+
+
+async def ladders_run_then_closed(env: WorkflowEnvironment) -> Handle:
+    handle = await start(env, RECORDING_QUEUE, significant_harm_suspected=True)
+    await skip_to(env, await now(env) + timedelta(days=12))
+    t = await now(env)
+    await act(
+        handle, ReferralWorkflow.close, Close(reason="duplicate referral", closed_at=t, actor=TM)
+    )
+    return handle
+
+
+async def recorded_late(env: WorkflowEnvironment) -> Handle:
+    handle = await start(env, RECORDING_QUEUE, received_at=await now(env) - timedelta(days=20))
+    t = await now(env)
+    await act(handle, ReferralWorkflow.decide, Decide(decision="nfa", decided_at=t, actor=SW))
+    return handle
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "nfa_at_referral": nfa_at_referral,
+    "child_in_need_to_closed": child_in_need_to_closed,
+    "strategy_discussion_nfa": strategy_discussion_nfa,
+    "s47_conference_review_to_closed": s47_conference_review_to_closed,
+    "review_back_to_s47_then_closed_by_manager": review_back_to_s47_then_closed_by_manager,
+    "ladders_run_then_closed": ladders_run_then_closed,
+    "recorded_late": recorded_late,
+}
+
+
+async def record(version: str) -> None:
+    from edge.converter import data_converter
+    from edge.search_attributes import ensure_search_attributes
+    from tests.conftest import BIN, Outbox, running_worker
+
+    async with await WorkflowEnvironment.start_time_skipping(
+        data_converter=data_converter,
+        test_server_existing_path=str(BIN / "temporal-test-server"),
+    ) as env:
+        await ensure_search_attributes(env.client, "default")
+        async with running_worker(env.client, RECORDING_QUEUE, Outbox()):
+            for name, scenario in SCENARIOS.items():
+                handle = await scenario(env)
+                await handle.result()
+                history = await handle.fetch_history()
+                path = HISTORIES / f"{version}-{name}.json"
+                path.write_text(history.to_json())
+                print(f"recorded {path} ({len(history.events)} events)")
+        async with running_worker(env.client, LONG_CASE_QUEUE, Outbox(), LONG_CASE_POLICY):
+            await record_continued_as_new(env, version)
+
+
+async def record_continued_as_new(env: WorkflowEnvironment, version: str) -> None:
+    """Both runs of a case that continued as new, the second closed by its manager."""
+    handle = await start(env, LONG_CASE_QUEUE, significant_harm_suspected=True)
+    first_run = (await handle.describe()).run_id
+    t = await now(env)
+    for n in range(10):
+        event = Allocate(social_worker=f"sw-{n}", team="RAI-2", allocated_at=t, actor=TM)
+        await act(handle, ReferralWorkflow.allocate, event)
+    latest = env.client.get_workflow_handle_for(ReferralWorkflow.run, handle.id)
+    await act(latest, ReferralWorkflow.close, Close(reason="test over", closed_at=t, actor=TM))
+    await latest.result()
+    for label, run_id in (("first", first_run), ("second", None)):
+        run = env.client.get_workflow_handle(handle.id, run_id=run_id)
+        history = await run.fetch_history()
+        path = HISTORIES / f"{version}-continued_as_new_{label}_run.json"
+        path.write_text(history.to_json())
+        print(f"recorded {path} ({len(history.events)} events)")
+
+
+if __name__ == "__main__":
+    asyncio.run(record(sys.argv[1] if len(sys.argv) > 1 else "v1"))

@@ -1,0 +1,39 @@
+"""Every committed history replays against today's workflow code.
+
+A change that cannot replay these would break cases already running: CI fails instead.
+Record new paths with `python -m tests.workflows.scenarios <version>`; never rewrite old ones.
+"""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from domain.policy import Policy, PolicyBook
+from edge.converter import data_converter
+from tests.workflows.scenarios import HISTORIES, LONG_CASE_POLICY
+from workflows import configuration
+from workflows.referral import ReferralWorkflow
+from workflows.sandbox import workflow_runner
+
+RECORDED = sorted(HISTORIES.glob("*.json"))
+
+
+def test_there_are_histories_for_every_path() -> None:
+    assert len(RECORDED) >= 9
+
+
+@pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])
+def test_history_replays(path: Path) -> None:
+    policy = LONG_CASE_POLICY if "continued_as_new" in path.stem else Policy()
+    configuration.install(configuration.ANY_TASK_QUEUE, PolicyBook(versions=[policy]))
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    replayer = Replayer(
+        workflows=[ReferralWorkflow],
+        data_converter=data_converter,
+        workflow_runner=workflow_runner(),
+    )
+    result = asyncio.run(replayer.replay_workflow(history, raise_on_replay_failure=True))
+    assert result.replay_failure is None
