@@ -1,0 +1,83 @@
+"""The notify activity, run in Temporal's ActivityEnvironment with a real outbox file."""
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from temporalio.testing import ActivityEnvironment
+
+from activities.notify import Notifier, OutboxFile
+from domain.notifications import Notification, NotificationKind
+from domain.policy import ClockName, StepName
+from domain.roles import Role
+
+
+def breach(referral_id: str = "R-1") -> Notification:
+    return Notification(
+        notification_id=f"{referral_id}:strategy_discussion-2:breach",
+        kind=NotificationKind.clock_step,
+        referral_id=referral_id,
+        team="RAI-2",
+        roles=[Role.social_worker, Role.team_manager],
+        social_worker="sw-7",
+        clock=ClockName.strategy_discussion,
+        step=StepName.breach,
+        due_at=datetime(2026, 9, 3, 22, 59, 59, tzinfo=UTC),
+        subject="Case R-1: strategy discussion overdue (due Thu 03 Sep 2026 23:59 BST)",
+        link_path=f"/cases/{referral_id}",
+    )
+
+
+def lines(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+async def test_a_notification_becomes_one_json_line_with_a_link(tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox.jsonl"
+    notifier = Notifier([OutboxFile(outbox)], "https://cse.example.org/")
+    await ActivityEnvironment().run(notifier.notify, breach())
+    [line] = lines(outbox)
+    assert line["notification_id"] == "R-1:strategy_discussion-2:breach"
+    assert line["roles"] == ["social_worker", "team_manager"]
+    assert line["link"] == "https://cse.example.org/cases/R-1"
+    assert line["due_at"] == "2026-09-03T22:59:59Z"
+
+
+async def test_a_retried_notification_is_written_once(tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox.jsonl"
+    notifier = Notifier([OutboxFile(outbox)], "https://cse.example.org")
+    env = ActivityEnvironment()
+    await env.run(notifier.notify, breach())
+    await env.run(notifier.notify, breach())
+    assert len(lines(outbox)) == 1
+
+
+async def test_a_restarted_worker_still_recognises_what_it_sent(tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox.jsonl"
+    env = ActivityEnvironment()
+    await env.run(Notifier([OutboxFile(outbox)], "https://cse.example.org").notify, breach())
+    restarted = Notifier([OutboxFile(outbox)], "https://cse.example.org")
+    await env.run(restarted.notify, breach())
+    await env.run(restarted.notify, breach("R-2"))
+    assert [line["referral_id"] for line in lines(outbox)] == ["R-1", "R-2"]
+
+
+async def test_every_channel_is_tried_and_a_failing_one_fails_the_attempt(tmp_path: Path) -> None:
+    class Down:
+        async def deliver(self, notification: Notification, link: str) -> None:
+            raise ConnectionError("mail relay unreachable")
+
+    outbox = tmp_path / "outbox.jsonl"
+    notifier = Notifier([OutboxFile(outbox), Down()], "https://cse.example.org")
+    with pytest.raises(ConnectionError):
+        await ActivityEnvironment().run(notifier.notify, breach())
+    # The retry that follows does not write the outbox line twice.
+    with pytest.raises(ConnectionError):
+        await ActivityEnvironment().run(notifier.notify, breach())
+    assert len(lines(outbox)) == 1
+
+
+def test_a_notification_has_no_field_for_child_details() -> None:
+    fields = set(Notification.model_fields)
+    assert not fields & {"child_ref", "summary", "concerns", "note", "indicators"}
