@@ -20,12 +20,14 @@ from temporalio.common import RetryPolicy
 from domain.notifications import Notification
 
 NOTIFY_TIMEOUT = timedelta(seconds=30)
+# The ApplicationError type a channel raises when retrying cannot help (a bad address).
+PERMANENT_FAILURE = "PermanentDeliveryError"
 # Never give up on a notification while a channel is down: back off to every 10 minutes.
 NOTIFY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=10),
-    non_retryable_error_types=["PermanentDeliveryError"],
+    non_retryable_error_types=[PERMANENT_FAILURE],
 )
 
 log = structlog.get_logger("cse.notify")

@@ -33,11 +33,13 @@ from domain.models import (
     Concern,
     ConcludeS47,
     Decide,
+    DeliveryFailure,
     Event,
     HistoryEntry,
     MaseStatus,
     MissingEpisode,
     RaiseProfessionalConcern,
+    RecordConsultation,
     RecordCpConference,
     RecordCpReview,
     RecordMissingEpisode,
@@ -51,7 +53,7 @@ from domain.models import (
     Stage,
 )
 from domain.notifications import Notification, NotificationKind, clock_subject
-from domain.pathway import next_stage
+from domain.pathway import mase_blocker, next_stage
 from domain.policy import ClockName, Policy
 from domain.roles import Role
 
@@ -87,6 +89,7 @@ class Case(BaseModel):
     missing_episodes: list[MissingEpisode] = []
     concerns_raised: list[ProfessionalConcern] = []
     closed_reason: str | None = None
+    delivery_failures: list[DeliveryFailure] = []
 
     @classmethod
     def open(
@@ -136,6 +139,8 @@ class Case(BaseModel):
             mase=self.mase,
             missing_episodes=self.missing_episodes,
             closed_reason=self.closed_reason,
+            mase_blocker=mase_blocker(self),
+            delivery_failures=self.delivery_failures,
             overdue=self.overdue,
             next_due=self.next_due,
             policy_version=self.policy.version,
@@ -155,6 +160,7 @@ class Case(BaseModel):
         handler: Callable[[Any, datetime], list[Notification]] = getattr(self, f"_on_{event.name}")
         notices = handler(event, now)
         if target != before:
+            self._left(before, event.occurred_at)
             self._entered(target, event)
         self.history.append(
             HistoryEntry(
@@ -172,7 +178,7 @@ class Case(BaseModel):
         for clock in self.clocks:
             step = steps_come_due(self.policy, clock, now)
             if step is not None:
-                step.roles = self._ladder_roles(step.step)
+                step.roles = self._ladder_roles(clock, step.step)
                 notices.append(self._clock_notice(clock, step.step, step.roles))
         return notices
 
@@ -199,15 +205,15 @@ class Case(BaseModel):
     def _on_record_screening(self, event: RecordScreening, now: datetime) -> list[Notification]:
         self._score(event.score, event.professional_concern, event.screened_at)
         self.complex = event.complex
-        return []
+        return self._consider_consultation(event.screened_at)
 
     def _on_complete_assessment(
         self, event: CompleteAssessment, now: datetime
     ) -> list[Notification]:
         self._stop(ClockName.assessment, event.completed_at)
-        if event.outcome == "strategy_discussion" and not self.running(
-            ClockName.strategy_discussion
-        ):
+        if event.outcome != "strategy_discussion":
+            self._cancel(ClockName.strategy_discussion, event.completed_at)
+        elif not self.running(ClockName.strategy_discussion):
             self._open_clock(ClockName.strategy_discussion, event.completed_at)
         return []
 
@@ -280,6 +286,8 @@ class Case(BaseModel):
             self._open_clock(ClockName.return_home_interview, event.returned_at)
         if self.stage == Stage.review:
             self._bring_review_forward(event.returned_at or event.went_missing_at)
+        if self._missing_repeatedly(event.went_missing_at):
+            self._open_strategy_discussion(event.went_missing_at)
         what = "missing episode recorded"
         return [self._notice(NotificationKind.missing_episode, [Role.social_worker], what)]
 
@@ -296,10 +304,14 @@ class Case(BaseModel):
         self.concerns_raised.append(
             ProfessionalConcern(level=event.level, note=event.note, raised_at=event.raised_at)
         )
-        if event.level == Concern.high and (self.risk_score or 0) <= 1:
-            roles = [Role.team_manager, Role.specialist_safeguarding_lead]
-            what = "high professional concern with a low score: consultation needed"
-            return [self._notice(NotificationKind.consultation, roles, what)]
+        return self._consider_consultation(event.raised_at)
+
+    def _on_record_consultation(
+        self, event: RecordConsultation, now: datetime
+    ) -> list[Notification]:
+        self._stop(ClockName.consultation, event.held_at)
+        if event.outcome == "strategy_discussion":
+            self._open_strategy_discussion(event.held_at)
         return []
 
     def _on_allocate(self, event: Allocate, now: datetime) -> list[Notification]:
@@ -312,6 +324,25 @@ class Case(BaseModel):
         return []
 
     # -- helpers ------------------------------------------------------------------------
+    def record_delivery_failure(
+        self, notification: Notification, problem: str, now: datetime
+    ) -> list[Notification]:
+        """A notification could not be delivered (a bad address): keep it and tell the manager."""
+        failure = DeliveryFailure(
+            notification_id=notification.notification_id, failed_at=now, problem=problem
+        )
+        self.delivery_failures.append(failure)
+        if notification.kind == NotificationKind.delivery_failed:
+            return []  # the manager's own notice failed: recorded, not raised again in a loop
+        what = f"a notification could not be delivered ({notification.notification_id})"
+        key = f"{len(self.delivery_failures)}"
+        return [self._notice(NotificationKind.delivery_failed, [Role.team_manager], what, key)]
+
+    def _left(self, stage: Stage, at: datetime) -> None:
+        """Clocks that belong to a stage end when the case leaves it without them."""
+        for name in _STAGE_CLOCKS.get(stage, ()):
+            self._cancel(name, at)
+
     def _entered(self, stage: Stage, event: Event) -> None:
         if stage == Stage.assessment:
             self._open_clock(ClockName.assessment, self.referral.received_at)
@@ -356,14 +387,55 @@ class Case(BaseModel):
         clock_id = f"{name.value}-{self.clock_count}"
         self.clocks.append(new_clock(self.policy, clock_id, name, counted_from, due_at))
 
+    def _consider_consultation(self, at: datetime) -> list[Notification]:
+        """A low score with high professional concern needs consultation (the directive)."""
+        low_score = (self.risk_score or 0) <= 1
+        if self.professional_concern != Concern.high or not low_score:
+            return []
+        if self.running(ClockName.consultation):
+            return []
+        self._open_clock(ClockName.consultation, at)
+        roles = self.policy.clock_owners[ClockName.consultation]
+        what = "high professional concern with a low score: consultation needed"
+        return [self._notice(NotificationKind.consultation, roles, what)]
+
+    def _missing_repeatedly(self, went_missing_at: datetime) -> bool:
+        """Some window of the policy's length holds this episode and enough others, whatever
+        order the episodes were recorded in."""
+        window = timedelta(days=self.policy.missing_episodes_window_days)
+        times = sorted(e.went_missing_at for e in self.missing_episodes)
+        return any(
+            start <= went_missing_at <= start + window
+            and sum(start <= t <= start + window for t in times)
+            >= self.policy.missing_episodes_for_strategy
+            for start in times
+        )
+
+    def _open_strategy_discussion(self, at: datetime) -> None:
+        if self.is_closed:
+            return
+        if not (
+            self.running(ClockName.strategy_discussion)
+            or self.running(ClockName.further_strategy_meeting)
+        ):
+            self._open_clock(ClockName.strategy_discussion, at)
+
+    def _cancel(self, name: ClockName, at: datetime) -> None:
+        clock = self.running(name)
+        if clock is not None:
+            cancel_clock(clock, at)
+
     def _stop(self, name: ClockName, at: datetime) -> None:
         clock = self.running(name)
         if clock is not None:
             stop_clock(clock, at)
 
-    def _ladder_roles(self, step_name: Any) -> list[Role]:
+    def _ladder_roles(self, clock: Clock, step_name: Any) -> list[Role]:
         step = next(s for s in self.policy.ladder if s.step == step_name)
-        return step.roles + (step.complex_case_roles if self.complex else [])
+        owners = self.policy.clock_owners.get(clock.name)
+        roles = [r for role in step.roles for r in _owned(role, owners)]
+        roles += step.complex_case_roles if self.complex else []
+        return list(dict.fromkeys(roles))
 
     def _clock_notice(self, clock: Clock, step: Any, roles: list[Role]) -> Notification:
         return Notification(
@@ -380,10 +452,13 @@ class Case(BaseModel):
             link_path=f"/cases/{self.referral_id}",
         )
 
-    def _notice(self, kind: NotificationKind, roles: list[Role], what: str) -> Notification:
+    def _notice(
+        self, kind: NotificationKind, roles: list[Role], what: str, key: str | None = None
+    ) -> Notification:
         """An event's own notification, keyed by the event's place in the history."""
+        key = key or str(len(self.history) + 1)
         return Notification(
-            notification_id=f"{self.referral_id}:{kind.value}-{len(self.history) + 1}",
+            notification_id=f"{self.referral_id}:{kind.value}-{key}",
             kind=kind,
             referral_id=self.referral_id,
             team=self.team,
@@ -394,8 +469,22 @@ class Case(BaseModel):
         )
 
 
+_STAGE_CLOCKS: dict[Stage, tuple[ClockName, ...]] = {
+    Stage.assessment: (ClockName.assessment,),
+    Stage.safety_plan: (ClockName.safety_plan,),
+    Stage.review: (ClockName.risk_review, ClockName.further_strategy_meeting),
+}
+
+
+def _owned(role: Role, owners: list[Role] | None) -> list[Role]:
+    """A clock with owners sends the social worker's rungs to its owners instead."""
+    return owners if owners and role == Role.social_worker else [role]
+
+
 def _closing_reason(event: Event) -> str:
     outcome = getattr(event, "outcome", None) or getattr(event, "decision", None)
     if isinstance(event, RecordReview):
         return f"risk reduced: review scored {event.score}"
+    if isinstance(event, Decide) and event.reason:
+        return f"decide: nfa ({event.reason})"
     return f"{event.name}: {outcome}" if outcome else event.name

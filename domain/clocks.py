@@ -8,7 +8,7 @@ and the earlier ones are recorded as skipped. The breach step marks the clock br
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 
 from domain.calendar import WorkingDayCalendar
@@ -62,6 +62,8 @@ def cancel_clock(clock: Clock, at: datetime) -> None:
     clock.stopped_at = at
     if clock.state == ClockState.open:
         clock.state = ClockState.cancelled
+    else:
+        clock.breached_by = max(at - clock.due_at, timedelta(0))
     _cancel_pending(clock)
 
 

@@ -261,6 +261,18 @@ class Allocate(Event):
         return {"social_worker": self.social_worker, "team": self.team}
 
 
+class RecordConsultation(Event):
+    """The team manager and specialist lead consulted on a low score with high concern."""
+
+    name = "record_consultation"
+    time_field = "held_at"
+    held_at: AwareDatetime
+    outcome: Literal["continue", "strategy_discussion"] = "continue"
+
+    def details(self) -> dict[str, str | int | bool | None]:
+        return {"outcome": self.outcome}
+
+
 class Close(Event):
     name = "close"
     time_field = "closed_at"
@@ -285,6 +297,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         RecordCpReview,
         RecordReturnInterview,
         RaiseProfessionalConcern,
+        RecordConsultation,
         Allocate,
         Close,
     )
@@ -350,6 +363,14 @@ class MissingEpisode(BaseModel):
     returned_at: datetime | None = None
 
 
+class DeliveryFailure(BaseModel):
+    """A notification that could not be delivered and was raised to the team manager."""
+
+    notification_id: str
+    failed_at: datetime
+    problem: str
+
+
 class CaseStatus(BaseModel):
     """Where a case stands: the answer to the `status` query and to every accepted update."""
 
@@ -365,6 +386,8 @@ class CaseStatus(BaseModel):
     mase: MaseStatus
     missing_episodes: list[MissingEpisode]
     closed_reason: str | None
+    mase_blocker: str | None = None
+    delivery_failures: list[DeliveryFailure] = []
     overdue: bool
     next_due: datetime | None
     policy_version: str

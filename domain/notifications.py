@@ -19,6 +19,9 @@ class NotificationKind(StrEnum):
     allocation = "allocation"
     missing_episode = "missing_episode"
     consultation = "consultation"
+    delivery_failed = "delivery_failed"
+    mase_agenda = "mase_agenda"
+    oversight_report = "oversight_report"
 
 
 class Notification(BaseModel):

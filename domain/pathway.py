@@ -68,6 +68,13 @@ class PathwayMachine(StateMachine):
         | strategy_discussion.to(closed, cond="outcome_is_nfa")
         | review.to.itself(internal=True, cond="outcome_is_continue")
         | review.to(s47_enquiry, cond="outcome_is_s47")
+        # A strategy meeting called outside the stage (repeated missing episodes, a
+        # consultation) is recorded where the case stands, or takes it into an enquiry.
+        | s47_enquiry.to.itself(internal=True, cond="outcome_is_continue")
+        | child_in_need.to.itself(internal=True, cond="outcome_is_continue")
+        | child_in_need.to(s47_enquiry, cond="outcome_is_s47")
+        | safety_plan.to.itself(internal=True, cond="outcome_is_continue")
+        | safety_plan.to(s47_enquiry, cond="outcome_is_s47")
     )
     conclude_s47 = (
         s47_enquiry.to(safety_plan, cond="outcome_is_cp_conference")
@@ -86,6 +93,7 @@ class PathwayMachine(StateMachine):
     record_cp_review = reduce(or_, (s.to.itself(internal=True) for s in _open))
     record_return_interview = reduce(or_, (s.to.itself(internal=True) for s in _open))
     raise_professional_concern = reduce(or_, (s.to.itself(internal=True) for s in _open))
+    record_consultation = reduce(or_, (s.to.itself(internal=True) for s in _open))
     allocate = reduce(or_, (s.to.itself(internal=True) for s in _open))
     close = closed.from_(*_open)
 
@@ -107,6 +115,7 @@ class PathwayMachine(StateMachine):
     _guard(record_cp_conference, "initial_cp_conference_is_due")
     _guard(record_cp_review, "cp_review_is_due")
     _guard(record_return_interview, "return_interview_is_due")
+    _guard(record_consultation, "consultation_is_due")
 
 
 class PathwayRules:
@@ -194,10 +203,16 @@ class PathwayRules:
             )
 
     def further_meeting_is_due(self, payload: Any) -> None:
-        if self.stage == Stage.review and not self.case.running(ClockName.further_strategy_meeting):
+        if self.stage == Stage.strategy_discussion:
+            return
+        due = self.case.running(ClockName.further_strategy_meeting) or self.case.running(
+            ClockName.strategy_discussion
+        )
+        if not due:
             raise RuleBroken(
-                "a strategy meeting during review is recorded only after a review scoring 2-3 "
-                "has opened the further strategy meeting clock",
+                "outside the strategy discussion stage a strategy meeting is recorded only when "
+                "one is due: after a review scoring 2-3 has opened the further strategy meeting "
+                "clock, or when repeated missing episodes or a consultation have called one",
                 rule="further_strategy_meeting_not_due",
             )
 
@@ -233,6 +248,9 @@ class PathwayRules:
     def return_interview_is_due(self, payload: Any) -> None:
         self._clock_is_running(ClockName.return_home_interview, "return home interview")
 
+    def consultation_is_due(self, payload: Any) -> None:
+        self._clock_is_running(ClockName.consultation, "consultation")
+
     def _clock_is_running(self, clock: ClockName, words: str) -> None:
         if not self.case.running(clock):
             raise RuleBroken(f"no {words} is due for this case", rule=f"no_{clock.value}_due")
@@ -247,6 +265,24 @@ def next_stage(case: Case, event: Event) -> Stage:
     except TransitionNotAllowed:
         raise EventNotAllowed(_not_allowed_message(case.stage, event)) from None
     return Stage(rules.stage)
+
+
+def mase_blocker(case: Case) -> str | None:
+    """Why an open case scoring 1-3 is not yet at the MASE panel; None when nothing blocks."""
+    if case.is_closed or case.mase.referred:
+        return None
+    try:
+        PathwayRules(case).mase_referral_allowed(_NO_CRIS_GIVEN)
+    except RuleBroken as refusal:
+        return refusal.message
+    return "not yet referred"
+
+
+class _NoCrisGiven:
+    cris_number = ""
+
+
+_NO_CRIS_GIVEN = _NoCrisGiven()
 
 
 def _not_allowed_message(stage: Stage, event: Event) -> str:

@@ -14,8 +14,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from domain.calendar import LONDON
 from domain.errors import field_errors
 from domain.roles import Role
 
@@ -34,6 +42,7 @@ class ClockName(StrEnum):
     further_strategy_meeting = "further_strategy_meeting"
     cp_review_conference = "cp_review_conference"
     return_home_interview = "return_home_interview"
+    consultation = "consultation"
 
 
 class StepName(StrEnum):
@@ -100,7 +109,12 @@ def _default_deadlines() -> dict[ClockName, Deadline]:
         ClockName.further_strategy_meeting: Deadline(amount=3, unit=wd),
         ClockName.cp_review_conference: Deadline(amount=3, unit=months),
         ClockName.return_home_interview: Deadline(amount=72, unit=hours),
+        ClockName.consultation: Deadline(amount=2, unit=wd),
     }
+
+
+def _default_owners() -> dict[ClockName, list[Role]]:
+    return {ClockName.consultation: [Role.team_manager, Role.specialist_safeguarding_lead]}
 
 
 class Policy(BaseModel):
@@ -110,8 +124,16 @@ class Policy(BaseModel):
     version: Annotated[str, Field(min_length=1, max_length=64)] = "directive-2018"
     effective_from: date = date(2018, 2, 1)
     deadlines: dict[ClockName, Deadline] = Field(default_factory=_default_deadlines)
+    # Who a clock's reminder and breach go to instead of the social worker.
+    clock_owners: dict[ClockName, Annotated[list[Role], Field(min_length=1)]] = Field(
+        default_factory=_default_owners
+    )
     cp_review_interval: Deadline = Deadline(amount=6, unit="calendar_months")
     missing_episode_review: Deadline = Deadline(amount=5, unit="working_days")
+    # Repeated missing episodes open a strategy discussion clock (the directive ties missing
+    # and CSE): this many episodes within this many days.
+    missing_episodes_for_strategy: Annotated[int, Field(ge=1, le=50)] = 3
+    missing_episodes_window_days: Annotated[int, Field(ge=1, le=365)] = 30
     ladder: Annotated[list[LadderStep], Field(min_length=1)] = Field(
         default_factory=_default_ladder
     )
@@ -121,11 +143,16 @@ class Policy(BaseModel):
     continue_as_new_after_events: Annotated[int, Field(ge=20, le=50_000)] = 10_000
     extra_closures: list[date] = []
 
+    @field_validator("deadlines", mode="after")
+    @classmethod
+    def _defaults_for_unlisted_clocks(
+        cls, deadlines: dict[ClockName, Deadline]
+    ) -> dict[ClockName, Deadline]:
+        """A clock a file does not list keeps its default (so older files gain new clocks)."""
+        return _default_deadlines() | deadlines
+
     @model_validator(mode="after")
-    def _complete_and_ordered(self) -> Policy:
-        missing = [c.value for c in ClockName if c not in self.deadlines]
-        if missing:
-            raise ValueError(f"deadlines: no deadline for clock(s) {', '.join(missing)}")
+    def _ordered_ladder(self) -> Policy:
         offsets = [s.working_days_from_due for s in self.ladder]
         if offsets != sorted(offsets) or len(set(offsets)) != len(offsets):
             raise ValueError("ladder: steps must be in strictly increasing working_days_from_due")
@@ -162,7 +189,7 @@ class PolicyBook(BaseModel):
         return self
 
     def in_force_on(self, moment: datetime) -> Policy:
-        day = moment.date()
+        day = moment.astimezone(LONDON).date()
         eligible = [p for p in self.versions if p.effective_from <= day]
         if not eligible:
             return min(self.versions, key=lambda p: p.effective_from)

@@ -19,10 +19,10 @@ from typing import Any
 from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.notify import NOTIFY_RETRY, NOTIFY_TIMEOUT
+    from activities.notify import NOTIFY_RETRY, NOTIFY_TIMEOUT, PERMANENT_FAILURE
     from domain.case import Case
     from domain.errors import PathwayRefusal
     from domain.models import (
@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         Decide,
         Event,
         RaiseProfessionalConcern,
+        RecordConsultation,
         RecordCpConference,
         RecordCpReview,
         RecordMissingEpisode,
@@ -207,6 +208,14 @@ class ReferralWorkflow:
         self._check(event)
 
     @workflow.update
+    async def record_consultation(self, event: RecordConsultation) -> CaseStatus:
+        return await self._record(event)
+
+    @record_consultation.validator
+    def _check_record_consultation(self, event: RecordConsultation) -> None:
+        self._check(event)
+
+    @workflow.update
     async def allocate(self, event: Allocate) -> CaseStatus:
         return await self._record(event)
 
@@ -255,12 +264,22 @@ class ReferralWorkflow:
             task.add_done_callback(self._sending.discard)
 
     async def _send(self, notification: Notification) -> None:
-        await workflow.execute_activity(
-            "notify",
-            notification,
-            start_to_close_timeout=NOTIFY_TIMEOUT,
-            retry_policy=NOTIFY_RETRY,
-        )
+        """Deliver at least once; a permanent failure (a bad address) is kept on the case and
+        raised to the team manager instead of being retried for ever."""
+        try:
+            await workflow.execute_activity(
+                "notify",
+                notification,
+                start_to_close_timeout=NOTIFY_TIMEOUT,
+                retry_policy=NOTIFY_RETRY,
+            )
+        except ActivityError as failure:
+            cause = failure.cause
+            if not (isinstance(cause, ApplicationError) and cause.type == PERMANENT_FAILURE):
+                raise
+            now = workflow.now()
+            self._outbox += self._case.record_delivery_failure(notification, cause.message, now)
+            self._changed = True
 
     async def _drain(self) -> None:
         self._dispatch()

@@ -22,6 +22,7 @@ from domain.models import (
     ConcludeS47,
     Decide,
     RaiseProfessionalConcern,
+    RecordConsultation,
     RecordCpConference,
     RecordCpReview,
     RecordMissingEpisode,
@@ -250,6 +251,35 @@ async def recorded_late(env: WorkflowEnvironment) -> Handle:
     return handle
 
 
+async def consultation_and_repeated_missing(env: WorkflowEnvironment) -> Handle:
+    handle, t = await assessed(env, score=0)
+    concern = RaiseProfessionalConcern(level="high", note="worrying", raised_at=t, actor=SW)
+    await act(handle, ReferralWorkflow.raise_professional_concern, concern)
+    await skip_to(env, t + timedelta(days=4))
+    t = await now(env)
+    consulted = RecordConsultation(held_at=t, outcome="continue", actor=TM)
+    await act(handle, ReferralWorkflow.record_consultation, consulted)
+    await act(
+        handle,
+        ReferralWorkflow.complete_assessment,
+        CompleteAssessment(outcome="cin", completed_at=t, actor=SW),
+    )
+    for hours in (1, 2, 3):
+        went = t + timedelta(minutes=hours)
+        episode = RecordMissingEpisode(went_missing_at=went, returned_at=went, actor=SW)
+        await act(handle, ReferralWorkflow.record_missing_episode, episode)
+    await skip_to(env, t + timedelta(days=1))
+    t = await now(env)
+    discussion = RecordStrategyDiscussion(
+        held_at=t, chair_role="team_manager", outcome="s47", actor=SW
+    )
+    await act(handle, ReferralWorkflow.record_strategy_discussion, discussion)
+    await act(
+        handle, ReferralWorkflow.close, Close(reason="case transferred", closed_at=t, actor=TM)
+    )
+    return handle
+
+
 SCENARIOS: dict[str, Scenario] = {
     "nfa_at_referral": nfa_at_referral,
     "child_in_need_to_closed": child_in_need_to_closed,
@@ -258,6 +288,7 @@ SCENARIOS: dict[str, Scenario] = {
     "review_back_to_s47_then_closed_by_manager": review_back_to_s47_then_closed_by_manager,
     "ladders_run_then_closed": ladders_run_then_closed,
     "recorded_late": recorded_late,
+    "consultation_and_repeated_missing": consultation_and_repeated_missing,
 }
 
 

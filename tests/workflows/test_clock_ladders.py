@@ -14,6 +14,7 @@ from domain.models import (
     CompleteAssessment,
     ConcludeS47,
     Decide,
+    RaiseProfessionalConcern,
     RecordCpConference,
     RecordMissingEpisode,
     RecordReview,
@@ -139,6 +140,33 @@ async def returned_from_missing(env: WorkflowEnvironment, queue: str) -> Handle:
     return handle
 
 
+async def high_concern_low_score(env: WorkflowEnvironment, queue: str) -> Handle:
+    handle = await assessing(env, queue)
+    t = await now(env)
+    await handle.execute_update(
+        ReferralWorkflow.record_screening,
+        RecordScreening(score=0, professional_concern="low", screened_at=t, actor=ACTOR),
+    )
+    await handle.execute_update(
+        ReferralWorkflow.raise_professional_concern,
+        RaiseProfessionalConcern(level="high", note="private", raised_at=t, actor=ACTOR),
+    )
+    return handle
+
+
+async def missing_three_times(env: WorkflowEnvironment, queue: str) -> Handle:
+    handle = await start(env, queue)
+    await skip_to(env, await now(env) + timedelta(minutes=10))
+    t = await now(env)
+    for minutes in (0, 1, 2):
+        went = t - timedelta(minutes=minutes)
+        await handle.execute_update(
+            ReferralWorkflow.record_missing_episode,
+            RecordMissingEpisode(went_missing_at=went, actor=ACTOR),
+        )
+    return handle
+
+
 CLOCKS: list[tuple[str, Setup]] = [
     ("referral_decision", referral_received),
     ("strategy_discussion", harm_suspected),
@@ -149,10 +177,18 @@ CLOCKS: list[tuple[str, Setup]] = [
     ("further_strategy_meeting", review_still_high),
     ("cp_review_conference", on_cp_plan),
     ("return_home_interview", returned_from_missing),
+    ("consultation", high_concern_low_score),
+    ("strategy_discussion", missing_three_times),
 ]
+CONSULTATION_ROLES = LADDER_ROLES | {
+    "reminder": [Role.team_manager, Role.specialist_safeguarding_lead],
+    "breach": [Role.team_manager, Role.specialist_safeguarding_lead],
+}
 
 
-@pytest.mark.parametrize(("clock_name", "setup"), CLOCKS, ids=[c for c, _ in CLOCKS])
+@pytest.mark.parametrize(
+    ("clock_name", "setup"), CLOCKS, ids=[f"{c}-{s.__name__}" for c, s in CLOCKS]
+)
 async def test_each_clock_reminds_breaches_and_escalates(
     env: WorkflowEnvironment,
     task_queue: str,
@@ -178,7 +214,8 @@ async def test_each_clock_reminds_breaches_and_escalates(
             if n.notification_id == f"{n.referral_id}:{clock.id}:{rung.step.value}"
         ]
         assert len(sent) == 1
-        assert sent[0].roles == LADDER_ROLES[rung.step.value]
+        expected = CONSULTATION_ROLES if clock_name == "consultation" else LADDER_ROLES
+        assert sent[0].roles == expected[rung.step.value]
         breached = clock_by_id(status, clock.id).state == "breached"
         assert breached == (rung.step.value != "reminder")
         if breached:  # other clocks of the case may have breached already

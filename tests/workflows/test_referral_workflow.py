@@ -3,9 +3,11 @@
 from datetime import timedelta
 
 import pytest
+from temporalio import activity
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from domain.models import (
     Allocate,
@@ -20,11 +22,14 @@ from domain.models import (
     RecordStrategyDiscussion,
     ReferToMase,
 )
-from domain.policy import Policy
+from domain.notifications import Notification
+from domain.policy import Policy, PolicyBook
 from tests.conftest import Outbox, running_worker
 from tests.workflows.helpers import Handle, eventually, now, referral, start
+from workflows import configuration
 from workflows import search_attributes as sa
 from workflows.referral import ReferralWorkflow
+from workflows.sandbox import workflow_runner
 
 ACTOR = "sw-7"
 
@@ -258,3 +263,40 @@ async def test_a_long_case_continues_as_new_keeping_everything(
         assert (await latest.describe()).typed_search_attributes.get(sa.CSE_STAGE) == (
             "referral_received"
         )
+
+
+class RefusingMailRelay(Outbox):
+    """Refuses every clock notification as undeliverable, accepts the rest."""
+
+    @activity.defn(name="notify")
+    async def notify(self, notification: Notification) -> None:
+        if notification.kind == "clock_step":
+            raise ApplicationError(
+                "recipient address rejected (role strategic_lead)",
+                type="PermanentDeliveryError",
+                non_retryable=True,
+            )
+        self.sent.append(notification)
+
+
+async def test_an_undeliverable_notification_is_recorded_and_raised_to_the_team_manager(
+    env: WorkflowEnvironment, task_queue: str
+) -> None:
+    relay = RefusingMailRelay()
+    async with Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=[ReferralWorkflow],
+        activities=[relay.notify],
+        workflow_runner=workflow_runner(),
+    ):
+        configuration.install(task_queue, PolicyBook(versions=[Policy()]))
+        handle = await start(env, task_queue, received_at=await now(env) - timedelta(days=21))
+        status = await eventually(handle, lambda s: bool(s.delivery_failures))
+        await handle.terminate("seen enough")
+    [failure] = status.delivery_failures
+    assert failure.notification_id.endswith(":referral_decision-1:strategic_escalation")
+    assert "recipient address rejected" in failure.problem
+    [raised] = relay.sent
+    assert raised.kind == "delivery_failed"
+    assert raised.roles == ["team_manager"]
