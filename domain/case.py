@@ -232,7 +232,7 @@ class Case(BaseModel):
         return []
 
     def _on_conclude_s47(self, event: ConcludeS47, now: datetime) -> list[Notification]:
-        if event.outcome == "cp_conference":
+        if event.outcome == "cp_conference" and not self.running(ClockName.initial_cp_conference):
             held_at = self.strategy_discussions[-1].held_at
             self._open_clock(ClockName.initial_cp_conference, held_at)
         return []
@@ -280,13 +280,15 @@ class Case(BaseModel):
     def _on_record_missing_episode(
         self, event: RecordMissingEpisode, now: datetime
     ) -> list[Notification]:
+        known = {e.went_missing_at for e in self.missing_episodes}
         episode = self._episode(event)
         if event.returned_at is not None and episode.returned_at is None:
             episode.returned_at = event.returned_at
             self._open_clock(ClockName.return_home_interview, event.returned_at)
         if self.stage == Stage.review:
             self._bring_review_forward(event.returned_at or event.went_missing_at)
-        if self._missing_repeatedly(event.went_missing_at):
+        new_episode = event.went_missing_at not in known
+        if new_episode and self._missing_repeatedly(event.went_missing_at):
             self._open_strategy_discussion(event.went_missing_at)
         what = "missing episode recorded"
         return [self._notice(NotificationKind.missing_episode, [Role.social_worker], what)]

@@ -8,7 +8,7 @@ and the earlier ones are recorded as skipped. The breach step marks the clock br
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import cache
 
 from domain.calendar import WorkingDayCalendar
@@ -58,12 +58,15 @@ def stop_clock(clock: Clock, at: datetime) -> None:
 
 
 def cancel_clock(clock: Clock, at: datetime) -> None:
-    """The case closed or moved on without this clock; a breach already recorded stays."""
+    """The case closed or moved on without this clock, at `at`: breached if that was after
+    its due time (whenever it was recorded), cancelled otherwise."""
     clock.stopped_at = at
-    if clock.state == ClockState.open:
-        clock.state = ClockState.cancelled
+    if at > clock.due_at:
+        clock.state = ClockState.breached
+        clock.breached_by = at - clock.due_at
     else:
-        clock.breached_by = max(at - clock.due_at, timedelta(0))
+        clock.state = ClockState.cancelled
+        clock.breached_by = None
     _cancel_pending(clock)
 
 

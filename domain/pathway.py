@@ -27,6 +27,14 @@ if TYPE_CHECKING:
     from domain.case import Case
 
 
+# Where an outcome of no further action closes the case (elsewhere it has no transition).
+_NFA_CLOSES = {
+    (Stage.assessment.value, "complete_assessment"),
+    (Stage.strategy_discussion.value, "record_strategy_discussion"),
+    (Stage.s47_enquiry.value, "conclude_s47"),
+}
+
+
 def _guard(transitions: TransitionList, *guards: str) -> None:
     """Attach named guards to every transition of an event, checked before its outcome."""
     for transition in transitions:
@@ -169,7 +177,7 @@ class PathwayRules:
             )
 
     def nfa_needs_score_zero(self, payload: Any) -> None:
-        if payload.outcome != "nfa":
+        if payload.outcome != "nfa" or (self.stage, payload.name) not in _NFA_CLOSES:
             return
         score = self.case.risk_score
         if score != 0:

@@ -151,6 +151,13 @@ class Policy(BaseModel):
         """A clock a file does not list keeps its default (so older files gain new clocks)."""
         return _default_deadlines() | deadlines
 
+    @field_validator("clock_owners", mode="after")
+    @classmethod
+    def _default_owners_kept(
+        cls, owners: dict[ClockName, list[Role]]
+    ) -> dict[ClockName, list[Role]]:
+        return _default_owners() | owners
+
     @model_validator(mode="after")
     def _ordered_ladder(self) -> Policy:
         offsets = [s.working_days_from_due for s in self.ladder]
