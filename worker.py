@@ -4,53 +4,112 @@ import asyncio
 import sys
 
 import structlog
+from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.notify import Notifier, OutboxFile
+from activities.email import EmailChannel, SmtpRelay
+from activities.mase import PanelArchive, PanelCases, build_panel_documents
+from activities.notify import Channel, Notifier, OutboxFile
+from activities.webhook import WebhookChannel
+from domain.directory import AddressKind, Directory, DirectoryError, load_directory, roles_needed
+from domain.errors import field_errors
 from domain.policy import PolicyBook, PolicyError, load_policy_book
 from edge.client import connect
 from edge.logs import configure_logging
+from edge.schedules import ensure_panel_schedule
 from edge.search_attributes import ensure_search_attributes
 from edge.settings import Settings
 from workflows import configuration
+from workflows.mase_panel import MasePanelWorkflow
 from workflows.referral import ReferralWorkflow
 from workflows.sandbox import workflow_runner
 
 log = structlog.get_logger("cse.worker")
 
 
-def build_worker(client: Client, settings: Settings, book: PolicyBook) -> Worker:
+def load_directory_for(settings: Settings, book: PolicyBook) -> Directory | None:
+    """The directory of CSE_DIRECTORY_FILE, covering every role the policy book may notify."""
+    if settings.directory_file is None:
+        return None
+    return load_directory(settings.directory_file, roles_needed(book))
+
+
+def build_channels(settings: Settings, directory: Directory | None) -> list[Channel]:
+    """The outbox file always; with a directory, email (if CSE_SMTP_HOST) and its webhooks."""
+    channels: list[Channel] = [OutboxFile(settings.outbox_file)]
+    if directory is None:
+        return channels
+    if settings.smtp_host and settings.notify_from:
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        relay = SmtpRelay(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.notify_from,
+            username=settings.smtp_username,
+            password=password,
+            starttls=settings.smtp_starttls,
+        )
+        channels.append(EmailChannel(directory, relay))
+    elif directory.uses(AddressKind.email):
+        log.warning("email off: CSE_SMTP_HOST is not set; email addresses receive nothing")
+    if directory.uses(AddressKind.webhook):
+        if settings.webhook_secret is None:
+            where = f"directory file {settings.directory_file}"
+            raise DirectoryError(f"{where}: has webhook addresses but CSE_WEBHOOK_SECRET is unset")
+        channels.append(WebhookChannel(directory, settings.webhook_secret.get_secret_value()))
+    return channels
+
+
+def build_worker(
+    client: Client, settings: Settings, book: PolicyBook, channels: list[Channel] | None = None
+) -> Worker:
     """The worker for one task queue, with the policy book its cases start under."""
     configuration.install(settings.task_queue, book)
-    notifier = Notifier([OutboxFile(settings.outbox_file)], settings.public_url)
+    notifier = Notifier(channels or build_channels(settings, None), settings.public_url)
+    panel_cases = PanelCases(client, settings.task_queue)
+    panel_archive = PanelArchive(settings.reports_dir)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[ReferralWorkflow],
-        activities=[notifier.notify],
+        workflows=[ReferralWorkflow, MasePanelWorkflow],
+        activities=[
+            notifier.notify,
+            panel_cases.list_panel_cases,
+            panel_cases.read_panel_cases,
+            build_panel_documents,
+            panel_archive.store_panel_documents,
+        ],
         workflow_runner=workflow_runner(),
     )
 
 
 async def main() -> int:
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as err:
+        print(f"worker not started: settings: {'; '.join(field_errors(err))}", file=sys.stderr)
+        return 2
     configure_logging(settings.log_level)
     try:
         book = load_policy_book(settings.policy_dir)
-    except PolicyError as err:
-        log.error("policy refused", error=str(err))
+        channels = build_channels(settings, load_directory_for(settings, book))
+    except (PolicyError, DirectoryError) as err:
+        log.error("configuration refused", error=str(err))
         print(f"worker not started: {err}", file=sys.stderr)
         return 2
     client = await connect(settings)
     added = await ensure_search_attributes(client, settings.temporal_namespace)
-    worker = build_worker(client, settings, book)
+    panel_schedule = await ensure_panel_schedule(client, settings)
+    worker = build_worker(client, settings, book, channels)
     log.info(
         "worker started",
         task_queue=settings.task_queue,
         address=settings.temporal_address,
         search_attributes_added=added,
+        panel_schedule={settings.panel_schedule_id: panel_schedule},
         policy_versions=[p.version for p in book.versions],
+        channels=[type(c).__name__ for c in channels],
     )
     await worker.run()
     return 0

@@ -1,13 +1,27 @@
 """Settings, read once from the environment at the edge (prefix CSE_, plus Temporal's own)."""
 
+from email.utils import parseaddr
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from edge.schedules import parse_panel_meeting
+
+# Values that mean "nobody set this": refused, so the service never runs on them.
+_PLACEHOLDERS = {"", "changethis", "changeme", "change-me", "secret", "password", "placeholder"}
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CSE_", extra="ignore")
+    # hide_input_in_errors: a refused secret must not be echoed into logs.
+    model_config = SettingsConfigDict(env_prefix="CSE_", extra="ignore", hide_input_in_errors=True)
 
     temporal_address: str = Field(
         "localhost:7233", validation_alias=AliasChoices("TEMPORAL_ADDRESS", "CSE_TEMPORAL_ADDRESS")
@@ -20,3 +34,63 @@ class Settings(BaseSettings):
     outbox_file: Path = Path("data/outbox.jsonl")
     public_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
+    # Notifications (README "Notifications"): the directory of roles, email, webhooks.
+    directory_file: Path | None = None
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    notify_from: str | None = None
+    webhook_secret: SecretStr | None = None
+    # The HTTP API (README "HTTP API"): where it listens and who may call it.
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8000, ge=1, le=65535)
+    users_file: Path = Path("config/users.example.toml")
+    # Set the issuer to validate bearer tokens as OIDC JWTs instead of the users file.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_file: Path | None = None
+    oidc_algorithm: str = "RS256"
+    oidc_role_claim: str = "cse_role"
+    oidc_team_claim: str = "cse_team"
+    # The monthly panel (README "MASE panel"): its name (MASE, or MACE where it is widened),
+    # when it meets, the Temporal Schedule that runs it, and where its documents are kept.
+    panel_name: str = Field("MASE", pattern=r"^[A-Za-z0-9][A-Za-z0-9 &-]{0,39}$")
+    panel_schedule: str = "first tuesday 09:00 Europe/London"
+    panel_schedule_id: str = Field("mase-panel-monthly", pattern=r"^[A-Za-z0-9][\w.-]{0,99}$")
+    reports_dir: Path = Path("data/reports")
+
+    @field_validator("smtp_password", "webhook_secret")
+    @classmethod
+    def _real_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        name = f"CSE_{(info.field_name or '').upper()}"
+        if value is not None and value.get_secret_value().strip().lower() in _PLACEHOLDERS:
+            raise ValueError(f"{name} is a placeholder: set a real secret")
+        if info.field_name == "webhook_secret" and value and len(value.get_secret_value()) < 16:
+            raise ValueError(f"{name} must be at least 16 characters")
+        return value
+
+    @field_validator("notify_from")
+    @classmethod
+    def _an_address(cls, value: str | None) -> str | None:
+        if value is not None and "@" not in parseaddr(value)[1]:
+            raise ValueError(f"CSE_NOTIFY_FROM {value!r} is not an email address")
+        return value
+
+    @field_validator("panel_schedule")
+    @classmethod
+    def _a_panel_meeting(cls, value: str) -> str:
+        try:
+            parse_panel_meeting(value)
+        except ValueError as err:
+            raise ValueError(f"CSE_PANEL_SCHEDULE: {err}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _email_is_complete(self) -> "Settings":
+        if self.smtp_host and not (self.notify_from and self.directory_file):
+            raise ValueError("CSE_SMTP_HOST needs CSE_NOTIFY_FROM and CSE_DIRECTORY_FILE")
+        if (self.smtp_username is None) != (self.smtp_password is None):
+            raise ValueError("CSE_SMTP_USERNAME and CSE_SMTP_PASSWORD go together (or neither)")
+        return self
