@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, PrivateAttr
 
 from domain.clocks import (
     cancel_clock,
@@ -53,7 +53,7 @@ from domain.models import (
     Stage,
 )
 from domain.notifications import Notification, NotificationKind, clock_subject
-from domain.pathway import mase_blocker, next_stage
+from domain.pathway import PathwayChecker, mase_blocker
 from domain.policy import ClockName, Policy
 from domain.roles import Role
 
@@ -89,6 +89,7 @@ class Case(BaseModel):
     missing_episodes: list[MissingEpisode] = []
     concerns_raised: list[ProfessionalConcern] = []
     closed_reason: str | None = None
+    _checker: PathwayChecker | None = PrivateAttr(default=None)
     delivery_failures: list[DeliveryFailure] = []
 
     @classmethod
@@ -150,7 +151,9 @@ class Case(BaseModel):
     def check(self, event: Event, now: datetime) -> Stage:
         """Where the event would take the case; raises a PathwayRefusal if it may not."""
         self._check_times(event, now)
-        return next_stage(self, event)
+        if self._checker is None or self._checker.case is not self:  # not one copied over
+            self._checker = PathwayChecker(self)
+        return self._checker.next_stage(event)
 
     def apply(self, event: Event, now: datetime) -> list[Notification]:
         """Record an accepted event. Call only after `check` has passed for the same event."""

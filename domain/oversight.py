@@ -1,0 +1,293 @@
+"""The monthly MASE panel (pathway.md section 5): its agenda and the oversight report.
+
+Plain data in, plain data out. `CaseFacts` is what the panel needs from one case's `status`
+(referral id, stage, score, team, clocks, missing episodes): never the child's identity, the
+summary, the concerns or professional concern notes. From a set of facts:
+
+- `select_agenda` picks the open cases referred to the panel, and the open cases with a latest
+  score of 1-3 that are not referred, each with the recorded reason (`mase_blocker`);
+- `oversight` aggregates for heads of service and the strategic group: counts by stage and by
+  score, new referrals, deadlines met and breached per clock, missing episodes, and a 12-month
+  trend. Aggregates only: no referral id or team appears in it.
+
+Months are calendar months in Europe/London. The report's month is the month of the run; the
+trend is the twelve months ending with it. A clock counts as met in the month it stopped, and
+as breached in the month it fell due.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.calendar import LONDON
+from domain.models import CaseStatus, ClockState, Stage
+from domain.notifications import Notification, NotificationKind
+from domain.policy import ClockName
+from domain.roles import Role
+
+TREND_MONTHS = 12
+SCORES = ("0", "1", "2", "3", "unscored")
+OPEN_STAGES = tuple(s for s in Stage if s != Stage.closed)
+AGENDA_ROLES = [Role.mase_chair, Role.mash]
+REPORT_ROLES = [Role.head_of_service, Role.data_analyst]
+
+
+class PanelRun(BaseModel):
+    """The panel workflow's input, fixed in the schedule's action by the worker."""
+
+    model_config = ConfigDict(extra="forbid")
+    panel_name: str = Field("MASE", min_length=1, max_length=40)
+
+
+class ClockOutcome(BaseModel):
+    name: ClockName
+    state: ClockState
+    due_at: datetime
+    stopped_at: datetime | None = None
+
+
+class CaseFacts(BaseModel):
+    """What the panel reads from one case's status: no child details."""
+
+    referral_id: str
+    stage: Stage
+    risk_score: int | None
+    team: str
+    received_at: datetime | None
+    next_due: datetime | None
+    overdue: bool
+    mase_referred: bool
+    mase_blocker: str | None
+    clocks: list[ClockOutcome]
+    missing_episodes: list[datetime]
+
+    @classmethod
+    def from_status(cls, status: CaseStatus) -> CaseFacts:
+        return cls(
+            referral_id=status.referral_id,
+            stage=status.stage,
+            risk_score=status.risk_score,
+            team=status.team,
+            received_at=_received_at(status),
+            next_due=status.next_due,
+            overdue=status.overdue,
+            mase_referred=status.mase.referred,
+            mase_blocker=status.mase_blocker,
+            clocks=[
+                ClockOutcome(name=c.name, state=c.state, due_at=c.due_at, stopped_at=c.stopped_at)
+                for c in status.clocks
+            ],
+            missing_episodes=[e.went_missing_at for e in status.missing_episodes],
+        )
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage != Stage.closed
+
+
+def _received_at(status: CaseStatus) -> datetime | None:
+    """The referral decision clock opens when the referral is received (pathway.md section 3)."""
+    decision = [c.opened_at for c in status.clocks if c.name == ClockName.referral_decision]
+    return min(decision or [c.opened_at for c in status.clocks], default=None)
+
+
+# ---- the agenda ---------------------------------------------------------------------------
+
+
+class AgendaItem(BaseModel):
+    referral_id: str
+    stage: Stage
+    risk_score: int | None
+    team: str
+    next_due: datetime | None
+    overdue: bool
+    why_not_referred: str | None = None
+
+
+class Agenda(BaseModel):
+    referred: list[AgendaItem]
+    not_referred: list[AgendaItem]
+
+    @property
+    def size(self) -> int:
+        return len(self.referred) + len(self.not_referred)
+
+
+def select_agenda(cases: Iterable[CaseFacts]) -> Agenda:
+    """Open cases referred to the panel; open cases scoring 1-3 not referred, with why not.
+
+    Each case's status decides, not the listing that found it: a case referred or closed since
+    visibility last caught up lands where its status says.
+    """
+    referred, not_referred = [], []
+    for case in cases:
+        if not case.is_open:
+            continue
+        if case.mase_referred:
+            referred.append(_item(case, None))
+        elif case.risk_score is not None and 1 <= case.risk_score <= 3:
+            not_referred.append(_item(case, case.mase_blocker or "no reason recorded"))
+    return Agenda(referred=_ordered(referred), not_referred=_ordered(not_referred))
+
+
+def _item(case: CaseFacts, why_not: str | None) -> AgendaItem:
+    return AgendaItem(
+        referral_id=case.referral_id,
+        stage=case.stage,
+        risk_score=case.risk_score,
+        team=case.team,
+        next_due=case.next_due,
+        overdue=case.overdue,
+        why_not_referred=why_not,
+    )
+
+
+def _ordered(items: list[AgendaItem]) -> list[AgendaItem]:
+    """Highest score first, then by referral id, so the same cases give the same agenda."""
+    unique = {i.referral_id: i for i in items}.values()
+    return sorted(unique, key=lambda i: (-(i.risk_score or 0), i.referral_id))
+
+
+# ---- the oversight report -----------------------------------------------------------------
+
+
+class ClockTally(BaseModel):
+    clock: ClockName
+    met: int
+    breached: int
+
+
+class MonthFigures(BaseModel):
+    month: str  # YYYY-MM
+    new_referrals: int
+    breaches: int
+
+
+class Oversight(BaseModel):
+    """Aggregates only: no referral id, team or child identifier."""
+
+    as_of: datetime
+    month: str
+    cases_covered: int
+    cases_unreadable: int
+    open_cases: int
+    open_by_stage: dict[Stage, int]
+    open_by_score: dict[str, int]
+    new_referrals_this_month: int
+    deadlines: list[ClockTally]
+    open_cases_with_missing_episodes: int
+    missing_episodes_this_month: int
+    trend: list[MonthFigures]
+
+
+def month_of(moment: datetime) -> str:
+    return moment.astimezone(LONDON).strftime("%Y-%m")
+
+
+def trend_months(as_of: datetime) -> list[str]:
+    """The twelve months (YYYY-MM) ending with the month of `as_of`, oldest first."""
+    day = as_of.astimezone(LONDON)
+    index = day.year * 12 + day.month - 1
+    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index - TREND_MONTHS + 1, index + 1)]
+
+
+def window_start(as_of: datetime) -> datetime:
+    """The first moment of the trend's first month: closed cases since then are reported."""
+    year, month = (int(part) for part in trend_months(as_of)[0].split("-"))
+    return datetime(year, month, 1, tzinfo=LONDON)
+
+
+def oversight(cases: Iterable[CaseFacts], as_of: datetime, unreadable: int = 0) -> Oversight:
+    facts = list({c.referral_id: c for c in cases}.values())
+    open_cases = [c for c in facts if c.is_open]
+    months = trend_months(as_of)
+    this_month = months[-1]
+    new = Counter(month_of(c.received_at) for c in facts if c.received_at is not None)
+    met, breached = _clock_outcomes(facts, set(months))
+    return Oversight(
+        as_of=as_of,
+        month=this_month,
+        cases_covered=len(facts),
+        cases_unreadable=unreadable,
+        open_cases=len(open_cases),
+        open_by_stage=_by_stage(open_cases),
+        open_by_score=_by_score(open_cases),
+        new_referrals_this_month=new[this_month],
+        deadlines=[
+            ClockTally(clock=name, met=met[name], breached=breached[name]) for name in ClockName
+        ],
+        open_cases_with_missing_episodes=sum(1 for c in open_cases if c.missing_episodes),
+        missing_episodes_this_month=sum(
+            1 for c in facts for at in c.missing_episodes if month_of(at) == this_month
+        ),
+        trend=_trend(facts, months, new),
+    )
+
+
+def _by_stage(cases: list[CaseFacts]) -> dict[Stage, int]:
+    counts = Counter(c.stage for c in cases)
+    return {stage: counts[stage] for stage in OPEN_STAGES}
+
+
+def _by_score(cases: list[CaseFacts]) -> dict[str, int]:
+    counts = Counter("unscored" if c.risk_score is None else str(c.risk_score) for c in cases)
+    return {score: counts[score] for score in SCORES}
+
+
+def _clock_outcomes(
+    cases: list[CaseFacts], months: set[str]
+) -> tuple[Counter[ClockName], Counter[ClockName]]:
+    met: Counter[ClockName] = Counter()
+    breached: Counter[ClockName] = Counter()
+    for clock in (k for c in cases for k in c.clocks):
+        if clock.state == ClockState.met and clock.stopped_at is not None:
+            met[clock.name] += month_of(clock.stopped_at) in months
+        elif clock.state == ClockState.breached:
+            breached[clock.name] += month_of(clock.due_at) in months
+    return met, breached
+
+
+def _trend(cases: list[CaseFacts], months: list[str], new: Counter[str]) -> list[MonthFigures]:
+    breaches = Counter(
+        month_of(k.due_at) for c in cases for k in c.clocks if k.state == ClockState.breached
+    )
+    return [MonthFigures(month=m, new_referrals=new[m], breaches=breaches[m]) for m in months]
+
+
+# ---- what the panel sends ------------------------------------------------------------------
+
+
+def run_date(action_time: datetime) -> date:
+    """The panel's date: the London day of the schedule's action."""
+    return action_time.astimezone(LONDON).date()
+
+
+def panel_notifications(
+    panel_name: str, run_key: str, day: date, links: dict[str, str]
+) -> list[Notification]:
+    """The agenda to the panel's chairs and MASH, the report to heads of service and analysts.
+
+    Ids derive from the run (`run_key`), so a retried run sends nothing twice. A link, never
+    case data: the documents sit behind it.
+    """
+    when = day.strftime("%A %d %B %Y")
+    sent = [
+        (NotificationKind.mase_agenda, AGENDA_ROLES, "agenda.html", "panel agenda"),
+        (NotificationKind.oversight_report, REPORT_ROLES, "oversight.html", "oversight report"),
+    ]
+    return [
+        Notification(
+            notification_id=f"{run_key}:{kind.value}",
+            kind=kind,
+            referral_id=f"{panel_name}-{day.isoformat()}",
+            team="all",
+            roles=roles,
+            subject=f"{panel_name} {words} for {when}",
+            link_path=links[document],
+        )
+        for kind, roles, document, words in sent
+    ]

@@ -1,0 +1,209 @@
+"""The panel's documents as text: the agenda (HTML and CSV) and the oversight report (HTML with
+SVG charts, and JSON for analysts). Pure rendering of `domain.oversight` data.
+
+The agenda names cases by referral id only, with stage, score, team, next due and why a case
+is not referred; the report holds aggregates only. Everything is escaped: a team name or a
+recorded reason is data, never markup, and CSV cells cannot start a spreadsheet formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from datetime import date, datetime
+from html import escape
+
+from domain.calendar import LONDON
+from domain.charts import bar_chart
+from domain.oversight import Agenda, AgendaItem, Oversight
+
+AGENDA_HTML = "agenda.html"
+AGENDA_CSV = "agenda.csv"
+REPORT_HTML = "oversight.html"
+REPORT_JSON = "oversight.json"
+
+_STYLE = (
+    "body{font-family:sans-serif;margin:2em;color:#222}"
+    "table{border-collapse:collapse;margin:1em 0}"
+    "th,td{border:1px solid #bbb;padding:4px 8px;text-align:left}"
+    "th{background:#eef}td.n{text-align:right}"
+)
+_NO_DETAILS = (
+    "Referral ids only: the child's details and the concerns are in the case record, "
+    "never in this document."
+)
+_CSV_COLUMNS = [
+    "section",
+    "referral_id",
+    "stage",
+    "risk_score",
+    "team",
+    "next_due",
+    "overdue",
+    "why_not_referred",
+]
+
+
+def page(title: str, body: Iterable[str]) -> str:
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<body><h1>{escape(title)}</h1>{''.join(body)}</body></html>\n"
+    )
+
+
+def table(headers: list[str], rows: list[list[str | int]]) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    if not rows:
+        return f"<table><tr>{head}</tr><tr><td colspan='{len(headers)}'>None</td></tr></table>"
+    cells = [
+        "".join(
+            f'<td class="n">{v}</td>' if isinstance(v, int) else f"<td>{escape(v)}</td>"
+            for v in row
+        )
+        for row in rows
+    ]
+    return f"<table><tr>{head}</tr>{''.join(f'<tr>{c}</tr>' for c in cells)}</table>"
+
+
+def when(moment: datetime | None) -> str:
+    return "" if moment is None else moment.astimezone(LONDON).strftime("%Y-%m-%d %H:%M")
+
+
+def _score(value: int | None) -> str:
+    return "unscored" if value is None else str(value)
+
+
+# ---- the agenda ---------------------------------------------------------------------------
+
+
+def agenda_html(panel_name: str, day: date, agenda: Agenda, unreadable: int = 0) -> str:
+    headers = ["Referral", "Stage", "Score", "Team", "Next due (London)", "Overdue"]
+    referred = [_row(i) for i in agenda.referred]
+    waiting = [[*_row(i), i.why_not_referred or ""] for i in agenda.not_referred]
+    return page(
+        f"{panel_name} panel agenda: {day.strftime('%A %d %B %Y')}",
+        [
+            f"<p>{escape(_NO_DETAILS)}</p>",
+            _unreadable_warning(unreadable),
+            f"<h2>Cases referred to {escape(panel_name)} ({len(referred)})</h2>",
+            table(headers, referred),
+            f"<h2>Cases scoring 1-3 not referred ({len(waiting)})</h2>",
+            table([*headers, "Why not referred"], waiting),
+        ],
+    )
+
+
+def _unreadable_warning(unreadable: int) -> str:
+    if not unreadable:
+        return ""
+    return (
+        f"<p><strong>{unreadable} case(s) could not be read and may be missing from this "
+        "agenda: see the worker log.</strong></p>"
+    )
+
+
+def _row(item: AgendaItem) -> list[str | int]:
+    return [
+        item.referral_id,
+        item.stage.value.replace("_", " "),
+        _score(item.risk_score),
+        item.team,
+        when(item.next_due),
+        "yes" if item.overdue else "no",
+    ]
+
+
+def agenda_csv(agenda: Agenda) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(_CSV_COLUMNS)
+    sections = [("referred", agenda.referred), ("not_referred", agenda.not_referred)]
+    for section, items in sections:
+        for item in items:
+            writer.writerow([_cell(v) for v in _csv_row(section, item)])
+    return out.getvalue()
+
+
+def _csv_row(section: str, item: AgendaItem) -> list[str]:
+    return [
+        section,
+        item.referral_id,
+        item.stage.value,
+        "" if item.risk_score is None else str(item.risk_score),
+        item.team,
+        "" if item.next_due is None else item.next_due.isoformat(),
+        "true" if item.overdue else "false",
+        item.why_not_referred or "",
+    ]
+
+
+def _cell(value: str) -> str:
+    """A cell a spreadsheet would run as a formula is quoted as text."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+# ---- the oversight report -----------------------------------------------------------------
+
+
+def report_html(panel_name: str, report: Oversight) -> str:
+    month = _first_day(report.month).strftime("%B %Y")
+    labels = [_first_day(m.month).strftime("%b %y") for m in report.trend]
+    new = [(label, m.new_referrals) for label, m in zip(labels, report.trend, strict=True)]
+    late = [(label, m.breaches) for label, m in zip(labels, report.trend, strict=True)]
+    return page(
+        f"{panel_name} oversight report: {month}",
+        [
+            f"<p>As of {escape(when(report.as_of))} (London). Aggregates only: no referral "
+            f"ids or child identifiers. {report.cases_covered} cases read"
+            f"{_unreadable(report)}.</p>",
+            f"<h2>Open cases ({report.open_cases})</h2>",
+            "<h3>By stage</h3>",
+            table(["Stage", "Cases"], [[s.replace("_", " "), n] for s, n in _stages(report)]),
+            "<h3>By latest score</h3>",
+            table(["Score", "Cases"], [[s, n] for s, n in report.open_by_score.items()]),
+            f"<h2>New referrals this month: {report.new_referrals_this_month}</h2>",
+            "<h2>Deadlines met and breached, last 12 months</h2>",
+            table(["Clock", "Met", "Breached"], _deadline_rows(report)),
+            "<h2>Missing episodes</h2>",
+            table(["", "Count"], _missing_rows(report)),
+            "<h2>Trend, last 12 months</h2>",
+            bar_chart("New referrals per month", new),
+            bar_chart("Deadlines breached per month", late, colour="#c53030"),
+            table(
+                ["Month", "New referrals", "Breaches"],
+                [[m.month, m.new_referrals, m.breaches] for m in report.trend],
+            ),
+        ],
+    )
+
+
+def _first_day(month: str) -> date:
+    year, number = month.split("-")
+    return date(int(year), int(number), 1)
+
+
+def _stages(report: Oversight) -> list[tuple[str, int]]:
+    return [(stage.value, count) for stage, count in report.open_by_stage.items()]
+
+
+def _deadline_rows(report: Oversight) -> list[list[str | int]]:
+    return [[t.clock.value.replace("_", " "), t.met, t.breached] for t in report.deadlines]
+
+
+def _missing_rows(report: Oversight) -> list[list[str | int]]:
+    return [
+        ["Open cases with missing episodes", report.open_cases_with_missing_episodes],
+        ["Missing episodes this month", report.missing_episodes_this_month],
+    ]
+
+
+def _unreadable(report: Oversight) -> str:
+    if not report.cases_unreadable:
+        return ""
+    return f"; {report.cases_unreadable} could not be read (see the worker log) and are not counted"
+
+
+def report_json(report: Oversight) -> str:
+    return report.model_dump_json(indent=2) + "\n"
