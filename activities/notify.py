@@ -16,6 +16,7 @@ from typing import Protocol
 import structlog
 from temporalio import activity
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
 
 from domain.notifications import Notification
 
@@ -84,5 +85,17 @@ class Notifier:
             step=notification.step.value if notification.step else None,
             attempt=activity.info().attempt,
         )
-        for channel in self.channels:
-            await channel.deliver(notification, link)
+        failures: list[Exception] = []
+        for channel in self.channels:  # one channel down must not hold back the others
+            try:
+                await channel.deliver(notification, link)
+            except Exception as failure:  # re-raised below, after the others
+                failures.append(failure)
+        if failures:
+            # Retry while any channel may still succeed; only then report a permanent failure.
+            transient = [f for f in failures if not _is_permanent(f)]
+            raise (transient or failures)[0]
+
+
+def _is_permanent(failure: Exception) -> bool:
+    return isinstance(failure, ApplicationError) and failure.type == PERMANENT_FAILURE

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.notify import Notifier, OutboxFile
@@ -63,13 +64,19 @@ async def test_a_restarted_worker_still_recognises_what_it_sent(tmp_path: Path) 
     assert [line["referral_id"] for line in lines(outbox)] == ["R-1", "R-2"]
 
 
-async def test_every_channel_is_tried_and_a_failing_one_fails_the_attempt(tmp_path: Path) -> None:
-    class Down:
-        async def deliver(self, notification: Notification, link: str) -> None:
-            raise ConnectionError("mail relay unreachable")
+class Down:
+    async def deliver(self, notification: Notification, link: str) -> None:
+        raise ConnectionError("mail relay unreachable")
 
+
+class BadAddress:
+    async def deliver(self, notification: Notification, link: str) -> None:
+        raise ApplicationError("address refused", type="PermanentDeliveryError")
+
+
+async def test_every_channel_is_tried_and_a_failing_one_fails_the_attempt(tmp_path: Path) -> None:
     outbox = tmp_path / "outbox.jsonl"
-    notifier = Notifier([OutboxFile(outbox), Down()], "https://cse.example.org")
+    notifier = Notifier([Down(), OutboxFile(outbox)], "https://cse.example.org")
     with pytest.raises(ConnectionError):
         await ActivityEnvironment().run(notifier.notify, breach())
     # The retry that follows does not write the outbox line twice.
@@ -81,3 +88,14 @@ async def test_every_channel_is_tried_and_a_failing_one_fails_the_attempt(tmp_pa
 def test_a_notification_has_no_field_for_child_details() -> None:
     fields = set(Notification.model_fields)
     assert not fields & {"child_ref", "summary", "concerns", "note", "indicators"}
+
+
+async def test_a_permanent_failure_waits_until_no_channel_could_still_succeed(
+    tmp_path: Path,
+) -> None:
+    notifier = Notifier([BadAddress(), Down()], "https://cse.example.org")
+    with pytest.raises(ConnectionError):  # retried: the relay may come back
+        await ActivityEnvironment().run(notifier.notify, breach())
+    alone = Notifier([BadAddress()], "https://cse.example.org")
+    with pytest.raises(ApplicationError, match="address refused"):
+        await ActivityEnvironment().run(alone.notify, breach())
