@@ -346,6 +346,9 @@ def service_worker(
         CSE_TASK_QUEUE=running.task_queue,
         CSE_OUTBOX_FILE=str(running.outbox),
         CSE_POLICY_DIR=str(REPO / "policies"),
+        # Its own panel schedule and reports, so no test touches the default ones.
+        CSE_PANEL_SCHEDULE_ID=f"panel-{running.task_queue}",
+        CSE_REPORTS_DIR=str(folder / "reports"),
     )
     with running.log.open("wb") as out:  # a file, not a pipe: nothing can block on a full pipe
         proc = subprocess.Popen(

@@ -15,6 +15,7 @@ from domain.policy import Policy, PolicyBook
 from edge.converter import data_converter
 from tests.workflows.scenarios import HISTORIES, LONG_CASE_POLICY
 from workflows import configuration
+from workflows.mase_panel import MasePanelWorkflow
 from workflows.referral import ReferralWorkflow
 from workflows.sandbox import workflow_runner
 
@@ -31,7 +32,7 @@ def test_history_replays(path: Path) -> None:
     configuration.install(configuration.ANY_TASK_QUEUE, PolicyBook(versions=[policy]))
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     replayer = Replayer(
-        workflows=[ReferralWorkflow],
+        workflows=[ReferralWorkflow, MasePanelWorkflow],
         data_converter=data_converter,
         workflow_runner=workflow_runner(),
     )

@@ -1,0 +1,233 @@
+"""The monthly panel's activities: find cases through visibility, read their status, build the
+agenda and the oversight report, and store them.
+
+Cases are found on the worker's own task queue, among `ReferralWorkflow`s: (a) open cases
+referred to the panel, (b) open cases scoring 1-3 that are not referred, and (c) for the
+report, every open case and every case closed within the report's twelve months. Each case's
+`status` query is then the truth (visibility is eventually consistent). A case whose query
+fails (its code cannot answer) is counted and logged, not fatal: one broken case must not stop
+the panel. A server that cannot be reached fails the attempt, and Temporal retries it.
+
+Failures: anything raised here fails the attempt and is retried under the named policy of
+its activity, except `InvalidInput` (a payload the converter refused), which is final.
+CaseUnreadable (a case's query failed) never leaves the read activity: it is counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import structlog
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
+from temporalio.common import RetryPolicy
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain import panel_documents as docs
+from domain.models import CaseStatus, workflow_id_for
+from domain.oversight import CaseFacts, oversight, run_date, select_agenda, window_start
+
+READ_TIMEOUT = timedelta(minutes=10)
+READ_HEARTBEAT = timedelta(seconds=30)
+BUILD_TIMEOUT = timedelta(minutes=2)
+STORE_TIMEOUT = timedelta(minutes=1)
+QUERY_TIMEOUT = timedelta(seconds=20)
+# Visibility or the frontend may be down for a while: keep trying for about an hour.
+PANEL_READ_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    maximum_attempts=15,
+    non_retryable_error_types=["InvalidInput"],
+)
+# Rendering is pure: a failure is a bug, so a couple of tries show it rather than hide it.
+PANEL_BUILD_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    maximum_attempts=3,
+    non_retryable_error_types=["InvalidInput"],
+)
+# A full or unmounted disk may be fixed: keep trying for about a day.
+PANEL_STORE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=10),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=30),
+    maximum_attempts=60,
+    non_retryable_error_types=["InvalidInput"],
+)
+READ_CONCURRENCY = 8
+
+log = structlog.get_logger("cse.mase")
+
+
+class ListingRequest(BaseModel):
+    as_of: datetime
+
+
+class PanelListing(BaseModel):
+    """Workflow ids (one case each) found by each visibility query."""
+
+    referred: list[str]
+    not_referred: list[str]
+    reported: list[str]
+
+    @property
+    def every_case(self) -> list[str]:
+        return sorted({*self.referred, *self.not_referred, *self.reported})
+
+
+class ReadRequest(BaseModel):
+    workflow_ids: list[str]
+
+
+class ReadCases(BaseModel):
+    cases: list[CaseFacts]
+    unreadable: int = 0
+
+
+class BuildRequest(BaseModel):
+    panel_name: str
+    as_of: datetime
+    agenda_candidates: list[str]  # workflow ids found by queries (a) and (b)
+    read: ReadCases
+
+
+class PanelDocuments(BaseModel):
+    run_date: date
+    files: dict[str, str]  # file name -> content
+    referred: int
+    not_referred: int
+
+
+class StoredDocuments(BaseModel):
+    folder: str
+    links: dict[str, str]  # file name -> link path, e.g. /reports/2026-03-03/agenda.html
+
+
+def visibility_queries(task_queue: str, since: datetime) -> dict[str, str]:
+    """The three list queries; quotes in a task queue name cannot break out of the literal."""
+    queue = task_queue.replace("\\", "\\\\").replace("'", "\\'")
+    ours = f"WorkflowType = 'ReferralWorkflow' AND TaskQueue = '{queue}'"
+    running = "ExecutionStatus = 'Running'"
+    closed_since = f"CloseTime >= '{since.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}'"
+    return {
+        "referred": f"{ours} AND CseMaseReferred = true AND {running}",
+        "not_referred": f"{ours} AND CseRiskScore >= 1 AND CseRiskScore <= 3 "
+        f"AND CseMaseReferred = false AND {running}",
+        "reported": f"{ours} AND ({running} OR (ExecutionStatus = 'Completed' AND {closed_since}))",
+    }
+
+
+class PanelCases:
+    """Reads cases through the worker's own Temporal client."""
+
+    def __init__(self, client: Client, task_queue: str) -> None:
+        self.client = client
+        self.task_queue = task_queue
+
+    @activity.defn(name="list_panel_cases")
+    async def list_panel_cases(self, request: ListingRequest) -> PanelListing:
+        queries = visibility_queries(self.task_queue, window_start(request.as_of))
+        found = {name: await self._ids(query) for name, query in queries.items()}
+        log.info("panel cases listed", **{name: len(ids) for name, ids in found.items()})
+        return PanelListing(**found)
+
+    async def _ids(self, query: str) -> list[str]:
+        ids = set()
+        async for execution in self.client.list_workflows(query):
+            ids.add(execution.id)
+            activity.heartbeat()
+        return sorted(ids)
+
+    @activity.defn(name="read_panel_cases")
+    async def read_panel_cases(self, request: ReadRequest) -> ReadCases:
+        gate = asyncio.Semaphore(READ_CONCURRENCY)
+        cases: list[CaseFacts] = []
+        unreadable: list[str] = []
+
+        async def read(workflow_id: str) -> None:
+            async with gate:
+                try:
+                    facts = await self._read(workflow_id)
+                except CaseUnreadable as err:
+                    log.warning("case unreadable", workflow_id=workflow_id, error=str(err))
+                    unreadable.append(workflow_id)
+                else:
+                    cases.extend([facts] if facts else [])
+                activity.heartbeat()
+
+        await asyncio.gather(*(read(w) for w in request.workflow_ids))
+        cases.sort(key=lambda c: c.referral_id)
+        log.info("panel cases read", cases=len(cases), unreadable=len(unreadable))
+        return ReadCases(cases=cases, unreadable=len(unreadable))
+
+    async def _read(self, workflow_id: str) -> CaseFacts | None:
+        """The case's facts; None if it no longer exists (gone since it was listed)."""
+        handle = self.client.get_workflow_handle(workflow_id)
+        try:
+            status = await handle.query("status", result_type=CaseStatus, rpc_timeout=QUERY_TIMEOUT)
+        except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as err:
+            raise CaseUnreadable(type(err).__name__) from err
+        except RPCError as err:
+            if err.status != RPCStatusCode.NOT_FOUND:
+                raise
+            return None
+        return CaseFacts.from_status(status)
+
+
+class CaseUnreadable(Exception):
+    """A case's status query failed: its code could not answer."""
+
+
+@activity.defn(name="build_panel_documents")
+async def build_panel_documents(request: BuildRequest) -> PanelDocuments:
+    """The agenda and the oversight report, as the files to store."""
+    cases = request.read.cases
+    candidates = set(request.agenda_candidates)
+    agenda = select_agenda(c for c in cases if workflow_id_for(c.referral_id) in candidates)
+    report = oversight(cases, request.as_of, request.read.unreadable)
+    day = run_date(request.as_of)
+    files = {
+        docs.AGENDA_HTML: docs.agenda_html(
+            request.panel_name, day, agenda, request.read.unreadable
+        ),
+        docs.AGENDA_CSV: docs.agenda_csv(agenda),
+        docs.REPORT_HTML: docs.report_html(request.panel_name, report),
+        docs.REPORT_JSON: docs.report_json(report),
+    }
+    return PanelDocuments(
+        run_date=day,
+        files=files,
+        referred=len(agenda.referred),
+        not_referred=len(agenda.not_referred),
+    )
+
+
+class PanelArchive:
+    """Keeps each run's documents under reports_dir/<run date>/."""
+
+    def __init__(self, reports_dir: Path) -> None:
+        self.reports_dir = reports_dir
+
+    @activity.defn(name="store_panel_documents")
+    async def store_panel_documents(self, documents: PanelDocuments) -> StoredDocuments:
+        folder = self.reports_dir / documents.run_date.isoformat()
+        await asyncio.to_thread(_write_all, folder, documents.files)
+        day = documents.run_date.isoformat()
+        links = {name: f"/reports/{day}/{name}" for name in documents.files}
+        log.info("panel documents stored", folder=str(folder), files=sorted(documents.files))
+        return StoredDocuments(folder=str(folder), links=links)
+
+
+def _write_all(folder: Path, files: dict[str, str]) -> None:
+    """Each file written whole, then renamed into place: a reader never sees half a file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        if Path(name).name != name:
+            raise ValueError(f"document name {name!r} is not a plain file name")
+        partial = folder / f".{name}.partial"
+        partial.write_text(content, encoding="utf-8")
+        os.replace(partial, folder / name)

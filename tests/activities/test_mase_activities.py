@@ -1,0 +1,221 @@
+"""The panel's activities in Temporal's ActivityEnvironment: reading cases (against the
+time-skipping server), building the documents, storing them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio import workflow
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+
+from activities.mase import (
+    BuildRequest,
+    PanelArchive,
+    PanelCases,
+    PanelDocuments,
+    ReadCases,
+    ReadRequest,
+    build_panel_documents,
+    visibility_queries,
+)
+from domain.models import RecordScreening, Stage
+from domain.oversight import CaseFacts, Oversight
+from tests.conftest import Outbox, running_worker
+from tests.domain.builders import (
+    CHILD_REF,
+    SUMMARY,
+    complete_assessment,
+    decide,
+    open_case,
+    record,
+    refer_to_mase,
+    screening,
+    strategy_discussion,
+)
+from tests.workflows.helpers import now, start
+from workflows.referral import ReferralWorkflow
+
+AS_OF = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)  # 09:00 in London, the first Tuesday
+
+
+def facts_of(referral_id: str, *events: Any) -> CaseFacts:
+    case = open_case(referral_id=referral_id, team=f"TEAM-{referral_id}")
+    record(case, *events)
+    return CaseFacts.from_status(case.status())
+
+
+def a_month_of_cases() -> list[CaseFacts]:
+    discussed = [decide("assess"), screening(2), complete_assessment(), strategy_discussion()]
+    return [
+        facts_of("R-REFERRED", *discussed, refer_to_mase()),
+        facts_of("R-WAITING", decide("assess"), screening(3)),
+        facts_of("R-LAGGING", *discussed, refer_to_mase()),  # not yet in visibility's (a)
+        facts_of("R-ZERO", decide("assess"), screening(0)),
+        facts_of("R-CLOSED", decide("nfa")),
+    ]
+
+
+def build_request(panel_name: str = "MACE", unreadable: int = 0) -> BuildRequest:
+    return BuildRequest(
+        panel_name=panel_name,
+        as_of=AS_OF,
+        agenda_candidates=["referral-R-REFERRED", "referral-R-WAITING", "referral-R-CLOSED"],
+        read=ReadCases(cases=a_month_of_cases(), unreadable=unreadable),
+    )
+
+
+# ---- building the documents ---------------------------------------------------------------
+
+
+async def test_the_documents_list_the_agenda_and_the_aggregates() -> None:
+    built = await ActivityEnvironment().run(build_panel_documents, build_request())
+    assert isinstance(built, PanelDocuments)
+    assert built.run_date == date(2026, 9, 1)
+    assert sorted(built.files) == ["agenda.csv", "agenda.html", "oversight.html", "oversight.json"]
+    assert (built.referred, built.not_referred) == (1, 1)
+
+    rows = list(csv.DictReader(io.StringIO(built.files["agenda.csv"])))
+    assert [(r["section"], r["referral_id"], r["team"]) for r in rows] == [
+        ("referred", "R-REFERRED", "TEAM-R-REFERRED"),
+        ("not_referred", "R-WAITING", "TEAM-R-WAITING"),
+    ]
+    assert rows[1]["why_not_referred"] == (
+        "a case referred to MASE must have had a strategy discussion"
+    )
+    agenda = built.files["agenda.html"]
+    assert "MACE panel agenda: Tuesday 01 September 2026" in agenda
+    assert "Cases referred to MACE (1)" in agenda
+    assert "R-LAGGING" not in agenda  # the agenda is what visibility found, confirmed by status
+
+    report = Oversight.model_validate_json(built.files["oversight.json"])
+    assert report.cases_covered == 5
+    assert report.open_cases == 4
+    assert report.open_by_score == {"0": 1, "1": 0, "2": 2, "3": 1, "unscored": 0}
+    assert "MACE oversight report: September 2026" in built.files["oversight.html"]
+
+
+async def test_no_child_detail_and_no_referral_id_reaches_the_report() -> None:
+    built = await ActivityEnvironment().run(build_panel_documents, build_request())
+    everything = "".join(built.files.values())
+    assert CHILD_REF not in everything
+    assert SUMMARY not in everything
+    report = built.files["oversight.html"] + built.files["oversight.json"]
+    for case in a_month_of_cases():
+        assert case.referral_id not in report
+        assert case.team not in report
+
+
+async def test_cases_that_could_not_be_read_are_flagged_on_both_documents() -> None:
+    built = await ActivityEnvironment().run(build_panel_documents, build_request(unreadable=2))
+    assert "2 case(s) could not be read" in built.files["agenda.html"]
+    assert json.loads(built.files["oversight.json"])["cases_unreadable"] == 2
+
+
+# ---- storing them -------------------------------------------------------------------------
+
+
+async def test_documents_are_stored_under_the_run_date_with_their_links(tmp_path: Path) -> None:
+    built = await ActivityEnvironment().run(build_panel_documents, build_request())
+    archive = PanelArchive(tmp_path / "reports")
+    stored = await ActivityEnvironment().run(archive.store_panel_documents, built)
+    folder = tmp_path / "reports" / "2026-09-01"
+    assert stored.folder == str(folder)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(built.files)
+    assert (folder / "agenda.csv").read_text() == built.files["agenda.csv"]
+    assert stored.links["agenda.html"] == "/reports/2026-09-01/agenda.html"
+    assert stored.links["oversight.html"] == "/reports/2026-09-01/oversight.html"
+
+    again = await ActivityEnvironment().run(archive.store_panel_documents, built)  # a retry
+    assert again == stored
+    assert sorted(p.name for p in folder.iterdir()) == sorted(built.files)
+
+
+async def test_a_document_name_that_is_not_a_plain_file_name_is_refused(tmp_path: Path) -> None:
+    documents = PanelDocuments(
+        run_date=date(2026, 9, 1), files={"../escape.html": "x"}, referred=0, not_referred=0
+    )
+    with pytest.raises(ValueError, match="not a plain file name"):
+        await ActivityEnvironment().run(PanelArchive(tmp_path).store_panel_documents, documents)
+    assert not (tmp_path / "escape.html").exists()
+
+
+# ---- finding and reading cases --------------------------------------------------------------
+
+
+def test_the_visibility_queries_are_scoped_to_the_task_queue() -> None:
+    since = datetime(2025, 10, 1, tzinfo=UTC)
+    queries = visibility_queries("cse-referrals", since)
+    ours = "WorkflowType = 'ReferralWorkflow' AND TaskQueue = 'cse-referrals'"
+    assert queries["referred"] == (
+        f"{ours} AND CseMaseReferred = true AND ExecutionStatus = 'Running'"
+    )
+    assert queries["not_referred"] == (
+        f"{ours} AND CseRiskScore >= 1 AND CseRiskScore <= 3 AND CseMaseReferred = false "
+        "AND ExecutionStatus = 'Running'"
+    )
+    assert queries["reported"] == (
+        f"{ours} AND (ExecutionStatus = 'Running' OR (ExecutionStatus = 'Completed' "
+        "AND CloseTime >= '2025-10-01T00:00:00Z'))"
+    )
+    assert "TaskQueue = 'o\\'brien'" in visibility_queries("o'brien", since)["referred"]
+
+
+@workflow.defn(name="NotACase")
+class NotACase:
+    """A workflow that cannot answer the status query."""
+
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.wait_condition(lambda: False)
+
+
+@pytest.fixture
+async def not_a_case(env: WorkflowEnvironment) -> AsyncIterator[str]:
+    queue = f"not-a-case-{uuid.uuid4()}"
+    runner = UnsandboxedWorkflowRunner()  # it waits and does nothing else
+    async with Worker(env.client, task_queue=queue, workflows=[NotACase], workflow_runner=runner):
+        handle = await env.client.start_workflow(
+            NotACase.run, id=f"referral-BROKEN-{uuid.uuid4().hex[:8]}", task_queue=queue
+        )
+        yield handle.id
+        await handle.terminate("test finished")
+
+
+async def test_each_case_is_read_through_its_status_query(
+    env: WorkflowEnvironment, task_queue: str, not_a_case: str
+) -> None:
+    async with running_worker(env.client, task_queue, Outbox()):
+        first = await start(env, task_queue, team="TEAM-READ")
+        second = await start(env, task_queue)
+        t = await now(env)
+        await second.execute_update(ReferralWorkflow.decide, decide("assess", at=t))
+        screened = RecordScreening(
+            score=2, professional_concern="medium", screened_at=t, actor="sw-7"
+        )
+        await second.execute_update(ReferralWorkflow.record_screening, screened)
+        cases = PanelCases(env.client, task_queue)
+        ids = [first.id, second.id, "referral-NEVER-STARTED", not_a_case]
+        read = await ActivityEnvironment().run(
+            cases.read_panel_cases, ReadRequest(workflow_ids=ids)
+        )
+
+    assert isinstance(read, ReadCases)
+    assert read.unreadable == 1
+    by_id = {f"referral-{c.referral_id}": c for c in read.cases}
+    assert sorted(by_id) == sorted([first.id, second.id])
+    assert by_id[first.id].team == "TEAM-READ"
+    assert by_id[first.id].stage == Stage.referral_received
+    assert (by_id[second.id].stage, by_id[second.id].risk_score) == (Stage.assessment, 2)
+    assert by_id[second.id].mase_blocker is not None
+    received = by_id[second.id].received_at
+    assert received is not None
+    assert abs(received - t) < timedelta(minutes=5)

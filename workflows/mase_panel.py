@@ -1,0 +1,131 @@
+"""MasePanelWorkflow: the monthly panel run, started by the `mase-panel-monthly` Schedule.
+
+The story, top to bottom: find the cases (visibility), read each one's status, build the
+agenda and the oversight report, store them under the run's date, and tell the panel's roles
+where they are. Every step is an activity with a timeout and a named retry policy; the
+workflow only orders them. The run's time is the schedule's action time, so the documents'
+date and the notifications' ids are the same however often the run is retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+
+from pydantic import BaseModel
+from temporalio import workflow
+from temporalio.common import SearchAttributeKey
+
+with workflow.unsafe.imports_passed_through():
+    from activities.mase import (
+        BUILD_TIMEOUT,
+        PANEL_BUILD_RETRY,
+        PANEL_READ_RETRY,
+        PANEL_STORE_RETRY,
+        READ_HEARTBEAT,
+        READ_TIMEOUT,
+        STORE_TIMEOUT,
+        BuildRequest,
+        ListingRequest,
+        PanelArchive,
+        PanelCases,
+        PanelListing,
+        ReadCases,
+        ReadRequest,
+        StoredDocuments,
+        build_panel_documents,
+    )
+    from activities.notify import NOTIFY_RETRY, NOTIFY_TIMEOUT
+    from domain.notifications import Notification
+    from domain.oversight import PanelRun, panel_notifications
+
+# Set by Temporal on every workflow a schedule starts: when the action was due.
+SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
+
+
+class PanelOutcome(BaseModel):
+    run_date: date
+    referred: int
+    not_referred: int
+    links: dict[str, str]
+    notifications: list[str]
+
+
+@workflow.defn(name="MasePanelWorkflow")
+class MasePanelWorkflow:
+    @workflow.run
+    async def run(self, request: PanelRun) -> PanelOutcome:
+        as_of = action_time()
+        listing = await self._list(as_of)
+        read = await self._read(listing)
+        documents = await workflow.execute_activity(
+            build_panel_documents,
+            BuildRequest(
+                panel_name=request.panel_name,
+                as_of=as_of,
+                agenda_candidates=sorted({*listing.referred, *listing.not_referred}),
+                read=read,
+            ),
+            start_to_close_timeout=BUILD_TIMEOUT,
+            retry_policy=PANEL_BUILD_RETRY,
+        )
+        stored = await workflow.execute_activity_method(
+            PanelArchive.store_panel_documents,
+            documents,
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=PANEL_STORE_RETRY,
+        )
+        sent = await self._notify(request, as_of, documents.run_date, stored)
+        workflow.logger.info(
+            "panel run done: %d referred, %d scoring 1-3 not referred",
+            documents.referred,
+            documents.not_referred,
+        )
+        return PanelOutcome(
+            run_date=documents.run_date,
+            referred=documents.referred,
+            not_referred=documents.not_referred,
+            links=stored.links,
+            notifications=sent,
+        )
+
+    async def _list(self, as_of: datetime) -> PanelListing:
+        return await workflow.execute_activity_method(
+            PanelCases.list_panel_cases,
+            ListingRequest(as_of=as_of),
+            start_to_close_timeout=READ_TIMEOUT,
+            heartbeat_timeout=READ_HEARTBEAT,
+            retry_policy=PANEL_READ_RETRY,
+        )
+
+    async def _read(self, listing: PanelListing) -> ReadCases:
+        return await workflow.execute_activity_method(
+            PanelCases.read_panel_cases,
+            ReadRequest(workflow_ids=listing.every_case),
+            start_to_close_timeout=READ_TIMEOUT,
+            heartbeat_timeout=READ_HEARTBEAT,
+            retry_policy=PANEL_READ_RETRY,
+        )
+
+    async def _notify(
+        self, request: PanelRun, as_of: datetime, day: date, stored: StoredDocuments
+    ) -> list[str]:
+        run_key = f"{workflow.info().workflow_id}@{as_of.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+        notifications = panel_notifications(request.panel_name, run_key, day, stored.links)
+        await asyncio.gather(*(_send(n) for n in notifications))
+        return [n.notification_id for n in notifications]
+
+
+async def _send(notification: Notification) -> None:
+    await workflow.execute_activity(
+        "notify",
+        notification,
+        start_to_close_timeout=NOTIFY_TIMEOUT,
+        retry_policy=NOTIFY_RETRY,
+    )
+
+
+def action_time() -> datetime:
+    """When the schedule's action was due; for a run started by hand, when it started."""
+    scheduled = workflow.info().typed_search_attributes.get(SCHEDULED_START)
+    return scheduled or workflow.info().workflow_start_time
