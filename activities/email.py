@@ -24,7 +24,7 @@ import aiosmtplib
 from activities.delivery import Delivered, DeliveryUnavailable, Refusal, pending, settle
 from domain.calendar import LONDON
 from domain.directory import AddressKind, Directory, Recipient
-from domain.notifications import Notification
+from domain.notifications import Notification, NotificationKind
 from domain.roles import Role
 
 CHANNEL = "email"
@@ -75,6 +75,12 @@ def compose(
 
 def facts(notification: Notification, link: str, roles: list[Role]) -> list[tuple[str, str]]:
     """What the message says, as (label, value): the case, what is due, when, the link."""
+    if notification.kind in _PANEL_KINDS:
+        what = _PANEL_KINDS[notification.kind]
+        lines = [("Document", what), ("Panel run", notification.referral_id)]
+        lines.append(("You receive this as", ", ".join(r.value.replace("_", " ") for r in roles)))
+        lines.append((f"Open the {what}", link))
+        return lines
     lines = [("Case reference", notification.referral_id), ("Team", notification.team)]
     if notification.clock is not None:
         lines.append(("Deadline", notification.clock.value.replace("_", " ")))
@@ -94,6 +100,12 @@ _NO_DETAILS = (
 )
 
 
+_PANEL_KINDS = {
+    NotificationKind.mase_agenda: "panel agenda",
+    NotificationKind.oversight_report: "oversight report",
+}
+
+
 def text_body(notification: Notification, link: str, roles: list[Role]) -> str:
     rows = [f"{label}: {value}" for label, value in facts(notification, link, roles)]
     return "\n".join([notification.subject, "", *rows, "", _NO_DETAILS, ""])
@@ -108,7 +120,7 @@ def html_body(notification: Notification, link: str, roles: list[Role]) -> str:
     return (
         f"<html><body><p><strong>{esc(notification.subject)}</strong></p>"
         f"<table>{rows}</table>"
-        f'<p><a href="{esc(link)}">Open the case</a></p>'
+        f'<p><a href="{esc(link)}">{esc(facts(notification, link, roles)[-1][0])}</a></p>'
         f"<p>{esc(_NO_DETAILS)}</p></body></html>\n"
     )
 

@@ -332,3 +332,24 @@ def test_settings_refuse_an_incomplete_or_placeholder_email_set_up() -> None:
         Settings(smtp_username="cse")
     with pytest.raises(ValueError, match="CSE_NOTIFY_FROM 'cse' is not an email address"):
         Settings(notify_from="cse")
+
+
+def test_a_panel_document_is_announced_as_a_document_not_as_a_case() -> None:
+    from activities.email import facts
+    from domain.notifications import NotificationKind
+
+    notice = Notification(
+        notification_id="mase-panel-monthly@2026-12-01T09:00:00Z:mase_agenda",
+        kind=NotificationKind.mase_agenda,
+        referral_id="MASE-2026-12-01",
+        team="all",
+        roles=[Role.mase_chair],
+        subject="MASE panel agenda, December 2026",
+        link_path="/reports/2026-12-01/agenda.html",
+    )
+    labels = dict(
+        facts(notice, "https://cse.example.org/reports/2026-12-01/agenda.html", [Role.mase_chair])
+    )
+    assert labels["Document"] == "panel agenda"
+    assert "Case reference" not in labels
+    assert labels["Open the panel agenda"].endswith("/agenda.html")
