@@ -442,6 +442,11 @@ class Case(BaseModel):
         roles += step.complex_case_roles if self.complex else []
         return list(dict.fromkeys(roles))
 
+    @property
+    def _case_page(self) -> str:
+        """Where a person reading a notification opens the case: its dashboard page."""
+        return f"/dashboard/cases/{self.referral_id}"
+
     def _clock_notice(self, clock: Clock, step: Any, roles: list[Role]) -> Notification:
         return Notification(
             notification_id=f"{self.referral_id}:{clock.id}:{step.value}",
@@ -454,7 +459,7 @@ class Case(BaseModel):
             step=step,
             due_at=clock.due_at,
             subject=clock_subject(self.referral_id, clock.name, step, clock.due_at),
-            link_path=f"/cases/{self.referral_id}",
+            link_path=self._case_page,
         )
 
     def _notice(
@@ -470,7 +475,7 @@ class Case(BaseModel):
             roles=roles,
             social_worker=self.allocated_to,
             subject=f"Case {self.referral_id}: {what}",
-            link_path=f"/cases/{self.referral_id}",
+            link_path=self._case_page,
         )
 
 

@@ -506,7 +506,7 @@ def test_notifications_never_carry_the_child_the_summary_or_the_concerns() -> No
     for indicator in REFERRAL_CONCERNS:
         assert indicator.value not in dumped
     assert all(n.referral_id == "CSE-2026-0042" for n in notices)
-    assert all(n.link_path == "/cases/CSE-2026-0042" for n in notices)
+    assert all(n.link_path == "/dashboard/cases/CSE-2026-0042" for n in notices)
 
 
 # ====================================================== clocks that end with their stage

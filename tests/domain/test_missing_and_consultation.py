@@ -68,7 +68,7 @@ def assert_no_child_details(notices: list[Notification]) -> None:
     dumped = json.dumps([n.model_dump(mode="json") for n in notices])
     for secret in [CHILD_REF, SUMMARY, CONCERN_NOTE, *(c.value for c in REFERRAL_CONCERNS)]:
         assert secret not in dumped
-    assert all(n.link_path == "/cases/CSE-2026-0042" for n in notices)
+    assert all(n.link_path == "/dashboard/cases/CSE-2026-0042" for n in notices)
 
 
 def case_with_low_score(stage: Stage) -> Case:
