@@ -28,7 +28,7 @@ _ONE_DAY = timedelta(days=1)
 _BANK_HOLIDAYS: dict[int, frozenset[date]] = {}
 # Built in one go on first use (about 0.1 s): holidays reads its translation files while
 # building, which a Temporal workflow sandbox forbids, so workers call `preload()` first.
-PRELOADED_YEARS = range(2000, 2101)
+PRELOADED_YEARS = range(1995, 2101)
 
 
 def preload() -> None:

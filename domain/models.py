@@ -6,11 +6,19 @@ contract's; add fields, never rename them.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from domain.policy import ClockName, StepName
 from domain.roles import Role
@@ -63,6 +71,10 @@ class Concern(StrEnum):
     high = "high"
 
 
+EARLIEST_REFERRAL = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_REFERRAL = datetime(2100, 1, 1, tzinfo=UTC)
+
+
 class Referral(BaseModel):
     """The intake system's start input: one referral, one case."""
 
@@ -75,6 +87,14 @@ class Referral(BaseModel):
     concerns: list[Indicator] = []
     significant_harm_suspected: bool = False
     summary: Text = ""
+
+    @field_validator("received_at")
+    @classmethod
+    def _within_the_calendar(cls, received_at: datetime) -> datetime:
+        """The working-day calendar covers 1995-2100; a clock must never reach outside it."""
+        if not EARLIEST_REFERRAL <= received_at < LATEST_REFERRAL:
+            raise ValueError("a referral must be received between 2000 and 2099")
+        return received_at
 
     @property
     def workflow_id(self) -> str:

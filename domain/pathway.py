@@ -85,8 +85,7 @@ class PathwayMachine(StateMachine):
         | safety_plan.to(s47_enquiry, cond="outcome_is_s47")
     )
     conclude_s47 = (
-        s47_enquiry.to(safety_plan, cond="outcome_is_cp_conference")
-        | s47_enquiry.to(safety_plan, cond="outcome_is_risk_of_harm")
+        s47_enquiry.to(safety_plan, cond="outcome_calls_for_a_safety_plan")
         | s47_enquiry.to(child_in_need, cond="outcome_is_cin")
         | s47_enquiry.to(closed, cond="outcome_is_nfa")
     )
@@ -155,11 +154,8 @@ class PathwayRules:
     def outcome_is_continue(self, payload: Any) -> bool:
         return bool(payload.outcome == "continue")
 
-    def outcome_is_cp_conference(self, payload: Any) -> bool:
-        return bool(payload.outcome == "cp_conference")
-
-    def outcome_is_risk_of_harm(self, payload: Any) -> bool:
-        return bool(payload.outcome == "risk_of_harm")
+    def outcome_calls_for_a_safety_plan(self, payload: Any) -> bool:
+        return payload.outcome in ("cp_conference", "risk_of_harm")
 
     def review_score_low(self, payload: Any) -> bool:
         return bool(payload.score <= 1)

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
     users_file: Path = Path("config/users.example.toml")
+    # How old (seconds) a case listing may be when served again; 0 reads visibility each time.
+    api_listing_max_age: float = Field(2.0, ge=0, le=60)
     # Set the issuer to validate bearer tokens as OIDC JWTs instead of the users file.
     oidc_issuer: str | None = None
     oidc_audience: str | None = None

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up, then run the service on its embedded default: a real Temporal dev server
-# (SQLite file under data/, so cases survive a restart; Web UI on :8233) and the worker.
+# (SQLite file under data/, so cases survive a restart; Web UI on :8233), the worker and the
+# HTTP API.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -20,4 +21,7 @@ for _ in $(seq 1 60); do
 done
 echo "Temporal dev server on $TEMPORAL_ADDRESS, Web UI on http://127.0.0.1:8233"
 .venv/bin/python worker.py &
+# The HTTP API (README "HTTP API") on CSE_API_HOST:CSE_API_PORT, docs at /docs.
+.venv/bin/python -m api &
+echo "HTTP API on http://${CSE_API_HOST:-127.0.0.1}:${CSE_API_PORT:-8000} (users: ${CSE_USERS_FILE:-config/users.example.toml})"
 wait -n

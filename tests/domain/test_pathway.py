@@ -928,3 +928,21 @@ def test_the_status_reports_the_policy_version_the_case_started_with() -> None:
     case = open_case(policy=custom)
     assert case.status().policy_version == "borough-2026"
     assert ClockName.referral_decision in [c.name for c in case.status().clocks]
+
+
+@pytest.mark.parametrize("received_at", ["1999-12-31T23:00:00+00:00", "2100-01-01T00:00:00+00:00"])
+def test_a_referral_outside_the_calendar_is_refused_naming_received_at(received_at: str) -> None:
+    from pydantic import ValidationError
+
+    from domain.models import Referral
+
+    with pytest.raises(ValidationError, match="received_at"):
+        Referral.model_validate(
+            {
+                "referral_id": "R-OLD",
+                "received_at": received_at,
+                "child_ref": "P",
+                "team": "T",
+                "referrer_agency": "school",
+            }
+        )

@@ -1,0 +1,61 @@
+"""One case: its stage, clocks with their ladder steps, timeline and pathway diagram.
+
+The case is opened as the API opens it (api/case_access.py: 404 unknown, 403 another team)
+and drawn from the API's own diagram (api/diagram.py).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from api.auth import Identity, Permission
+from api.case_access import ReferralId, open_case
+from api.dashboard.diagram import draw
+from api.dashboard.guard import CaseReaderUser, DashboardRoute
+from api.dashboard.rendering import render
+from api.deps import TemporalClientDep
+from api.diagram import case_diagram
+from api.routes.cases import history_csv
+from domain.models import EVENT_TYPES, Stage
+
+router = APIRouter(route_class=DashboardRoute)
+
+
+def events_for(user: Identity) -> list[str]:
+    """The events this user may record: every one, but `close` only for managers."""
+    if not user.may(Permission.record_event):
+        return []
+    return [name for name in EVENT_TYPES if name != "close" or user.may(Permission.close_case)]
+
+
+@router.get("/cases/{referral_id}")
+async def case_page(
+    referral_id: ReferralId, request: Request, user: CaseReaderUser, client: TemporalClientDep
+) -> Response:
+    case = await open_case(client, referral_id, user, request)
+    status = await case.status()
+    mermaid = case_diagram(status)
+    session = request.state.session
+    context = {
+        "case": status,
+        "clocks": sorted(status.clocks, key=lambda c: (not c.running, c.due_at)),
+        "events": events_for(user) if status.stage != Stage.closed else [],
+        "drawing": draw(mermaid),
+        "mermaid": mermaid,
+        "notice": session.take(f"notice:{referral_id}"),
+    }
+    return render(request, "case.html", context)
+
+
+@router.get("/cases/{referral_id}/history.csv")
+async def history_download(
+    referral_id: ReferralId, request: Request, user: CaseReaderUser, client: TemporalClientDep
+) -> Response:
+    """The audit trail as the API's CSV (spreadsheet-safe cells)."""
+    case = await open_case(client, referral_id, user, request)
+    status = await case.status()
+    return Response(
+        history_csv(status.history),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="case-{referral_id}-history.csv"'},
+    )

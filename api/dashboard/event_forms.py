@@ -1,0 +1,156 @@
+"""Forms for every practitioner event and for intake, sent through the API's own routes
+(api/routes/events.py, api/routes/referrals.py): the same validation, roles and refusals.
+
+A recorded event goes on to the case page with a notice; a refused one back to its form,
+filled in as sent, each problem beside the field it concerns (api/dashboard/form_flow.py).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
+
+from api.auth import Identity, Permission
+from api.case_access import ReferralId, open_case
+from api.dashboard.form_flow import (
+    back_to_form,
+    form_page,
+    form_refusal,
+    problems_of,
+    read_form,
+    validated,
+)
+from api.dashboard.forms import form_fields
+from api.dashboard.guard import CaseWorkerUser, DashboardRoute, IntakeUser, PageNotFound, SignedIn
+from api.dashboard.rendering import words
+from api.deps import SettingsDep, TemporalClientDep, check_permission
+from api.routes import events, referrals
+from domain.models import EVENT_TYPES, Event, Referral
+
+router = APIRouter(route_class=DashboardRoute)
+
+RECORDERS = {
+    route.path.rsplit("/", 1)[1]: route.endpoint
+    for route in events.router.routes
+    if isinstance(route, APIRoute)
+}
+
+
+@cache
+def event_body(name: str) -> type[Event]:
+    return events.body_model(EVENT_TYPES[name])
+
+
+def event_type_of(name: str) -> type[Event]:
+    if name not in EVENT_TYPES:
+        raise PageNotFound(f"there is no event called {name}")
+    return EVENT_TYPES[name]
+
+
+# ---- practitioners' events ------------------------------------------------------------------
+
+
+def may_record(request: Request, user: Identity, name: str) -> None:
+    if name == "close":
+        check_permission(request, user, Permission.close_case)
+
+
+@router.get("/cases/{referral_id}/events/{event}")
+async def event_form(
+    referral_id: ReferralId,
+    event: str,
+    request: Request,
+    session: SignedIn,
+    user: CaseWorkerUser,
+    client: TemporalClientDep,
+) -> Response:
+    event_type = event_type_of(event)
+    may_record(request, user, event)
+    case = await open_case(client, referral_id, user, request)
+    status = await case.status()
+    return form_page(
+        request,
+        f"form:{referral_id}:{event}",
+        form_fields(event_type),
+        title=f"{words(event)}: case {referral_id}",
+        case=status,
+        cancel=f"/dashboard/cases/{referral_id}",
+        notice=None,
+    )
+
+
+@router.post("/cases/{referral_id}/events/{event}")
+async def record_event(
+    referral_id: ReferralId,
+    event: str,
+    request: Request,
+    session: SignedIn,
+    user: CaseWorkerUser,
+    client: TemporalClientDep,
+) -> Response:
+    event_type = event_type_of(event)
+    fields = form_fields(event_type)
+    values = await read_form(request, fields)
+    key = f"form:{referral_id}:{event}"
+    body = validated(event_body(event), values, fields)
+    if isinstance(body, dict):
+        return back_to_form(request, key, values, body)
+    try:
+        status = await RECORDERS[event](
+            referral_id=referral_id, body=body, user=user, client=client, request=request
+        )
+    except Exception as err:
+        problems = problems_of(form_refusal(err, referral_id), fields, event_type.time_field)
+        return back_to_form(request, key, values, problems)
+    session.flash(
+        f"notice:{referral_id}",
+        f"{words(event)} recorded: the case is now in {words(status.stage.value).lower()}.",
+    )
+    return RedirectResponse(f"/dashboard/cases/{referral_id}", status_code=303)
+
+
+# ---- intake ----------------------------------------------------------------------------------
+
+REFERRAL_FIELDS = form_fields(Referral, omit=frozenset())
+
+
+@router.get("/referrals/new")
+async def referral_form(request: Request, session: SignedIn, user: IntakeUser) -> Response:
+    return form_page(
+        request,
+        "form:referral",
+        REFERRAL_FIELDS,
+        title="New referral",
+        case=None,
+        cancel=None,
+        notice=session.take("notice:referral"),
+    )
+
+
+@router.post("/referrals/new")
+async def start_referral(
+    request: Request,
+    session: SignedIn,
+    user: IntakeUser,
+    client: TemporalClientDep,
+    settings: SettingsDep,
+) -> Response:
+    values = await read_form(request, REFERRAL_FIELDS)
+    referral = validated(Referral, values, REFERRAL_FIELDS)
+    if isinstance(referral, dict):
+        return back_to_form(request, "form:referral", values, referral)
+    try:
+        status = await referrals.create_referral(
+            referral=referral, user=user, client=client, settings=settings
+        )
+    except Exception as err:
+        refusal = form_refusal(err, None)
+        problems = problems_of(refusal, REFERRAL_FIELDS, "received_at")
+        return back_to_form(request, "form:referral", values, problems)
+    stage = words(status.stage.value).lower()
+    notice = f"Referral {status.referral_id} started: its case is in stage {stage}."
+    session.flash("notice:referral", notice)
+    return RedirectResponse(request.url.path, status_code=303)

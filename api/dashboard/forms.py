@@ -1,0 +1,175 @@
+"""HTML forms generated from the contract's pydantic models, and read back into them.
+
+Each field's widget follows its type: a Literal or an enum is a select, a list of an enum a
+set of checkboxes, a list of names a textarea (one per line), a bool a checkbox, an int a
+number, a time a `datetime-local` input read as Europe/London time, long text a textarea.
+What the browser sends is only turned into the model's types; the model itself validates.
+"""
+
+from __future__ import annotations
+
+import types
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum, StrEnum
+from typing import Any, Literal, Union, get_args, get_origin
+
+from pydantic import AwareDatetime, BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+from starlette.datastructures import FormData
+
+from api.dashboard.rendering import words
+from domain.calendar import LONDON
+
+FORM_LEVEL = ""  # the key of problems that concern the whole form, shown at its top
+LONG_TEXT = 200  # strings allowed longer than this get a textarea
+Values = dict[str, list[str]]
+
+
+class Widget(StrEnum):
+    text = "text"
+    textarea = "textarea"
+    lines = "lines"
+    select = "select"
+    checkboxes = "checkboxes"
+    checkbox = "checkbox"
+    number = "number"
+    moment = "datetime"
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    label: str
+    widget: Widget
+    required: bool
+    options: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+
+    @property
+    def hint(self) -> str:
+        if self.widget == Widget.moment:
+            return "UK time (Europe/London)"
+        if self.widget == Widget.lines:
+            return "one per line"
+        return ""
+
+
+def form_fields(
+    model: type[BaseModel], omit: frozenset[str] = frozenset({"actor"})
+) -> list[FormField]:
+    return [_field(name, info) for name, info in model.model_fields.items() if name not in omit]
+
+
+def _field(name: str, info: FieldInfo) -> FormField:
+    annotation, optional = _without_none(info.annotation)
+    widget, options = _widget(annotation)
+    bounds = {k: getattr(m, k) for m in info.metadata for k in _BOUNDS if hasattr(m, k)}
+    if widget == Widget.text and (bounds.get("max_length") or 0) > LONG_TEXT:
+        widget = Widget.textarea
+    return FormField(
+        name=name,
+        label=words(name),
+        widget=widget,
+        required=info.is_required() and not optional and widget != Widget.checkbox,
+        options=options,
+        minimum=bounds.get("ge"),
+        maximum=bounds.get("le"),
+        max_length=bounds.get("max_length"),
+        pattern=bounds.get("pattern"),
+    )
+
+
+_BOUNDS = ("ge", "le", "max_length", "pattern")
+
+
+def _without_none(annotation: Any) -> tuple[Any, bool]:
+    if get_origin(annotation) in (Union, types.UnionType):
+        kept = [arg for arg in get_args(annotation) if arg is not type(None)]
+        return kept[0], len(kept) < len(get_args(annotation))
+    return annotation, False
+
+
+def _widget(annotation: Any) -> tuple[Widget, tuple[str, ...]]:
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return Widget.select, tuple(str(arg) for arg in get_args(annotation))
+    if origin is list:
+        item = get_args(annotation)[0]
+        if isinstance(item, type) and issubclass(item, Enum):
+            return Widget.checkboxes, tuple(str(member.value) for member in item)
+        return Widget.lines, ()
+    if annotation is bool:
+        return Widget.checkbox, ()
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return Widget.select, tuple(str(member.value) for member in annotation)
+    if annotation is AwareDatetime or annotation is datetime:
+        return Widget.moment, ()
+    if annotation is int:
+        return Widget.number, ()
+    return Widget.text, ()
+
+
+# ---- reading a submitted form ---------------------------------------------------------------
+
+
+def values_of(form: FormData, fields: list[FormField]) -> Values:
+    """What was typed, as sent: to fill the form again beside its problems."""
+    return {f.name: [str(v) for v in form.getlist(f.name)] for f in fields}
+
+
+def submitted(values: Values, fields: list[FormField]) -> dict[str, Any]:
+    """The values in the model's types, ready for the model to validate."""
+    data: dict[str, Any] = {}
+    for spec in fields:
+        sent = values.get(spec.name, [])
+        if spec.widget in (Widget.checkboxes, Widget.lines):
+            lines = [line for v in sent for line in v.splitlines()]
+            data[spec.name] = [line.strip() for line in lines if line.strip()]
+        elif spec.widget == Widget.checkbox:
+            data[spec.name] = bool(sent)
+        elif sent and sent[0].strip():
+            data[spec.name] = _typed(spec, sent[0].strip())
+        elif not spec.required and spec.widget in _EMPTY:
+            data[spec.name] = _EMPTY[spec.widget]
+        # else left out: the model says it is required, or takes its default
+    return data
+
+
+_EMPTY: dict[Widget, Any] = {Widget.moment: None, Widget.text: "", Widget.textarea: ""}
+
+
+def _typed(spec: FormField, value: str) -> Any:
+    if spec.widget == Widget.number:
+        try:
+            return int(value)
+        except ValueError:
+            return value  # the model names it: "Input should be a valid integer"
+    if spec.widget == Widget.moment:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return moment if moment.tzinfo else moment.replace(tzinfo=LONDON)
+    return value
+
+
+def field_problems(err: ValidationError) -> dict[str, str]:
+    """Each problem under the field it concerns; whole-model rules naming a field go there."""
+    problems: dict[str, str] = {}
+    for error in err.errors():
+        field = str(error["loc"][0]) if error["loc"] else FORM_LEVEL
+        message = error["msg"].removeprefix("Value error, ")
+        if field == FORM_LEVEL and ": " in message:
+            field, _, message = message.partition(": ")
+        problems.setdefault(field, message)
+    return problems
+
+
+def initial_values(fields: list[FormField], now: datetime) -> Values:
+    """A new form: every time field set to now, to the minute, in UK time."""
+    stamp = now.astimezone(LONDON).strftime("%Y-%m-%dT%H:%M")
+    return {f.name: [stamp] for f in fields if f.widget == Widget.moment}

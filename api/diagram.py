@@ -1,0 +1,46 @@
+"""The pathway picture of one case: python-statemachine's Mermaid diagram of PathwayMachine,
+with the case's stage highlighted and its running clocks in a note beside that stage."""
+
+from functools import cache
+
+from statemachine.contrib.diagram import MermaidGraphMachine
+
+from domain.calendar import LONDON
+from domain.models import CaseStatus, Clock, ClockState, Stage
+from domain.pathway import PathwayMachine, PathwayRules
+
+
+class _DrawnAt(PathwayRules):
+    """The machine's model placed at a stage, for drawing only: no event is ever sent."""
+
+    def __init__(self, stage: Stage) -> None:
+        self.stage = stage.value
+
+
+@cache
+def pathway_at(stage: Stage) -> str:
+    """Mermaid stateDiagram-v2 source of the pathway with `stage` classed `active`."""
+    machine = PathwayMachine(model=_DrawnAt(stage), state_field="stage")
+    drawing = MermaidGraphMachine(machine)  # type: ignore[no-untyped-call]  # not annotated upstream
+    return str(drawing.get_mermaid())
+
+
+def running_clocks(status: CaseStatus) -> list[Clock]:
+    return sorted((c for c in status.clocks if c.running), key=lambda c: c.due_at)
+
+
+def case_diagram(status: CaseStatus) -> str:
+    lines = [pathway_at(status.stage).rstrip("\n")]
+    clocks = running_clocks(status)
+    if clocks:
+        lines.append(f"    note right of {status.stage.value}")
+        lines.append("        running clocks")
+        lines += [f"        {_clock_line(clock)}" for clock in clocks]
+        lines.append("    end note")
+    return "\n".join(lines) + "\n"
+
+
+def _clock_line(clock: Clock) -> str:
+    due = clock.due_at.astimezone(LONDON).strftime("%Y-%m-%d %H:%M")
+    overdue = " OVERDUE" if clock.state == ClockState.breached else ""
+    return f"{clock.name.value} due {due}{overdue}"

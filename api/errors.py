@@ -1,0 +1,238 @@
+"""Every way the API says no, in one place, and the one mapping from Temporal's errors.
+
+ApiError                  every error body is an ErrorBody saying what was wrong
+ ├── Unauthenticated      401  no bearer token, or one the service does not accept
+ ├── Forbidden            403  the user's role or team may not do this
+ ├── CaseNotFound         404  no case has this referral id
+ ├── Refused              409  the pathway refused the event (`rule` names the rule), the
+ │                             referral id already has a case, or the case is closed
+ ├── InvalidInput         422  each bad field named in `errors`
+ └── Unavailable          503  Temporal did not answer in time, or cannot be reached
+
+From Temporal (mapped here, nowhere else): an update refused by the workflow arrives as
+WorkflowUpdateFailedError whose cause is an ApplicationError typed RuleBroken,
+EventNotAllowed or InvalidEventTime (409) or InvalidInput (422); RPCError NOT_FOUND is an
+unknown case (404), or a case whose workflow has completed because it is closed (409);
+timeouts and an unreachable server are 503. FastAPI's own validation errors become 422
+bodies in the same shape, and its 400 (a body that is not JSON at all) an ErrorBody too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.client import (
+    RPCTimeoutOrCancelledError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+log = structlog.get_logger("cse.api")
+
+REFUSAL_TYPES = {"RuleBroken", "EventNotAllowed", "InvalidEventTime"}
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """What went wrong: `detail` in words, the pathway `rule` refused, or each bad field."""
+
+    detail: str
+    rule: str | None = None
+    errors: list[FieldProblem] = []
+
+
+class ApiError(Exception):
+    status_code = 500
+
+    def __init__(
+        self, detail: str, rule: str | None = None, errors: list[FieldProblem] | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.body = ErrorBody(detail=detail, rule=rule, errors=errors or [])
+
+    def headers(self) -> dict[str, str] | None:
+        return None
+
+
+class Unauthenticated(ApiError):
+    status_code = 401
+
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(ApiError):
+    status_code = 403
+
+
+class CaseNotFound(ApiError):
+    status_code = 404
+
+    def __init__(self, referral_id: str) -> None:
+        super().__init__(f"there is no case for referral {referral_id}")
+
+
+class Refused(ApiError):
+    status_code = 409
+
+
+class CaseClosed(Refused):
+    def __init__(self, referral_id: str) -> None:
+        super().__init__(
+            f"the case for referral {referral_id} is closed: nothing more can be recorded",
+            rule="case_closed",
+        )
+
+
+class InvalidInput(ApiError):
+    status_code = 422
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        lines = "; ".join(f"{p.field}: {p.message}" for p in problems)
+        super().__init__(f"invalid input: {lines}", errors=problems)
+
+
+class Unavailable(ApiError):
+    status_code = 503
+
+
+ERROR_DESCRIPTIONS = {
+    400: "The body could not be parsed (send JSON, UTF-8)",
+    401: "No bearer token, or one the service does not accept",
+    403: "Your role or team may not do this",
+    404: "No case has this referral id",
+    409: "Refused: the rule is named; nothing about the case changed",
+    422: "Invalid input: each bad field is named",
+    503: "Temporal did not answer in time",
+}
+
+
+def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses` entry for these error statuses, all with an ErrorBody."""
+    return {code: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[code]} for code in codes}
+
+
+# ---- the one mapping from Temporal -------------------------------------------------------
+
+
+def from_update_failure(err: WorkflowUpdateFailedError) -> ApiError | None:
+    cause = err.cause
+    if not isinstance(cause, ApplicationError):
+        return None
+    details = [str(d) for d in cause.details]
+    if cause.type == "InvalidInput":
+        fallback = [FieldProblem(field="body", message=cause.message)]
+        return InvalidInput([_problem(d) for d in details] or fallback)
+    if cause.type in REFUSAL_TYPES:
+        return Refused(cause.message, rule=details[0] if details else cause.type)
+    return None
+
+
+def from_rpc_error(err: RPCError, referral_id: str | None) -> ApiError | None:
+    if err.status == RPCStatusCode.NOT_FOUND and referral_id is not None:
+        if "already completed" in err.message:
+            return CaseClosed(referral_id)
+        return CaseNotFound(referral_id)
+    # A client-side timeout arrives as CANCELLED ("Timeout expired").
+    if err.status in (
+        RPCStatusCode.DEADLINE_EXCEEDED,
+        RPCStatusCode.CANCELLED,
+        RPCStatusCode.UNAVAILABLE,
+    ):
+        return Unavailable(f"Temporal did not answer: {err.message}")
+    return None
+
+
+def _problem(detail: str) -> FieldProblem:
+    field, _, message = detail.partition(": ")
+    return FieldProblem(field=f"body.{field}", message=message or detail)
+
+
+def validation_problems(err: RequestValidationError) -> list[FieldProblem]:
+    return [
+        FieldProblem(field=".".join(str(p) for p in e["loc"]) or "(request)", message=e["msg"])
+        for e in err.errors()
+    ]
+
+
+# ---- handlers, installed once on the app -----------------------------------------------------
+
+
+def _respond(error: ApiError) -> JSONResponse:
+    return JSONResponse(
+        error.body.model_dump(mode="json"), status_code=error.status_code, headers=error.headers()
+    )
+
+
+def _referral_id(request: Request) -> str | None:
+    value = request.path_params.get("referral_id")
+    return str(value) if value is not None else None
+
+
+async def _on_api_error(request: Request, err: Exception) -> JSONResponse:
+    assert isinstance(err, ApiError)
+    return _respond(err)
+
+
+async def _on_validation(request: Request, err: Exception) -> JSONResponse:
+    assert isinstance(err, RequestValidationError)
+    return _respond(InvalidInput(validation_problems(err)))
+
+
+async def _on_http(request: Request, err: Exception) -> JSONResponse:
+    assert isinstance(err, StarletteHTTPException)
+    body = ErrorBody(detail=str(err.detail))
+    return JSONResponse(body.model_dump(mode="json"), err.status_code, headers=err.headers)
+
+
+async def _on_update_failed(request: Request, err: Exception) -> JSONResponse:
+    assert isinstance(err, WorkflowUpdateFailedError)
+    mapped = from_update_failure(err)
+    if mapped is None:
+        raise err
+    return _respond(mapped)
+
+
+async def _on_rpc_error(request: Request, err: Exception) -> JSONResponse:
+    assert isinstance(err, RPCError)
+    mapped = from_rpc_error(err, _referral_id(request))
+    if mapped is None:
+        raise err
+    return _respond(mapped)
+
+
+async def _on_timeout(request: Request, err: Exception) -> JSONResponse:
+    log.warning("temporal timed out", route=request.url.path, error=type(err).__name__)
+    return _respond(
+        Unavailable("Temporal did not answer in time: read the case's status before trying again")
+    )
+
+
+async def _on_unexpected(request: Request, err: Exception) -> JSONResponse:
+    """A failure nothing above maps: logged (type and route only), and said plainly."""
+    log.error("unexpected failure", route=request.url.path, error=type(err).__name__)
+    body = ErrorBody(detail=f"the service failed unexpectedly ({type(err).__name__}); it is logged")
+    return JSONResponse(body.model_dump(mode="json"), status_code=500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _on_api_error)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(WorkflowUpdateFailedError, _on_update_failed)
+    app.add_exception_handler(RPCError, _on_rpc_error)
+    app.add_exception_handler(WorkflowUpdateRPCTimeoutOrCancelledError, _on_timeout)
+    app.add_exception_handler(RPCTimeoutOrCancelledError, _on_timeout)
+    app.add_exception_handler(Exception, _on_unexpected)

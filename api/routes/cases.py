@@ -1,0 +1,129 @@
+"""Supervisors' reading: the caseload (visibility only), one case, its audit trail."""
+
+import csv
+import io
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import Response
+from pydantic import AwareDatetime
+
+from api.case_access import ReferralId, open_case
+from api.deps import CaseLister, CaseReader, SettingsDep, TemporalClientDep, forbidden
+from api.errors import FieldProblem, InvalidInput, documented
+from api.schemas import CaseHistory, CaseItem, CaseList
+from domain.models import CaseStatus, HistoryEntry, Stage
+from edge.caseload import MAX_PAGE_SIZE, CaseFilter, CaseloadError, list_cases
+
+router = APIRouter(tags=["cases"])
+
+
+@router.get(
+    "/cases",
+    response_model=CaseList,
+    responses=documented(401, 403, 422, 503),
+    summary="List cases, soonest due first",
+)
+async def get_cases(
+    user: CaseLister,
+    client: TemporalClientDep,
+    settings: SettingsDep,
+    request: Request,
+    stage: Stage | None = None,
+    score: Annotated[int | None, Query(ge=0, le=3, description="Latest risk score")] = None,
+    team: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    overdue: bool | None = None,
+    due_before: Annotated[
+        AwareDatetime | None, Query(description="Next due strictly before this time")
+    ] = None,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
+    next_page_token: Annotated[str | None, Query(max_length=2000)] = None,
+) -> CaseList:
+    """Filters are read from the cases' search attributes only; no case is opened. Social
+    workers and team managers see their own team; analysts get no case references."""
+    if not user.sees_every_team:
+        if team is not None and team != user.team:
+            raise forbidden(request, user, f"a {user.role.value} sees only team {user.team}")
+        team = user.team
+    wanted = CaseFilter(
+        stage=stage, risk_score=score, team=team, overdue=overdue, due_before=due_before
+    )
+    try:
+        page = await list_cases(
+            client,
+            settings.task_queue,
+            wanted,
+            page_size,
+            next_page_token,
+            recent=request.app.state.recent_listings,
+        )
+    except CaseloadError as err:
+        problem = FieldProblem(field=f"query.{err.field}", message=err.message)
+        raise InvalidInput([problem]) from None
+    items = [CaseItem.of(case, user.sees_case_references) for case in page.cases]
+    return CaseList(cases=items, next_page_token=page.next_page_token)
+
+
+@router.get(
+    "/cases/{referral_id}",
+    response_model=CaseStatus,
+    responses=documented(401, 403, 404, 422, 503),
+    summary="Where a case stands",
+)
+async def get_case(
+    referral_id: ReferralId, user: CaseReader, client: TemporalClientDep, request: Request
+) -> CaseStatus:
+    case = await open_case(client, referral_id, user, request)
+    return await case.status()
+
+
+CSV_COLUMNS = ["event", "at", "recorded_at", "actor", "details"]
+
+
+@router.get(
+    "/cases/{referral_id}/history",
+    response_model=CaseHistory,
+    responses={
+        200: {
+            "description": "The audit trail: JSON, or CSV with `Accept: text/csv` or ?format=csv",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+        **documented(401, 403, 404, 422, 503),
+    },
+    summary="A case's audit trail",
+)
+async def get_history(
+    referral_id: ReferralId,
+    user: CaseReader,
+    client: TemporalClientDep,
+    request: Request,
+    format: Literal["json", "csv"] | None = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> CaseHistory | Response:
+    case = await open_case(client, referral_id, user, request)
+    status = await case.status()
+    if format == "csv" or (format is None and accept is not None and "text/csv" in accept):
+        filename = f"case-{referral_id}-history.csv"
+        return Response(
+            history_csv(status.history),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    return CaseHistory(referral_id=status.referral_id, history=status.history)
+
+
+def history_csv(history: list[HistoryEntry]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for entry in history:
+        details = "; ".join(f"{k}={v}" for k, v in entry.details.items())
+        at, recorded_at = entry.at.isoformat(), entry.recorded_at.isoformat()
+        cells = [entry.event, at, recorded_at, entry.actor, details]
+        writer.writerow([_inert(cell) for cell in cells])
+    return out.getvalue()
+
+
+def _inert(cell: str) -> str:
+    """A cell a spreadsheet will show, not run as a formula."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell

@@ -1,0 +1,90 @@
+"""Practitioners' events: one route per update of the contract (pathway.md section 7).
+
+The routes are generated from domain.models.EVENT_TYPES, each with its own body model: the
+event's payload without `actor`, which is always the authenticated user. (A body that still
+carries `actor`, as the contract's JSON for the temporal CLI does, is accepted and its
+`actor` ignored.)
+"""
+
+from typing import Any, TypeAlias
+
+from fastapi import APIRouter, Request
+from pydantic import Field, ValidationError, create_model
+from pydantic.json_schema import SkipJsonSchema
+
+from api.auth import Identity, Permission
+from api.case_access import UPDATE_TIMEOUT, ReferralId, open_case
+from api.deps import CaseWorker, TemporalClientDep, check_permission
+from api.errors import FieldProblem, InvalidInput, documented
+from domain.models import EVENT_TYPES, CaseStatus, Event
+
+router = APIRouter(tags=["events"])
+
+IgnoredActor: TypeAlias = SkipJsonSchema[str | None]
+
+
+def body_model(event_type: type[Event]) -> type[Event]:
+    """The request body of an event's route: its payload, with `actor` ignored."""
+    body: type[Event] = create_model(
+        f"{event_type.__name__}Body",
+        __base__=event_type,
+        __doc__=f"The `{event_type.name}` event; the actor is the authenticated user.",
+        actor=(IgnoredActor, Field(None, description="Ignored")),
+    )
+    return body
+
+
+def as_recorded_by(event_type: type[Event], body: Event, user: Identity) -> Event:
+    """The contract's payload, with the authenticated user as actor."""
+    try:
+        return event_type.model_validate(body.model_dump() | {"actor": user.user_id})
+    except ValidationError as err:
+        raise InvalidInput(
+            [
+                FieldProblem(field=".".join(map(str, ("body", *e["loc"]))), message=e["msg"])
+                for e in err.errors()
+            ]
+        ) from None
+
+
+def recorder(event_type: type[Event]) -> Any:
+    """The endpoint recording one kind of event."""
+    needs_manager = event_type.name == "close"
+
+    async def record(
+        referral_id: ReferralId,
+        body: Event,
+        user: CaseWorker,
+        client: TemporalClientDep,
+        request: Request,
+    ) -> CaseStatus:
+        if needs_manager:
+            check_permission(request, user, Permission.close_case)
+        case = await open_case(client, referral_id, user, request)
+        case.refuse_if_closed()
+        event = as_recorded_by(event_type, body, user)
+        status: CaseStatus = await case.handle.execute_update(
+            event_type.name, event, result_type=CaseStatus, rpc_timeout=UPDATE_TIMEOUT
+        )
+        return status
+
+    record.__annotations__["body"] = body_model(event_type)
+    record.__name__ = f"record_{event_type.name}"
+    return record
+
+
+for _name, _event_type in EVENT_TYPES.items():
+    router.add_api_route(
+        f"/cases/{{referral_id}}/events/{_name}",
+        recorder(_event_type),
+        methods=["POST"],
+        response_model=CaseStatus,
+        responses=documented(400, 401, 403, 404, 409, 422, 503),
+        summary=f"Record `{_name}`",
+        description=(
+            f"Records the `{_name}` event on the case and returns its new status. A refusal "
+            "(409) names the pathway rule, and nothing about the case changes."
+            + (" Only a team manager or head of service may close a case." * (_name == "close"))
+        ),
+        operation_id=f"record_{_name}",
+    )

@@ -1,0 +1,90 @@
+"""What the API answers besides the contract's own CaseStatus (domain/models.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from domain.models import ClockState, HistoryEntry, Stage
+from domain.policy import ClockName
+from edge.caseload import CaseSummary, ClockDue
+
+WITHHELD = "withheld (null) for analysts: aggregates carry no case reference"
+
+
+class CaseItem(BaseModel):
+    """One case in a listing, from its search attributes alone."""
+
+    referral_id: str | None = Field(description=f"The case's referral id; {WITHHELD}")
+    stage: Stage | None
+    risk_score: int | None
+    team: str | None
+    overdue: bool
+    next_due: datetime | None
+    complex: bool
+    mase_referred: bool
+
+    @classmethod
+    def of(cls, case: CaseSummary, with_reference: bool) -> CaseItem:
+        item = cls.model_validate(case.model_dump())
+        return item if with_reference else item.model_copy(update={"referral_id": None})
+
+
+class CaseList(BaseModel):
+    cases: list[CaseItem]
+    next_page_token: str | None = Field(
+        description="Pass as `next_page_token` for the next page; null on the last page"
+    )
+
+
+class ForecastClock(BaseModel):
+    referral_id: str | None = Field(description=f"The case's referral id; {WITHHELD}")
+    team: str
+    stage: Stage
+    clock: ClockName
+    due_at: datetime
+
+    @classmethod
+    def of(cls, due: ClockDue, with_reference: bool) -> ForecastClock:
+        return cls(
+            referral_id=due.referral_id if with_reference else None,
+            team=due.team,
+            stage=due.stage,
+            clock=due.clock,
+            due_at=due.due_at,
+        )
+
+
+class Forecast(BaseModel):
+    working_days: int
+    cutoff: datetime = Field(description="The end of the last working day the forecast covers")
+    clocks: list[ForecastClock] = Field(description="Running clocks falling due, soonest first")
+
+
+class CaseHistory(BaseModel):
+    referral_id: str
+    history: list[HistoryEntry]
+
+
+class OpenClock(BaseModel):
+    name: ClockName
+    due_at: datetime
+    state: ClockState
+
+
+class CaseDiagram(BaseModel):
+    referral_id: str
+    stage: Stage
+    open_clocks: list[OpenClock]
+    format: Literal["mermaid"] = "mermaid"
+    diagram: str = Field(
+        description="Mermaid stateDiagram-v2 source: the current stage is classed `active`, "
+        "its running clocks are in a note beside it"
+    )
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    temporal: Literal["reachable"] = "reachable"

@@ -1,0 +1,1 @@
+"""The supervisors' command line (`cases`, `case`, `forecast`, or `cse <command>`)."""

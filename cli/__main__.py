@@ -1,0 +1,5 @@
+"""`python -m cli cases|case|forecast ...`."""
+
+from cli.main import cse
+
+cse()

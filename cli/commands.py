@@ -1,0 +1,107 @@
+"""What each command asks Temporal, through the project's client factory and edge/caseload.py.
+
+CommandError carries the exit code: 1 no such case, 2 unusable settings (a policy folder),
+3 Temporal did not answer (not reachable, or timed out).
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime, timedelta
+
+from temporalio.client import Client, RPCTimeoutOrCancelledError
+from temporalio.service import RPCError, RPCStatusCode
+
+from cli import tables
+from domain.clocks import policy_calendar
+from domain.models import CaseStatus, workflow_id_for
+from domain.policy import PolicyError, load_policy_book
+from edge.caseload import (
+    MAX_PAGE_SIZE,
+    CaseFilter,
+    CaseloadError,
+    CaseSummary,
+    forecast_cutoff,
+    list_cases,
+)
+from edge.caseload import forecast as clocks_due
+from edge.client import connect
+from edge.settings import Settings
+
+EXIT_NOT_FOUND, EXIT_USAGE, EXIT_UNAVAILABLE = 1, 2, 3
+QUERY_TIMEOUT = timedelta(seconds=10)
+
+
+class CommandError(Exception):
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+async def run(settings: Settings, args: argparse.Namespace) -> int:
+    client = await _connect(settings)
+    try:
+        if args.command == "cases":
+            await show_cases(client, settings, args)
+        elif args.command == "case":
+            await show_case(client, args.referral_id, args.json)
+        else:
+            await show_forecast(client, settings, args)
+    except (RPCError, RPCTimeoutOrCancelledError) as err:
+        raise _unavailable(settings, err) from None
+    except CaseloadError as err:
+        raise CommandError(str(err), EXIT_USAGE) from None
+    return 0
+
+
+async def _connect(settings: Settings) -> Client:
+    try:
+        return await connect(settings)
+    except RuntimeError as err:  # the SDK's "Failed client connect"
+        raise _unavailable(settings, err) from None
+
+
+def _unavailable(settings: Settings, err: Exception) -> CommandError:
+    detail = err.message if isinstance(err, RPCError) else str(err)
+    return CommandError(
+        f"Temporal at {settings.temporal_address} did not answer: {detail}", EXIT_UNAVAILABLE
+    )
+
+
+async def show_cases(client: Client, settings: Settings, args: argparse.Namespace) -> None:
+    wanted = CaseFilter(
+        stage=args.stage, team=args.team, overdue=args.overdue, risk_score=args.score
+    )
+    found: list[CaseSummary] = []
+    token: str | None = None
+    while True:  # every page, up to the limit: a keyset cursor, so nothing shown twice
+        size = min(MAX_PAGE_SIZE, args.limit - len(found))
+        page = await list_cases(client, settings.task_queue, wanted, size, token)
+        found += page.cases
+        token = page.next_page_token
+        if token is None or len(found) >= args.limit:
+            break
+    tables.print_cases(found, more=token is not None, as_json=args.json)
+
+
+async def show_case(client: Client, referral_id: str, as_json: bool) -> None:
+    handle = client.get_workflow_handle(workflow_id_for(referral_id))
+    try:
+        status = await handle.query("status", result_type=CaseStatus, rpc_timeout=QUERY_TIMEOUT)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise CommandError(f"no case has referral id {referral_id}", EXIT_NOT_FOUND) from None
+        raise
+    tables.print_case(status, as_json=as_json)
+
+
+async def show_forecast(client: Client, settings: Settings, args: argparse.Namespace) -> None:
+    try:
+        book = load_policy_book(settings.policy_dir)
+    except PolicyError as err:
+        problem = f"CSE_POLICY_DIR: {err} (set it to the service's policy folder)"
+        raise CommandError(problem, EXIT_USAGE) from None
+    now = datetime.now(UTC)
+    cutoff = forecast_cutoff(policy_calendar(book.in_force_on(now)), now, args.working_days)
+    due = await clocks_due(client, settings.task_queue, cutoff, args.team)
+    tables.print_forecast(due, args.working_days, cutoff, as_json=args.json)

@@ -1,0 +1,341 @@
+"""The caseload as supervisors see it: which cases stand where, and which clocks fall due soon.
+
+Everything here reads Temporal's visibility store through the case search attributes
+(workflows/search_attributes.py): a list never opens a case. Only the forecast opens the few
+cases visibility names as candidates, to read their clocks. Shared by the HTTP API and the
+supervisors' command line, so it knows nothing of HTTP.
+
+Listing is sorted by next due (soonest first; cases with no running clock last) and paged
+with an opaque keyset token: each page is "the cases after the last one shown", so a case
+that changes between two pages is neither shown twice nor skipped because of an offset.
+Visibility on the dev server (SQLite) cannot ORDER BY, so each page reads the matching
+cases from the cursor on and sorts them here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import json
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, Field, ValidationError
+from temporalio.api.workflow.v1 import WorkflowExecutionInfo
+from temporalio.api.workflowservice.v1 import ListWorkflowExecutionsRequest
+from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.calendar import WorkingDayCalendar
+from domain.models import CaseStatus, ClockState, Stage
+from domain.policy import ClockName
+from workflows import search_attributes as sa
+
+WORKFLOW_TYPE = "ReferralWorkflow"
+WORKFLOW_ID_PREFIX = "referral-"
+VISIBILITY_TIMEOUT = timedelta(seconds=10)
+QUERY_TIMEOUT = timedelta(seconds=10)
+FORECAST_CONCURRENCY = 16
+MAX_PAGE_SIZE = 500
+LIST_PAGE = 1000  # entries per visibility read (the server's maximum)
+RECENT_LISTINGS_KEPT = 256
+
+
+class CaseloadError(ValueError):
+    """A request the caseload cannot answer as asked; the message names the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class CaseFilter(BaseModel):
+    """What a supervisor narrows the caseload to; every field is optional."""
+
+    stage: Stage | None = None
+    risk_score: Annotated[int | None, Field(ge=0, le=3)] = None
+    team: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+    overdue: bool | None = None
+    due_before: AwareDatetime | None = None
+
+
+class CaseSummary(BaseModel):
+    """One case as visibility knows it: its search attributes, never a child's details."""
+
+    referral_id: str
+    stage: Stage | None
+    risk_score: int | None
+    team: str | None
+    overdue: bool
+    next_due: datetime | None
+    complex: bool
+    mase_referred: bool
+
+
+class CasePage(BaseModel):
+    cases: list[CaseSummary]
+    next_page_token: str | None
+
+
+class ClockDue(BaseModel):
+    """A running clock that falls due by the forecast's cutoff."""
+
+    referral_id: str
+    team: str
+    stage: Stage
+    clock: ClockName
+    clock_id: str
+    due_at: datetime
+
+
+# ---- the visibility query ------------------------------------------------------------------
+
+
+def quoted(value: str) -> str:
+    """A string literal of Temporal's visibility query language."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def timestamp(moment: datetime) -> str:
+    return quoted(moment.astimezone(UTC).isoformat().replace("+00:00", "Z"))
+
+
+def case_query(task_queue: str, wanted: CaseFilter) -> str:
+    """The visibility query for the cases of one task queue matching `wanted`."""
+    clauses = [f"WorkflowType = {quoted(WORKFLOW_TYPE)}", f"TaskQueue = {quoted(task_queue)}"]
+    if wanted.stage is not None:
+        clauses.append(f"{sa.CSE_STAGE.name} = {quoted(wanted.stage.value)}")
+    if wanted.risk_score is not None:
+        clauses.append(f"{sa.CSE_RISK_SCORE.name} = {int(wanted.risk_score)}")
+    if wanted.team is not None:
+        clauses.append(f"{sa.CSE_TEAM.name} = {quoted(wanted.team)}")
+    if wanted.overdue is not None:
+        clauses.append(f"{sa.CSE_OVERDUE.name} = {'true' if wanted.overdue else 'false'}")
+    if wanted.due_before is not None:
+        clauses.append(f"{sa.CSE_NEXT_DUE.name} < {timestamp(wanted.due_before)}")
+    return " AND ".join(clauses)
+
+
+def referral_id_of(workflow_id: str) -> str:
+    return workflow_id.removeprefix(WORKFLOW_ID_PREFIX)
+
+
+# ---- listing, sorted by next due, one keyset page at a time ---------------------------------
+
+SortKey = tuple[bool, datetime, str]
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+def sort_key(case: CaseSummary) -> SortKey:
+    """Soonest due first; cases with no running clock last; ties by referral id."""
+    return (case.next_due is None, case.next_due or _NEVER, case.referral_id)
+
+
+class Cursor(BaseModel):
+    """Where the previous page ended, tied to the query it paged through."""
+
+    query: str
+    next_due: datetime | None
+    referral_id: str
+
+    @classmethod
+    def after(cls, case: CaseSummary, query: str) -> Cursor:
+        return cls(query=_fingerprint(query), next_due=case.next_due, referral_id=case.referral_id)
+
+    def encode(self) -> str:
+        return base64.urlsafe_b64encode(self.model_dump_json().encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str, query: str) -> Cursor:
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            cursor = cls.model_validate(json.loads(raw))
+        except (binascii.Error, ValueError, ValidationError):
+            raise CaseloadError("next_page_token", "is not a token this listing gave") from None
+        if cursor.query != _fingerprint(query):
+            raise CaseloadError("next_page_token", "belongs to a listing with other filters")
+        return cursor
+
+    def key(self) -> SortKey:
+        return (self.next_due is None, self.next_due or _NEVER, self.referral_id)
+
+    def narrowing(self) -> str:
+        """Only the cases that can sort after the cursor (visibility cannot sort for us)."""
+        due = sa.CSE_NEXT_DUE.name
+        if self.next_due is None:
+            return f" AND {due} IS NULL"
+        return f" AND ({due} >= {timestamp(self.next_due)} OR {due} IS NULL)"
+
+
+def _fingerprint(query: str) -> str:
+    return hashlib.sha256(query.encode()).hexdigest()[:16]
+
+
+async def find_cases(client: Client, query: str) -> list[CaseSummary]:
+    """Every case visibility finds for `query`, sorted by next due.
+
+    Reads the raw listing and decodes only the case attributes: on a large caseload building
+    the SDK's full WorkflowExecution for each entry costs as much as the query itself.
+    """
+    found: list[CaseSummary] = []
+    token = b""
+    while True:
+        request = ListWorkflowExecutionsRequest(
+            namespace=client.namespace, query=query, page_size=LIST_PAGE, next_page_token=token
+        )
+        answer = await client.workflow_service.list_workflow_executions(
+            request, retry=True, timeout=VISIBILITY_TIMEOUT
+        )
+        found += [summary_of(info) for info in answer.executions]
+        token = answer.next_page_token
+        if not token or len(answer.executions) < LIST_PAGE:
+            return sorted(found, key=sort_key)
+
+
+def summary_of(info: WorkflowExecutionInfo) -> CaseSummary:
+    fields = info.search_attributes.indexed_fields
+
+    def value(key: SearchAttributeKey[Any]) -> Any:
+        return json.loads(fields[key.name].data) if key.name in fields else None
+
+    stage, next_due = value(sa.CSE_STAGE), value(sa.CSE_NEXT_DUE)
+    return CaseSummary(
+        referral_id=referral_id_of(info.execution.workflow_id),
+        stage=Stage(stage) if stage is not None else None,
+        risk_score=value(sa.CSE_RISK_SCORE),
+        team=value(sa.CSE_TEAM),
+        overdue=bool(value(sa.CSE_OVERDUE)),
+        next_due=datetime.fromisoformat(next_due) if next_due is not None else None,
+        complex=bool(value(sa.CSE_COMPLEX)),
+        mase_referred=bool(value(sa.CSE_MASE_REFERRED)),
+    )
+
+
+class RecentListings:
+    """Listings read from visibility in the last `max_age` seconds, shared between callers.
+
+    Visibility is eventually consistent (a change shows a moment after it is recorded), so
+    a listing a second or two old tells a supervisor nothing less; many supervisors paging
+    the same caseload then cost one read, not one each. Concurrent callers of the same
+    query share one read in flight. `max_age` 0 reads every time.
+    """
+
+    def __init__(
+        self,
+        max_age: float,
+        clock: Callable[[], float] = time.monotonic,
+        read: Callable[[Client, str], Awaitable[list[CaseSummary]]] | None = None,
+    ) -> None:
+        self.max_age = max_age
+        self.clock = clock
+        self.read = read or find_cases
+        self._reads: OrderedDict[str, tuple[float, asyncio.Future[list[CaseSummary]]]] = (
+            OrderedDict()
+        )
+
+    async def find(self, client: Client, query: str) -> list[CaseSummary]:
+        now = self.clock()
+        read = self._reads.get(query)
+        if read is None or now - read[0] >= self.max_age:
+            read = (now, asyncio.ensure_future(self.read(client, query)))
+            self._reads[query] = read
+            while len(self._reads) > RECENT_LISTINGS_KEPT:
+                self._reads.popitem(last=False)
+        try:
+            return await asyncio.shield(read[1])
+        except BaseException:
+            if self._reads.get(query) is read:  # a failed read is not kept for others
+                del self._reads[query]
+            raise
+
+
+async def list_cases(
+    client: Client,
+    task_queue: str,
+    wanted: CaseFilter,
+    page_size: int = 50,
+    page_token: str | None = None,
+    recent: RecentListings | None = None,
+) -> CasePage:
+    """One page of the caseload, sorted by next due; pass `next_page_token` for the next.
+
+    With `recent`, every page is cut from the whole listing read (or shared) there;
+    without, each page reads only the cases that can sort after the previous page.
+    """
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise CaseloadError("page_size", f"must be between 1 and {MAX_PAGE_SIZE}")
+    query = case_query(task_queue, wanted)
+    cursor = Cursor.decode(page_token, query) if page_token else None
+    if recent is not None and recent.max_age > 0:
+        found = await recent.find(client, query)
+    else:
+        found = await find_cases(client, query + (cursor.narrowing() if cursor else ""))
+    if cursor is not None:
+        found = [case for case in found if sort_key(case) > cursor.key()]
+    page = found[:page_size]
+    more = len(found) > page_size
+    token = Cursor.after(page[-1], query).encode() if more else None
+    return CasePage(cases=page, next_page_token=token)
+
+
+# ---- the forecast ----------------------------------------------------------------------------
+
+
+def forecast_cutoff(calendar: WorkingDayCalendar, now: datetime, working_days: int) -> datetime:
+    """The end of the Nth working day after today (today itself is not counted)."""
+    if working_days < 1:
+        raise CaseloadError("working_days", "must be at least 1")
+    return calendar.add_working_days(now, working_days)
+
+
+async def forecast(
+    client: Client, task_queue: str, cutoff: datetime, team: str | None = None
+) -> list[ClockDue]:
+    """Every running clock not yet breached that falls due by `cutoff`, soonest first.
+
+    Visibility names the candidates (a running case whose next due is by the cutoff); each
+    candidate's own status then says which of its clocks fall due.
+    """
+    query = case_query(task_queue, CaseFilter(team=team))
+    query += f" AND {sa.CSE_NEXT_DUE.name} <= {timestamp(cutoff)} AND ExecutionStatus = 'Running'"
+    candidates = await find_cases(client, query)
+    limit = asyncio.Semaphore(FORECAST_CONCURRENCY)
+    statuses = await asyncio.gather(*(_status(client, c.referral_id, limit) for c in candidates))
+    due = [clock for status in statuses if status for clock in _falling_due(status, cutoff)]
+    return sorted(due, key=lambda c: (c.due_at, c.referral_id, c.clock_id))
+
+
+async def _status(client: Client, referral_id: str, limit: asyncio.Semaphore) -> CaseStatus | None:
+    handle = client.get_workflow_handle(WORKFLOW_ID_PREFIX + referral_id)
+    async with limit:
+        try:
+            status: CaseStatus = await handle.query(
+                "status", result_type=CaseStatus, rpc_timeout=QUERY_TIMEOUT
+            )
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:  # gone since visibility listed it
+                return None
+            raise
+    return status
+
+
+def _falling_due(status: CaseStatus, cutoff: datetime) -> list[ClockDue]:
+    return [
+        ClockDue(
+            referral_id=status.referral_id,
+            team=status.team,
+            stage=status.stage,
+            clock=clock.name,
+            clock_id=clock.id,
+            due_at=clock.due_at,
+        )
+        for clock in status.clocks
+        if clock.running and clock.state == ClockState.open and clock.due_at <= cutoff
+    ]

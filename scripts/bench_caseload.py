@@ -1,0 +1,266 @@
+"""Benchmark: GET /cases?overdue=true over a caseload of 10,000 cases (goal: p95 < 300 ms).
+
+    .venv/bin/python scripts/bench_caseload.py [--cases 10000] [--requests 200]
+
+Starts a Temporal dev server (in memory) and the project's worker on a task queue of its own,
+unless TEMPORAL_ADDRESS is set (then a worker must already serve --task-queue there). Starts
+the cases concurrently (bounded), a share of them received ten days ago so they are overdue
+at once, waits (bounded) until visibility lists them all, then serves the API with
+`python -m api` and times the listing over HTTP, with GET /health measured in the same run
+as the baseline. Not a test: it prints numbers and stops everything it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from api.auth import token_digest  # noqa: E402  # after the repository is on the path
+from domain.models import Referral  # noqa: E402
+from edge.client import connect  # noqa: E402
+from edge.search_attributes import cli_flags  # noqa: E402
+from edge.settings import Settings  # noqa: E402
+from starter import start_case  # noqa: E402
+
+BIN = Path(sys.executable).parent
+READY_TIMEOUT = 60.0
+LISTED_TIMEOUT = 900.0
+PACE = 0.05  # seconds between listing requests when listings are shared
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CSE_"))}
+    return env | extra
+
+
+def wait_for(what: str, probe: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not probe():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.5)
+
+
+@contextlib.contextmanager
+def process(cmd: list[str], log: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        yield proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=15)
+
+
+@contextlib.contextmanager
+def temporal(folder: Path, task_queue: str) -> Iterator[str]:
+    """TEMPORAL_ADDRESS if given, else a dev server of our own with the project's worker."""
+    if os.environ.get("TEMPORAL_ADDRESS"):
+        yield os.environ["TEMPORAL_ADDRESS"]
+        return
+    port = free_port()
+    address = f"127.0.0.1:{port}"
+    server = [str(BIN / "temporal"), "server", "start-dev", "--headless", "--ip", "127.0.0.1"]
+    server += ["--port", str(port), "--ui-port", str(free_port()), "--log-level", "error"]
+    with process([*server, *cli_flags()], folder / "server.log", clean_env()):
+        health = [str(BIN / "temporal"), "operator", "cluster", "health", "--address", address]
+        wait_for(
+            "the dev server",
+            lambda: subprocess.run(health, capture_output=True, check=False).returncode == 0,
+            READY_TIMEOUT,
+        )
+        env = clean_env(
+            TEMPORAL_ADDRESS=address,
+            CSE_TASK_QUEUE=task_queue,
+            CSE_OUTBOX_FILE=str(folder / "outbox.jsonl"),
+        )
+        log = folder / "worker.log"
+        with process([str(BIN / "python"), "worker.py"], log, env):
+            wait_for("the worker", lambda: "worker started" in log.read_text(), READY_TIMEOUT)
+            yield address
+
+
+def is_late(n: int, overdue_share: float) -> bool:
+    """Every (1 / share)th case is received ten days ago, so it is overdue at once."""
+    return overdue_share > 0 and n % max(1, round(1 / overdue_share)) == 0
+
+
+def referrals(count: int, overdue_share: float) -> Iterator[Referral]:
+    now = datetime.now(UTC).replace(microsecond=0)
+    for n in range(count):
+        late = is_late(n, overdue_share)
+        yield Referral(
+            referral_id=f"BENCH-{uuid.uuid4().hex[:12]}",
+            received_at=now - (timedelta(days=10) if late else timedelta(minutes=1)),
+            child_ref=f"PERSON-{n}",
+            team=f"BENCH-{n % 20:02d}",
+            referrer_agency="bench",
+        )
+
+
+async def create_cases(settings: Settings, count: int, overdue_share: float, width: int) -> None:
+    client = await connect(settings)
+    limit = asyncio.Semaphore(width)
+
+    async def one(referral: Referral) -> None:
+        async with limit:
+            await start_case(client, referral, settings.task_queue)
+
+    started = time.monotonic()
+    await asyncio.gather(*(one(r) for r in referrals(count, overdue_share)))
+    print(f"started {count} cases in {time.monotonic() - started:.1f} s", flush=True)
+
+
+async def count(settings: Settings, query: str) -> int:
+    client = await connect(settings)
+    return (await client.count_workflows(query)).count
+
+
+def wait_listed(settings: Settings, expected_total: int, expected_overdue: int) -> None:
+    base = f"WorkflowType = 'ReferralWorkflow' AND TaskQueue = '{settings.task_queue}'"
+    started = time.monotonic()
+
+    def listed() -> bool:
+        total = asyncio.run(count(settings, f"{base} AND CseStage IS NOT NULL"))
+        overdue = asyncio.run(count(settings, f"{base} AND CseOverdue = true"))
+        print(f"  visibility: {total}/{expected_total} published, {overdue} overdue", flush=True)
+        return total >= expected_total and overdue >= expected_overdue
+
+    wait_for("visibility to list every case", listed, LISTED_TIMEOUT)
+    print(f"all cases published in visibility after {time.monotonic() - started:.1f} s")
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+def timed(
+    client: httpx.Client, path: str, requests: int, headers: dict[str, str], pace: float = 0.0
+) -> list[float]:
+    """Latencies in ms; `pace` seconds between requests, like supervisors refreshing."""
+    client.get(path, headers=headers).raise_for_status()  # warm up
+    samples = []
+    for _ in range(requests):
+        time.sleep(pace)
+        started = time.perf_counter()
+        answer = client.get(path, headers=headers)
+        samples.append((time.perf_counter() - started) * 1000)
+        answer.raise_for_status()
+    return samples
+
+
+def report(name: str, samples: list[float]) -> float:
+    p50, p95, p99 = (percentile(samples, p) for p in (50, 95, 99))
+    print(
+        f"{name:<32} n={len(samples)} p50={p50:.1f} ms p95={p95:.1f} ms p99={p99:.1f} ms "
+        f"mean={statistics.fmean(samples):.1f} ms"
+    )
+    return p95
+
+
+def measure(settings: Settings, folder: Path, requests: int, max_age: float) -> None:
+    """Time the API as `python -m api` serves it, with listings shared for `max_age` s."""
+    how = f"listings shared {max_age:g} s" if max_age else "every listing read afresh"
+    print(f"-- python -m api, CSE_API_LISTING_MAX_AGE={max_age:g} ({how})")
+    token = secrets.token_urlsafe(24)
+    users = folder / "users.toml"
+    digest = token_digest(token)
+    users.write_text(
+        f'[users."hos@example.org"]\nrole = "head_of_service"\ntoken_sha256 = "{digest}"\n'
+    )
+    port = free_port()
+    env = clean_env(
+        TEMPORAL_ADDRESS=settings.temporal_address,
+        CSE_TASK_QUEUE=settings.task_queue,
+        CSE_USERS_FILE=str(users),
+        CSE_API_PORT=str(port),
+        CSE_LOG_LEVEL="WARNING",
+        CSE_API_LISTING_MAX_AGE=str(max_age),
+    )
+    url = f"http://127.0.0.1:{port}"
+    with (
+        process([str(BIN / "python"), "-m", "api"], folder / "api.log", env),
+        httpx.Client(base_url=url, timeout=30) as client,
+    ):
+
+        def up() -> bool:
+            with contextlib.suppress(httpx.TransportError):
+                return client.get("/health").status_code == 200
+            return False
+
+        wait_for("python -m api", up, READY_TIMEOUT)
+        headers = {"Authorization": f"Bearer {token}"}
+        first = client.get("/cases", params={"overdue": "true"}, headers=headers).json()
+        print(f"GET /cases?overdue=true answers {len(first['cases'])} cases a page")
+        # Shared listings are timed at a pace that spans several windows, so the reads that
+        # refresh a window are part of the sample, not just the requests answered from it.
+        pace = PACE if max_age else 0.0
+        overdue = timed(client, "/cases?overdue=true", requests, headers, pace)
+        listing = report("GET /cases?overdue=true", overdue)
+        health = report("GET /health (baseline)", timed(client, "/health", requests, {}))
+        verdict = "met" if listing < 300 else "NOT met"
+        print(f"p95 ratio listing / health: {listing / health:.1f}x; goal p95 < 300 ms: {verdict}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--overdue-share", type=float, default=0.1)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--start-concurrency", type=int, default=50)
+    parser.add_argument("--task-queue", default=f"bench-{uuid.uuid4().hex[:8]}")
+    parser.add_argument(
+        "--existing", action="store_true", help="measure cases already on --task-queue"
+    )
+    args = parser.parse_args()
+    overdue = sum(1 for n in range(args.cases) if is_late(n, args.overdue_share))
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-caseload-") as tmp,
+        temporal(Path(tmp), args.task_queue) as address,
+    ):
+        settings = Settings(temporal_address=address, task_queue=args.task_queue)
+        if not args.existing:
+            asyncio.run(
+                create_cases(settings, args.cases, args.overdue_share, args.start_concurrency)
+            )
+            wait_listed(settings, args.cases, overdue)
+        for max_age in (Settings().api_listing_max_age, 0.0):
+            measure(settings, Path(tmp), args.requests, max_age)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""POST /cases/{id}/events/{event}: one route per update; the actor is always the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from api.app import create_app
+from domain.models import EVENT_TYPES
+from edge.settings import Settings
+from tests.api.conftest import Users, just_now
+
+pytestmark = pytest.mark.e2e
+
+StartCase = Callable[..., Awaitable[dict[str, Any]]]
+
+
+async def status_of(api: httpx.AsyncClient, users: Users, referral_id: str) -> dict[str, Any]:
+    answer = await api.get(f"/cases/{referral_id}", headers=users.head_of_service.headers)
+    assert answer.status_code == 200, answer.text
+    status: dict[str, Any] = answer.json()
+    return status
+
+
+def test_every_update_of_the_contract_has_its_route_and_body_model(
+    api_settings: Settings,
+) -> None:
+    schema = create_app(api_settings).openapi()
+
+    for name, event_type in EVENT_TYPES.items():
+        operation = schema["paths"][f"/cases/{{referral_id}}/events/{name}"]["post"]
+        body_ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        body = schema["components"]["schemas"][body_ref.rsplit("/", 1)[1]]
+        assert body_ref.endswith(f"/{event_type.__name__}Body")
+        assert "actor" not in body["properties"], name
+        assert set(body["properties"]) == set(event_type.model_fields) - {"actor"}
+
+
+async def test_an_accepted_event_returns_the_new_status_recorded_by_the_caller(
+    api: httpx.AsyncClient, users: Users, start_case: StartCase
+) -> None:
+    case = await start_case()
+    path = f"/cases/{case['referral_id']}/events/decide"
+    body = {"decision": "assess", "decided_at": just_now(), "reason": "harm", "actor": "hos@x"}
+
+    answer = await api.post(path, json=body, headers=users.social_worker_a.headers)
+
+    assert answer.status_code == 200, answer.text
+    status = answer.json()
+    assert status["stage"] == "assessment"
+    assert status["history"][-1]["event"] == "decide"
+    assert status["history"][-1]["actor"] == users.social_worker_a.user_id
+    stored = await status_of(api, users, case["referral_id"])
+    assert stored["history"][-1]["actor"] == users.social_worker_a.user_id
+
+
+async def test_a_refused_event_names_the_rule_and_changes_nothing(
+    api: httpx.AsyncClient, users: Users, start_case: StartCase
+) -> None:
+    case = await start_case()
+    rid = case["referral_id"]
+    decided = {"decision": "assess", "decided_at": just_now(), "reason": "harm"}
+    await api.post(f"/cases/{rid}/events/decide", json=decided, headers=users.manager_a.headers)
+    before = await status_of(api, users, rid)
+
+    answer = await api.post(
+        f"/cases/{rid}/events/complete_assessment",
+        json={"outcome": "strategy_discussion", "completed_at": just_now()},
+        headers=users.social_worker_a.headers,
+    )
+
+    assert answer.status_code == 409
+    refusal = answer.json()
+    assert refusal["rule"] == "screening_required"
+    assert "needs a CSE risk screening recorded first" in refusal["detail"]
+    assert await status_of(api, users, rid) == before
+
+
+async def test_an_event_not_allowed_in_the_stage_is_refused(
+    api: httpx.AsyncClient, users: Users, start_case: StartCase
+) -> None:
+    case = await start_case()
+
+    answer = await api.post(
+        f"/cases/{case['referral_id']}/events/agree_cin_plan",
+        json={"agreed_at": just_now()},
+        headers=users.social_worker_a.headers,
+    )
+
+    assert answer.status_code == 409
+    assert answer.json()["rule"] == "event_not_allowed_in_stage"
+    assert "referral_received" in answer.json()["detail"]
+
+
+async def test_a_bad_event_names_each_bad_field(
+    api: httpx.AsyncClient, users: Users, start_case: StartCase
+) -> None:
+    case = await start_case()
+    rid = case["referral_id"]
+    before = await status_of(api, users, rid)
+
+    answer = await api.post(
+        f"/cases/{rid}/events/record_screening",
+        json={"score": 7, "professional_concern": "extreme", "screened_at": "yesterday"},
+        headers=users.social_worker_a.headers,
+    )
+
+    assert answer.status_code == 422
+    fields = {p["field"] for p in answer.json()["errors"]}
+    assert fields == {"body.score", "body.professional_concern", "body.screened_at"}
+    assert await status_of(api, users, rid) == before
+
+
+async def test_an_event_in_the_future_is_refused_by_the_workflow(
+    api: httpx.AsyncClient, users: Users, start_case: StartCase
+) -> None:
+    case = await start_case()
+
+    answer = await api.post(
+        f"/cases/{case['referral_id']}/events/decide",
+        json={"decision": "assess", "decided_at": "2099-01-01T10:00:00+00:00"},
+        headers=users.social_worker_a.headers,
+    )
+
+    assert answer.status_code == 409
+    assert answer.json()["rule"] == "event_time_in_future"
+    assert "future" in answer.json()["detail"]
+
+
+async def test_an_unknown_case_is_404(api: httpx.AsyncClient, users: Users) -> None:
+    answer = await api.post(
+        "/cases/NO-SUCH-CASE/events/decide",
+        json={"decision": "assess", "decided_at": just_now()},
+        headers=users.head_of_service.headers,
+    )
+
+    assert answer.status_code == 404
+    assert answer.json()["detail"] == "there is no case for referral NO-SUCH-CASE"
+
+
+async def test_only_a_manager_closes_a_case_and_a_closed_case_takes_no_more_events(
+    api: httpx.AsyncClient, users: Users, start_case: StartCase
+) -> None:
+    case = await start_case()
+    path = f"/cases/{case['referral_id']}/events/close"
+    body = {"reason": "moved out of the area", "closed_at": just_now()}
+
+    refused = await api.post(path, json=body, headers=users.social_worker_a.headers)
+    closed = await api.post(path, json=body, headers=users.manager_a.headers)
+    again = await api.post(path, json=body, headers=users.manager_a.headers)
+
+    assert refused.status_code == 403
+    assert "manager" in refused.json()["detail"]
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["stage"] == "closed"
+    assert closed.json()["history"][-1]["actor"] == users.manager_a.user_id
+    assert again.status_code == 409
+    assert again.json()["rule"] in {"case_closed", "event_not_allowed_in_stage"}

@@ -1,0 +1,203 @@
+"""The dashboard's parts without a server: forms generated from the contract's models and read
+back, the pathway drawing from the API's Mermaid text, and the session store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from api.dashboard import sessions
+from api.dashboard.diagram import draw, parse
+from api.dashboard.event_forms import RECORDERS
+from api.dashboard.forms import Widget, field_problems, form_fields, initial_values, submitted
+from api.diagram import case_diagram, pathway_at
+from domain.models import (
+    EVENT_TYPES,
+    CaseStatus,
+    Clock,
+    MaseStatus,
+    RecordMissingEpisode,
+    RecordScreening,
+    Referral,
+    Stage,
+)
+from domain.policy import ClockName
+
+LONDON_WINTER = "2026-11-27T10:00"
+LONDON_SUMMER = "2026-07-01T10:00"
+
+
+@pytest.mark.parametrize("name", list(EVENT_TYPES))
+def test_every_event_has_a_form_with_its_fields_but_actor(name: str) -> None:
+    fields = form_fields(EVENT_TYPES[name])
+
+    assert [f.name for f in fields] == [f for f in EVENT_TYPES[name].model_fields if f != "actor"]
+    assert {f.widget for f in fields} <= set(Widget)
+
+
+def test_widgets_follow_the_model_types() -> None:
+    widgets = {f.name: f for f in form_fields(RecordScreening)}
+
+    assert widgets["score"].widget == Widget.number
+    assert (widgets["score"].minimum, widgets["score"].maximum) == (0, 3)
+    assert widgets["indicators"].widget == Widget.checkboxes
+    assert "running_away" in widgets["indicators"].options
+    assert widgets["push_pull_factors"].widget == Widget.lines
+    assert widgets["professional_concern"].widget == Widget.select
+    assert widgets["professional_concern"].options == ("low", "medium", "high")
+    assert widgets["complex"].widget == Widget.checkbox
+    assert widgets["screened_at"].widget == Widget.moment
+    assert widgets["screened_at"].required
+    summary = {f.name: f for f in form_fields(Referral, omit=frozenset())}["summary"]
+    assert summary.widget == Widget.textarea
+
+
+def test_a_submitted_form_becomes_the_model() -> None:
+    fields = form_fields(RecordScreening)
+    values = {
+        "score": ["2"],
+        "indicators": ["running_away", "sexual_health"],
+        "push_pull_factors": ["older boyfriend\r\n\r\n gifts "],
+        "professional_concern": ["medium"],
+        "complex": ["true"],
+        "screened_at": [LONDON_SUMMER],
+    }
+
+    event = RecordScreening.model_validate(submitted(values, fields) | {"actor": "sw-1"})
+
+    assert event.score == 2
+    assert event.push_pull_factors == ["older boyfriend", "gifts"]
+    assert event.complex is True
+    assert event.screened_at == datetime(2026, 7, 1, 9, 0, tzinfo=UTC)  # BST
+
+
+def test_form_times_are_uk_time_and_empty_optional_fields_take_their_default() -> None:
+    fields = form_fields(RecordMissingEpisode)
+
+    data = submitted({"went_missing_at": [LONDON_WINTER], "returned_at": [""]}, fields)
+
+    assert data == {
+        "went_missing_at": datetime(2026, 11, 27, 10, 0, tzinfo=UTC),
+        "returned_at": None,
+    }
+
+
+def test_problems_are_put_beside_the_field_they_name() -> None:
+    fields = form_fields(RecordMissingEpisode)
+    data = submitted(
+        {"went_missing_at": [LONDON_WINTER], "returned_at": ["2026-11-27T09:00"]}, fields
+    )
+
+    with pytest.raises(ValidationError) as refused:
+        RecordMissingEpisode.model_validate(data | {"actor": "sw-1"})
+
+    assert field_problems(refused.value) == {
+        "returned_at": "a child cannot return before going missing"
+    }
+
+
+def test_empty_required_fields_and_unreadable_numbers_are_named() -> None:
+    fields = form_fields(RecordScreening)
+
+    with pytest.raises(ValidationError) as refused:
+        RecordScreening.model_validate(
+            submitted({"score": ["two"], "screened_at": ["soon"]}, fields) | {"actor": "sw-1"}
+        )
+
+    problems = field_problems(refused.value)
+    assert problems["professional_concern"] == "Field required"
+    assert "valid integer" in problems["score"]
+    assert "datetime" in problems["screened_at"]
+
+
+def test_a_new_form_starts_its_times_at_now_in_uk_time() -> None:
+    fields = form_fields(RecordMissingEpisode)
+
+    values = initial_values(fields, datetime(2026, 7, 1, 9, 30, 42, tzinfo=UTC))
+
+    assert values == {"went_missing_at": ["2026-07-01T10:30"], "returned_at": ["2026-07-01T10:30"]}
+
+
+# ---- the pathway drawing ----------------------------------------------------------------------
+
+
+def status_at(stage: Stage, clocks: list[Clock]) -> CaseStatus:
+    return CaseStatus(
+        referral_id="R-1",
+        stage=stage,
+        risk_score=2,
+        complex=False,
+        professional_concern=None,
+        team="RAI-2",
+        allocated_to=None,
+        clocks=clocks,
+        history=[],
+        mase=MaseStatus(),
+        missing_episodes=[],
+        closed_reason=None,
+        overdue=False,
+        next_due=None,
+        policy_version="test",
+    )
+
+
+def test_the_drawing_follows_the_apis_mermaid_text() -> None:
+    now = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    clock = Clock(
+        id="c1",
+        name=ClockName.safety_plan,
+        opened_at=now,
+        due_at=now + timedelta(days=14),
+        escalations=[],
+    )
+
+    drawing = draw(case_diagram(status_at(Stage.safety_plan, [clock])))
+
+    assert [box.id for box in drawing.boxes if box.active] == ["safety_plan"]
+    assert len(drawing.boxes) == len(Stage)
+    assert ("Record safety plan", "Review") in drawing.ways_out
+    assert any(arc.leaves_active and "Safety plan → Review" in arc.title for arc in drawing.arcs)
+    assert any("safety_plan due" in line for line in drawing.note)
+    assert all(box.x >= 0 and box.x + box.width <= drawing.width for box in drawing.boxes)
+
+
+def test_parsing_reads_every_move_the_machine_declares() -> None:
+    pathway = parse(pathway_at(Stage.assessment))
+
+    assert pathway.active == "assessment"
+    assert ("assessment", "child_in_need", "Complete assessment [outcome_is_cin]") in pathway.moves
+    assert dict(pathway.stages)["s47_enquiry"] == "S47 enquiry"
+
+
+# ---- sessions -----------------------------------------------------------------------------
+
+
+def test_sessions_expire_after_inactivity(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = sessions.SessionStore()
+    clock = [1000.0]
+    monkeypatch.setattr(sessions.time, "monotonic", lambda: clock[0])
+    signed_in, login = store.new(token="t"), store.new()
+
+    clock[0] += sessions.LOGIN_TIMEOUT + 1
+    assert store.get(login.id) is None
+    assert store.get(signed_in.id) is signed_in
+    clock[0] += sessions.IDLE_TIMEOUT + 1
+    assert store.get(signed_in.id) is None
+
+
+def test_the_store_keeps_at_most_its_capacity_and_csrf_tokens_must_match() -> None:
+    store = sessions.SessionStore(capacity=2)
+    first, second, third = store.new(), store.new(), store.new()
+
+    assert store.get(first.id) is None
+    assert store.get(second.id) is second
+    assert store.get(third.id) is third
+    assert third.csrf_matches(third.csrf_token)
+    assert not third.csrf_matches(second.csrf_token)
+    assert not third.csrf_matches(None)
+
+
+def test_every_event_form_posts_through_the_apis_own_route() -> None:
+    assert set(RECORDERS) == set(EVENT_TYPES)
