@@ -11,6 +11,7 @@ COPY worker.py starter.py ./
 COPY policies policies
 COPY config config
 COPY api api
+COPY cli cli
 RUN pip install --no-cache-dir .
 RUN useradd --create-home cse && mkdir -p /app/data && chown cse /app/data
 USER cse
