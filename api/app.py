@@ -9,7 +9,7 @@ from api.auth import Authenticator, StartupError, load_users_file
 from api.dashboard import install as install_dashboard
 from api.errors import install_error_handlers
 from api.oidc import load_oidc
-from api.routes import cases, diagram, events, forecast, health, referrals
+from api.routes import cases, diagram, events, forecast, health, referrals, reports
 from domain.policy import PolicyError, load_policy_book
 from edge.caseload import RecentListings
 from edge.client import connect
@@ -47,7 +47,7 @@ def create_app(settings: Settings, authenticator: Authenticator | None = None) -
     app.state.policy_book = policy_book
     app.state.recent_listings = RecentListings(settings.api_listing_max_age)
     install_error_handlers(app)
-    for module in (referrals, events, cases, forecast, diagram, health):
+    for module in (referrals, events, cases, forecast, diagram, reports, health):
         app.include_router(module.router)
     install_dashboard(app)
     return app

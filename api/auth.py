@@ -63,6 +63,8 @@ class Permission(StrEnum):
     record_event = "record_event"
     close_case = "close_case"
     forecast = "forecast"
+    read_panel_agenda = "read_panel_agenda"
+    read_oversight_report = "read_oversight_report"
 
 
 _CASEWORK = {
@@ -74,9 +76,16 @@ _CASEWORK = {
 PERMISSIONS: dict[ApiRole, frozenset[Permission]] = {
     ApiRole.intake: frozenset({Permission.create_referral}),
     ApiRole.social_worker: frozenset(_CASEWORK),
-    ApiRole.team_manager: frozenset(_CASEWORK | {Permission.close_case}),
-    ApiRole.head_of_service: frozenset(_CASEWORK | {Permission.close_case}),
-    ApiRole.analyst: frozenset({Permission.list_cases, Permission.forecast}),
+    ApiRole.team_manager: frozenset(
+        _CASEWORK | {Permission.close_case, Permission.read_panel_agenda}
+    ),
+    ApiRole.head_of_service: frozenset(
+        _CASEWORK
+        | {Permission.close_case, Permission.read_panel_agenda, Permission.read_oversight_report}
+    ),
+    ApiRole.analyst: frozenset(
+        {Permission.list_cases, Permission.forecast, Permission.read_oversight_report}
+    ),
 }
 TEAM_ROLES = {ApiRole.social_worker, ApiRole.team_manager}
 

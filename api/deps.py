@@ -98,6 +98,8 @@ _WORDS = {
     Permission.record_event: "record events on a case",
     Permission.close_case: "close a case: `close` is a manager's event",
     Permission.forecast: "see the forecast",
+    Permission.read_panel_agenda: "read the panel agenda",
+    Permission.read_oversight_report: "read the oversight report",
 }
 
 Intake = Annotated[Identity, Depends(require(Permission.create_referral))]

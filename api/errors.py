@@ -4,6 +4,7 @@ ApiError                  every error body is an ErrorBody saying what was wrong
  ├── Unauthenticated      401  no bearer token, or one the service does not accept
  ├── Forbidden            403  the user's role or team may not do this
  ├── CaseNotFound         404  no case has this referral id
+ ├── DocumentNotFound     404  no panel document of that run and name
  ├── Refused              409  the pathway refused the event (`rule` names the rule), the
  │                             referral id already has a case, or the case is closed
  ├── InvalidInput         422  each bad field named in `errors`
@@ -82,6 +83,13 @@ class CaseNotFound(ApiError):
 
     def __init__(self, referral_id: str) -> None:
         super().__init__(f"there is no case for referral {referral_id}")
+
+
+class DocumentNotFound(ApiError):
+    status_code = 404
+
+    def __init__(self, run_date: str, name: str) -> None:
+        super().__init__(f"the panel run of {run_date} has no document {name}")
 
 
 class Refused(ApiError):

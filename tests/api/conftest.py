@@ -106,6 +106,7 @@ def api_settings(service_worker: RunningWorker, users_file: Path) -> Settings:  
         task_queue=service_worker.task_queue,
         users_file=users_file,
         policy_dir=REPO / "policies",
+        reports_dir=users_file.parent / "reports",
     )
 
 
