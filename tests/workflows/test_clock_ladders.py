@@ -5,7 +5,7 @@ sees the notification go to the ladder's roles and, from the breach on, the case
 """
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -45,29 +45,29 @@ LADDER_ROLES = {
     "strategic_escalation": [Role.strategic_lead],
 }
 
-Setup = Callable[[WorkflowEnvironment, str], Awaitable[Handle]]
+Setup = Callable[[WorkflowEnvironment, str, datetime], Awaitable[Handle]]
 
 
-async def referral_received(env: WorkflowEnvironment, queue: str) -> Handle:
-    return await start(env, queue)
+async def referral_received(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
+    return await start(env, queue, received_at=t0)
 
 
-async def harm_suspected(env: WorkflowEnvironment, queue: str) -> Handle:
-    return await start(env, queue, significant_harm_suspected=True)
+async def harm_suspected(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
+    return await start(env, queue, received_at=t0, significant_harm_suspected=True)
 
 
-async def assessing(env: WorkflowEnvironment, queue: str) -> Handle:
-    handle = await start(env, queue)
-    t = await now(env)
+async def assessing(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
+    handle = await start(env, queue, received_at=t0)
+    t = t0
     await handle.execute_update(
         ReferralWorkflow.decide, Decide(decision="assess", decided_at=t, actor=ACTOR)
     )
     return handle
 
 
-async def strategy_needed(env: WorkflowEnvironment, queue: str) -> Handle:
-    handle = await assessing(env, queue)
-    t = await now(env)
+async def strategy_needed(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
+    handle = await assessing(env, queue, t0)
+    t = t0
     await handle.execute_update(
         ReferralWorkflow.record_screening,
         RecordScreening(score=2, professional_concern="medium", screened_at=t, actor=ACTOR),
@@ -79,9 +79,9 @@ async def strategy_needed(env: WorkflowEnvironment, queue: str) -> Handle:
     return handle
 
 
-async def in_s47(env: WorkflowEnvironment, queue: str) -> Handle:
-    handle = await strategy_needed(env, queue)
-    t = await now(env)
+async def in_s47(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
+    handle = await strategy_needed(env, queue, t0)
+    t = t0
     await handle.execute_update(
         ReferralWorkflow.record_strategy_discussion,
         RecordStrategyDiscussion(
@@ -91,9 +91,9 @@ async def in_s47(env: WorkflowEnvironment, queue: str) -> Handle:
     return handle
 
 
-async def cp_conference_called(env: WorkflowEnvironment, queue: str) -> Handle:
-    handle = await in_s47(env, queue)
-    t = await now(env)
+async def cp_conference_called(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
+    handle = await in_s47(env, queue, t0)
+    t = t0
     await handle.execute_update(
         ReferralWorkflow.conclude_s47,
         ConcludeS47(outcome="cp_conference", concluded_at=t, actor=ACTOR),
@@ -101,9 +101,9 @@ async def cp_conference_called(env: WorkflowEnvironment, queue: str) -> Handle:
     return handle
 
 
-async def on_cp_plan(env: WorkflowEnvironment, queue: str) -> Handle:
-    handle = await cp_conference_called(env, queue)
-    t = await now(env)
+async def on_cp_plan(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
+    handle = await cp_conference_called(env, queue, t0)
+    t = t0
     await handle.execute_update(
         ReferralWorkflow.record_cp_conference,
         RecordCpConference(held_at=t, outcome="cp_plan", actor=ACTOR),
@@ -111,18 +111,18 @@ async def on_cp_plan(env: WorkflowEnvironment, queue: str) -> Handle:
     return handle
 
 
-async def in_review(env: WorkflowEnvironment, queue: str) -> Handle:
-    handle = await cp_conference_called(env, queue)
-    t = await now(env)
+async def in_review(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
+    handle = await cp_conference_called(env, queue, t0)
+    t = t0
     await handle.execute_update(
         ReferralWorkflow.record_safety_plan, RecordSafetyPlan(agreed_at=t, actor=ACTOR)
     )
     return handle
 
 
-async def review_still_high(env: WorkflowEnvironment, queue: str) -> Handle:
-    handle = await in_review(env, queue)
-    t = await now(env)
+async def review_still_high(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
+    handle = await in_review(env, queue, t0)
+    t = t0
     await handle.execute_update(
         ReferralWorkflow.record_review,
         RecordReview(score=3, professional_concern="high", reviewed_at=t, actor=ACTOR),
@@ -130,9 +130,9 @@ async def review_still_high(env: WorkflowEnvironment, queue: str) -> Handle:
     return handle
 
 
-async def returned_from_missing(env: WorkflowEnvironment, queue: str) -> Handle:
-    handle = await start(env, queue)
-    t = await now(env)
+async def returned_from_missing(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
+    handle = await start(env, queue, received_at=t0)
+    t = t0
     await handle.execute_update(
         ReferralWorkflow.record_missing_episode,
         RecordMissingEpisode(went_missing_at=t, returned_at=t, actor=ACTOR),
@@ -140,9 +140,9 @@ async def returned_from_missing(env: WorkflowEnvironment, queue: str) -> Handle:
     return handle
 
 
-async def high_concern_low_score(env: WorkflowEnvironment, queue: str) -> Handle:
-    handle = await assessing(env, queue)
-    t = await now(env)
+async def high_concern_low_score(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
+    handle = await assessing(env, queue, t0)
+    t = t0
     await handle.execute_update(
         ReferralWorkflow.record_screening,
         RecordScreening(score=0, professional_concern="low", screened_at=t, actor=ACTOR),
@@ -154,12 +154,11 @@ async def high_concern_low_score(env: WorkflowEnvironment, queue: str) -> Handle
     return handle
 
 
-async def missing_three_times(env: WorkflowEnvironment, queue: str) -> Handle:
-    handle = await start(env, queue)
-    await skip_to(env, await now(env) + timedelta(minutes=10))
-    t = await now(env)
-    for minutes in (0, 1, 2):
-        went = t - timedelta(minutes=minutes)
+async def missing_three_times(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
+    handle = await start(env, queue, received_at=t0)
+    await skip_to(env, t0 + timedelta(minutes=15))
+    for minutes in (10, 11, 12):
+        went = t0 + timedelta(minutes=minutes)
         await handle.execute_update(
             ReferralWorkflow.record_missing_episode,
             RecordMissingEpisode(went_missing_at=went, actor=ACTOR),
@@ -197,8 +196,8 @@ async def test_each_clock_reminds_breaches_and_escalates(
     clock_name: str,
     setup: Setup,
 ) -> None:
-    await skip_to_next_monday_morning(env)
-    handle = await setup(env, task_queue)
+    monday = await skip_to_next_monday_morning(env)
+    handle = await setup(env, task_queue, monday)
     clock = running(await handle.query(ReferralWorkflow.status), clock_name)
     assert [e.status for e in clock.escalations] == ["pending"] * 4
     assert (await handle.describe()).typed_search_attributes.get(CSE_NEXT_DUE) is not None
@@ -232,3 +231,28 @@ def _step(status: object, clock_id: str, step: object) -> str:
     assert isinstance(status, CaseStatus)
     clock = clock_by_id(status, clock_id)
     return next(e.status.value for e in clock.escalations if e.step == step)
+
+
+@pytest.mark.parametrize(
+    ("clock_name", "setup"), CLOCKS, ids=[f"{c}-{s.__name__}" for c, s in CLOCKS]
+)
+async def test_each_clock_opened_long_after_its_due_sends_only_its_worst_step_at_once(
+    env: WorkflowEnvironment,
+    task_queue: str,
+    outbox: Outbox,
+    worker: object,
+    clock_name: str,
+    setup: Setup,
+) -> None:
+    """Catch-up: a case recorded late (every event dated 200 days ago, so every clock's
+    ladder lies in the past) shows each clock breached at once and sends the most severe
+    step once, the earlier ones recorded as skipped."""
+    long_ago = await now(env) - timedelta(days=200)
+    handle = await setup(env, task_queue, long_ago)
+    status = await handle.query(ReferralWorkflow.status)
+    clock = running(status, clock_name)
+    assert clock.state == "breached"
+    assert [e.status.value for e in clock.escalations] == ["skipped"] * 3 + ["sent"]
+    assert status.overdue
+    await eventually(handle, lambda s: True)
+    assert outbox.for_clock(clock.id) == ["strategic_escalation"]
