@@ -7,17 +7,10 @@ from fastapi import APIRouter, status
 from api.case_access import query_status
 from api.deps import Intake, SettingsDep, TemporalClientDep
 from api.errors import FieldProblem, InvalidInput, Refused, documented
-from domain.calendar import LONDON, PRELOADED_YEARS
 from domain.models import CaseStatus, Referral
 from starter import IntakeError, start_case
 
 router = APIRouter(tags=["intake"])
-
-# The workflow reckons deadlines only in the years whose bank holidays the worker preloads
-# (domain/calendar.py); escalation steps reach back a few weeks before a due date, so a
-# referral from the calendar's first year could already fall outside it.
-EARLIEST_RECEIVED = datetime(PRELOADED_YEARS.start + 1, 1, 1, tzinfo=LONDON)
-
 
 @router.post(
     "/referrals",
@@ -30,12 +23,10 @@ async def create_referral(
     referral: Referral, user: Intake, client: TemporalClientDep, settings: SettingsDep
 ) -> CaseStatus:
     """Starts the referral's case; a referral id that already has a case (open or closed)
-    is refused with 409 and that case is left untouched."""
+    is refused with 409 and that case is left untouched. (The Referral model itself refuses
+    a received_at outside the working-day calendar's years.)"""
     if referral.received_at > datetime.now(UTC):
         raise InvalidInput([FieldProblem(field="body.received_at", message="is in the future")])
-    if referral.received_at < EARLIEST_RECEIVED:
-        problem = f"is before {EARLIEST_RECEIVED.year}: too early for the working-day calendar"
-        raise InvalidInput([FieldProblem(field="body.received_at", message=problem)])
     try:
         workflow_id = await start_case(client, referral, settings.task_queue)
     except IntakeError as err:
