@@ -52,9 +52,15 @@ from domain.models import (
     ReferToMase,
     Stage,
 )
-from domain.notifications import Notification, NotificationKind, clock_subject
+from domain.notifications import (
+    Addressee,
+    Notification,
+    NotificationKind,
+    clock_notice,
+    event_notice,
+)
 from domain.pathway import PathwayChecker, mase_blocker
-from domain.policy import ClockName, Policy
+from domain.policy import ClockName, Policy, StepName
 from domain.roles import Role
 
 
@@ -181,8 +187,9 @@ class Case(BaseModel):
         for clock in self.clocks:
             step = steps_come_due(self.policy, clock, now)
             if step is not None:
-                step.roles = self._ladder_roles(clock, step.step)
-                notices.append(self._clock_notice(clock, step.step, step.roles))
+                notice = self._clock_notice(clock, step.step)
+                step.roles = notice.roles
+                notices.append(notice)
         return notices
 
     def _check_times(self, event: Event, now: datetime) -> None:
@@ -435,48 +442,21 @@ class Case(BaseModel):
         if clock is not None:
             stop_clock(clock, at)
 
-    def _ladder_roles(self, clock: Clock, step_name: Any) -> list[Role]:
-        step = next(s for s in self.policy.ladder if s.step == step_name)
-        owners = self.policy.clock_owners.get(clock.name)
-        roles = [r for role in step.roles for r in _owned(role, owners)]
-        roles += step.complex_case_roles if self.complex else []
-        return list(dict.fromkeys(roles))
-
-    @property
-    def _case_page(self) -> str:
-        """Where a person reading a notification opens the case: its dashboard page."""
-        return f"/dashboard/cases/{self.referral_id}"
-
-    def _clock_notice(self, clock: Clock, step: Any, roles: list[Role]) -> Notification:
-        return Notification(
-            notification_id=f"{self.referral_id}:{clock.id}:{step.value}",
-            kind=NotificationKind.clock_step,
-            referral_id=self.referral_id,
-            team=self.team,
-            roles=roles,
-            social_worker=self.allocated_to,
-            clock=clock.name,
-            step=step,
-            due_at=clock.due_at,
-            subject=clock_subject(self.referral_id, clock.name, step, clock.due_at),
-            link_path=self._case_page,
+    def _addressee(self) -> Addressee:
+        return Addressee(
+            referral_id=self.referral_id, team=self.team, social_worker=self.allocated_to
         )
+
+    def _clock_notice(self, clock: Clock, step: StepName) -> Notification:
+        roles = self.policy.ladder_roles(clock.name, step, self.complex)
+        return clock_notice(self._addressee(), clock.id, clock.name, step, clock.due_at, roles)
 
     def _notice(
         self, kind: NotificationKind, roles: list[Role], what: str, key: str | None = None
     ) -> Notification:
         """An event's own notification, keyed by the event's place in the history."""
         key = key or str(len(self.history) + 1)
-        return Notification(
-            notification_id=f"{self.referral_id}:{kind.value}-{key}",
-            kind=kind,
-            referral_id=self.referral_id,
-            team=self.team,
-            roles=roles,
-            social_worker=self.allocated_to,
-            subject=f"Case {self.referral_id}: {what}",
-            link_path=self._case_page,
-        )
+        return event_notice(self._addressee(), kind, key, roles, what)
 
 
 _STAGE_CLOCKS: dict[Stage, tuple[ClockName, ...]] = {
@@ -484,11 +464,6 @@ _STAGE_CLOCKS: dict[Stage, tuple[ClockName, ...]] = {
     Stage.safety_plan: (ClockName.safety_plan,),
     Stage.review: (ClockName.risk_review, ClockName.further_strategy_meeting),
 }
-
-
-def _owned(role: Role, owners: list[Role] | None) -> list[Role]:
-    """A clock with owners sends the social worker's rungs to its owners instead."""
-    return owners if owners and role == Role.social_worker else [role]
 
 
 def _closing_reason(event: Event) -> str:

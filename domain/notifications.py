@@ -8,7 +8,7 @@ email is not a safe place for them.
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from domain.policy import ClockName, StepName
 from domain.roles import Role
@@ -50,3 +50,57 @@ def clock_subject(referral_id: str, clock: ClockName, step: StepName, due_at: da
     when = due_at.strftime("%a %d %b %Y %H:%M %Z")
     words = _STEP_WORDS[step]
     return f"Case {referral_id}: {clock.value.replace('_', ' ')} {words} (due {when})"
+
+
+class Addressee(BaseModel):
+    """The only facts of a case a notification may carry: its reference, team and worker."""
+
+    model_config = ConfigDict(frozen=True)
+    referral_id: str
+    team: str
+    social_worker: str | None
+
+    @property
+    def case_page(self) -> str:
+        """Where a person reading a notification opens the case: its dashboard page."""
+        return f"/dashboard/cases/{self.referral_id}"
+
+
+def clock_notice(
+    to: Addressee,
+    clock_id: str,
+    clock: ClockName,
+    step: StepName,
+    due_at: datetime,
+    roles: list[Role],
+) -> Notification:
+    """A rung of a clock's ladder; its id (case, clock, step) makes a resend recognisable."""
+    return Notification(
+        notification_id=f"{to.referral_id}:{clock_id}:{step.value}",
+        kind=NotificationKind.clock_step,
+        referral_id=to.referral_id,
+        team=to.team,
+        roles=roles,
+        social_worker=to.social_worker,
+        clock=clock,
+        step=step,
+        due_at=due_at,
+        subject=clock_subject(to.referral_id, clock, step, due_at),
+        link_path=to.case_page,
+    )
+
+
+def event_notice(
+    to: Addressee, kind: NotificationKind, key: str, roles: list[Role], what: str
+) -> Notification:
+    """A notification an event itself sends (an allocation, a missing episode, ...)."""
+    return Notification(
+        notification_id=f"{to.referral_id}:{kind.value}-{key}",
+        kind=kind,
+        referral_id=to.referral_id,
+        team=to.team,
+        roles=roles,
+        social_worker=to.social_worker,
+        subject=f"Case {to.referral_id}: {what}",
+        link_path=to.case_page,
+    )

@@ -174,6 +174,19 @@ class Policy(BaseModel):
     def deadline(self, clock: ClockName) -> Deadline:
         return self.deadlines[clock]
 
+    def ladder_roles(self, clock: ClockName, step_name: StepName, complex_case: bool) -> list[Role]:
+        """Who a rung goes to: an owned clock's owners take the social worker's place, and a
+        complex case adds the step's complex-case roles."""
+        step = next(s for s in self.ladder if s.step == step_name)
+        owners = self.clock_owners.get(clock)
+        roles = [r for role in step.roles for r in _owned(role, owners)]
+        roles += step.complex_case_roles if complex_case else []
+        return list(dict.fromkeys(roles))
+
+
+def _owned(role: Role, owners: list[Role] | None) -> list[Role]:
+    return owners if owners and role == Role.social_worker else [role]
+
 
 class PolicyBook(BaseModel):
     """Every policy version a local authority has published, each in force from its date.
