@@ -12,6 +12,7 @@ from starter import IntakeError, start_case
 
 router = APIRouter(tags=["intake"])
 
+
 @router.post(
     "/referrals",
     status_code=status.HTTP_201_CREATED,
