@@ -56,7 +56,6 @@ class CarriedCase(BaseModel):
     """What a case carries into its next run when it continues as new."""
 
     case: Case
-    pending: list[Notification] = []
 
 
 def _start_kind(value: Any) -> str:
@@ -78,7 +77,7 @@ class ReferralWorkflow:
     def __init__(self, start: StartInput) -> None:
         if isinstance(start, CarriedCase):
             self._case = start.case
-            self._outbox: list[Notification] = list(start.pending)
+            self._outbox: list[Notification] = []  # sent before continuing as new
         else:
             book = configuration.policy_book_for(workflow.info().task_queue)
             policy = book.in_force_on(start.received_at)
