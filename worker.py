@@ -2,6 +2,7 @@
 
 import asyncio
 import sys
+from datetime import timedelta
 
 import structlog
 from pydantic import ValidationError
@@ -17,6 +18,7 @@ from domain.errors import field_errors
 from domain.policy import PolicyBook, PolicyError, load_policy_book
 from edge.client import connect
 from edge.logs import configure_logging
+from edge.namespace import RetentionError, ensure_case_retention
 from edge.schedules import ensure_panel_schedule
 from edge.search_attributes import ensure_search_attributes
 from edge.settings import Settings
@@ -99,6 +101,14 @@ async def main() -> int:
         print(f"worker not started: {err}", file=sys.stderr)
         return 2
     client = await connect(settings)
+    try:
+        retention = await ensure_case_retention(
+            client, settings.temporal_namespace, timedelta(days=settings.case_retention_days)
+        )
+    except RetentionError as err:
+        log.error("configuration refused", error=str(err))
+        print(f"worker not started: {err}", file=sys.stderr)
+        return 2
     added = await ensure_search_attributes(client, settings.temporal_namespace)
     panel_schedule = await ensure_panel_schedule(client, settings)
     worker = build_worker(client, settings, book, channels)
@@ -107,6 +117,7 @@ async def main() -> int:
         task_queue=settings.task_queue,
         address=settings.temporal_address,
         search_attributes_added=added,
+        closed_case_retention=retention,
         panel_schedule={settings.panel_schedule_id: panel_schedule},
         policy_versions=[p.version for p in book.versions],
         channels=[type(c).__name__ for c in channels],

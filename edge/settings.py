@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     panel_schedule: str = "first tuesday 09:00 Europe/London"
     panel_schedule_id: str = Field("mase-panel-monthly", pattern=r"^[A-Za-z0-9][\w.-]{0,99}$")
     reports_dir: Path = Path("data/reports")
+    # How long Temporal keeps a closed case (records period; 0 leaves the namespace as it is).
+    case_retention_days: int = Field(27_394, ge=0, le=36_500)  # 75 years
 
     @field_validator("smtp_password", "webhook_secret")
     @classmethod
