@@ -17,6 +17,7 @@ from workflows.referral import ReferralWorkflow
 
 Handle = WorkflowHandle[ReferralWorkflow, CaseStatus]
 CALENDAR = WorkingDayCalendar()
+QUERY_TIMEOUT = timedelta(seconds=2)  # a query stuck between two runs is asked again
 
 
 def referral(received_at: datetime, **overrides: Any) -> Referral:
@@ -54,7 +55,7 @@ async def eventually(
     deadline = asyncio.get_running_loop().time() + seconds
     while True:
         try:
-            status = await handle.query(ReferralWorkflow.status)
+            status = await handle.query(ReferralWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
         except RPCError:  # e.g. asked between two runs of a case continuing as new
             if asyncio.get_running_loop().time() > deadline:
                 raise
