@@ -350,7 +350,15 @@ def service_worker(
         CSE_PANEL_SCHEDULE_ID=f"panel-{running.task_queue}",
         CSE_REPORTS_DIR=str(folder / "reports"),
     )
-    with running.log.open("wb") as out:  # a file, not a pipe: nothing can block on a full pipe
+    with worker_process(env, running.log):
+        yield running
+
+
+@contextlib.contextmanager
+def worker_process(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """The project's worker.py in a process group of its own, from when it has logged
+    "worker started" until the block ends."""
+    with log.open("wb") as out:  # a file, not a pipe: nothing can block on a full pipe
         proc = subprocess.Popen(
             [str(PYTHON), "worker.py"],
             cwd=REPO,
@@ -363,11 +371,11 @@ def service_worker(
 
         def started() -> bool:
             if proc.poll() is not None:
-                raise AssertionError(f"worker.py exited {proc.returncode}:\n{tail(running.log)}")
-            return "worker started" in tail(running.log, 100_000)
+                raise AssertionError(f"worker.py exited {proc.returncode}:\n{tail(log)}")
+            return "worker started" in tail(log, 100_000)
 
         wait_until("worker.py to log 'worker started'", started, WORKER_START_TIMEOUT)
-        yield running
+        yield proc
     finally:
         stop_process_group(proc)
 

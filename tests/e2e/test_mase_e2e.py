@@ -13,7 +13,6 @@ import asyncio
 import csv
 import io
 import json
-import subprocess
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -36,17 +35,15 @@ from edge.schedules import ensure_panel_schedule
 from edge.settings import Settings
 from tests.e2e.conftest import (
     LONDON,
-    PYTHON,
     REPO,
-    WORKER_START_TIMEOUT,
     TemporalCli,
     clean_env,
     independent_working_day_due,
     iso,
     seconds,
-    stop_process_group,
     tail,
     wait_until,
+    worker_process,
 )
 from workflows.mase_panel import PanelOutcome
 
@@ -91,26 +88,10 @@ def panel_service(
         CSE_OUTBOX_FILE=str(service.outbox),
         CSE_POLICY_DIR=str(REPO / "policies"),
     )
-    with service.log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(PYTHON), "worker.py"],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
     try:
-
-        def started() -> bool:
-            if proc.poll() is not None:
-                raise AssertionError(f"worker.py exited {proc.returncode}:\n{tail(service.log)}")
-            return "worker started" in tail(service.log, 100_000)
-
-        wait_until("worker.py to log 'worker started'", started, WORKER_START_TIMEOUT)
-        yield service
+        with worker_process(env, service.log):
+            yield service
     finally:
-        stop_process_group(proc)
         TemporalCli(temporal_server).run("schedule", "delete", "--schedule-id", service.schedule_id)
 
 

@@ -38,9 +38,9 @@ from tests.e2e.conftest import (
     free_ports,
     iso,
     seconds,
-    stop_process_group,
     tail,
     wait_until,
+    worker_process,
 )
 
 pytestmark = pytest.mark.e2e
@@ -177,18 +177,6 @@ class NotifyingWorker:
         return [x for x in lines if x["referral_id"] == referral_id]
 
 
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [str(PYTHON), "worker.py"],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
 @pytest.fixture(scope="module")
 def notifying_worker(
     temporal_server: str, tmp_path_factory: pytest.TempPathFactory
@@ -215,19 +203,10 @@ def notifying_worker(
         CSE_NOTIFY_FROM=SENDER,
         CSE_WEBHOOK_SECRET=SECRET,
     )
-    log = running.log
-    proc = start_worker(env, log)
     try:
-
-        def started() -> bool:
-            if proc.poll() is not None:
-                raise AssertionError(f"worker.py exited {proc.returncode}:\n{tail(log)}")
-            return "worker started" in tail(log, 100_000)
-
-        wait_until("worker.py to log 'worker started'", started, 30.0)
-        yield running
+        with worker_process(env, running.log):
+            yield running
     finally:
-        stop_process_group(proc)
         smtp.stop()
         http.shutdown()
         http.server_close()
