@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import tomllib
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Protocol
@@ -33,12 +32,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
-from domain.errors import field_errors
+from domain.files import FileRefused, read_toml
 
 UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")]
 TeamName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -195,13 +193,6 @@ class UsersFileTokens:
 def load_users_file(path: Path) -> UsersFileTokens:
     """Read and check the users file; a missing or malformed file names the problem."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise StartupError(f"users file {path}: {err.strerror}") from None
-    except tomllib.TOMLDecodeError as err:
-        raise StartupError(f"users file {path}: not valid TOML: {err}") from None
-    try:
-        users = UsersFile.model_validate(raw)
-    except ValidationError as err:
-        raise StartupError(f"users file {path}: {'; '.join(field_errors(err))}") from None
-    return UsersFileTokens(users)
+        return UsersFileTokens(read_toml(path, UsersFile, "users file"))
+    except FileRefused as err:
+        raise StartupError(str(err)) from None

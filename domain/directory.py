@@ -23,16 +23,15 @@ Messages name the file, the field and the rule.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from domain.errors import field_errors
+from domain.files import FileRefused, read_toml
 from domain.notifications import Notification
 from domain.policy import PolicyBook
 from domain.roles import Role
@@ -163,15 +162,9 @@ def roles_needed(book: PolicyBook) -> set[Role]:
 def load_directory(path: Path, needed: Iterable[Role] = ()) -> Directory:
     """Read and validate a directory file; every needed role must have a global entry."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise DirectoryError(f"directory file {path}: {err.strerror}") from err
-    except tomllib.TOMLDecodeError as err:
-        raise DirectoryError(f"directory file {path}: not valid TOML: {err}") from err
-    try:
-        directory = Directory.model_validate(raw)
-    except ValidationError as err:
-        raise DirectoryError(f"directory file {path}: {'; '.join(field_errors(err))}") from err
+        directory = read_toml(path, Directory, "directory file")
+    except FileRefused as err:
+        raise DirectoryError(str(err)) from err
     missing = directory.missing(needed)
     if missing:
         names = ", ".join(r.value for r in missing)

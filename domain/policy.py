@@ -8,7 +8,6 @@ so a local authority changes a file, not code. A running case keeps the version 
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -25,6 +24,7 @@ from pydantic import (
 
 from domain.calendar import LONDON
 from domain.errors import field_errors
+from domain.files import FileRefused, read_toml
 from domain.roles import Role
 
 
@@ -234,13 +234,6 @@ def load_policy_book(folder: Path | None) -> PolicyBook:
 def load_policy(path: Path) -> Policy:
     """Read and validate one policy file (TOML)."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise PolicyError(f"policy file {path}: {err.strerror}") from err
-    except tomllib.TOMLDecodeError as err:
-        raise PolicyError(f"policy file {path}: not valid TOML: {err}") from err
-    try:
-        return Policy.model_validate(raw)
-    except ValidationError as err:
-        problems = "; ".join(field_errors(err))
-        raise PolicyError(f"policy file {path}: {problems}") from err
+        return read_toml(path, Policy, "policy file")
+    except FileRefused as err:
+        raise PolicyError(str(err)) from err
