@@ -19,6 +19,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from domain.models import Referral
 from edge.client import connect
+from edge.codec import CodecKeyError
 from edge.settings import Settings
 from workflows.referral import ReferralWorkflow
 
@@ -64,7 +65,10 @@ async def start_case(client: Client, referral: Referral, task_queue: str) -> str
 
 
 async def intake(settings: Settings, referral: Referral) -> str:
-    client = await connect(settings)
+    try:
+        client = await connect(settings)
+    except CodecKeyError as err:
+        raise IntakeError(f"not started: {err}", 2) from None
     return await start_case(client, referral, settings.task_queue)
 
 

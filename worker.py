@@ -16,7 +16,8 @@ from activities.webhook import WebhookChannel
 from domain.directory import AddressKind, Directory, DirectoryError, load_directory, roles_needed
 from domain.errors import field_errors
 from domain.policy import PolicyBook, PolicyError, load_policy_book
-from edge.client import connect
+from edge.client import connect, warn_if_plaintext
+from edge.codec import CodecKeyError
 from edge.logs import configure_logging
 from edge.namespace import RetentionError, ensure_case_retention
 from edge.schedules import ensure_panel_schedule
@@ -96,11 +97,12 @@ async def main() -> int:
     try:
         book = load_policy_book(settings.policy_dir)
         channels = build_channels(settings, load_directory_for(settings, book))
-    except (PolicyError, DirectoryError) as err:
+        client = await connect(settings)
+    except (PolicyError, DirectoryError, CodecKeyError) as err:
         log.error("configuration refused", error=str(err))
         print(f"worker not started: {err}", file=sys.stderr)
         return 2
-    client = await connect(settings)
+    warn_if_plaintext(settings)
     try:
         retention = await ensure_case_retention(
             client, settings.temporal_namespace, timedelta(days=settings.case_retention_days)

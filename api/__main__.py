@@ -10,6 +10,7 @@ import uvicorn
 
 from api.app import create_app
 from api.auth import StartupError
+from edge.client import warn_if_plaintext
 from edge.logs import configure_logging
 from edge.settings import Settings
 
@@ -25,6 +26,7 @@ def main() -> int:
         log.error("api not started", error=str(err))
         print(f"api not started: {err}", file=sys.stderr)
         return 2
+    warn_if_plaintext(settings)
     log.info("api starting", host=settings.api_host, port=settings.api_port)
     uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_config=None)
     return 0

@@ -13,6 +13,7 @@ from api.routes import cases, diagram, events, forecast, health, referrals, repo
 from domain.policy import PolicyError, load_policy_book
 from edge.caseload import RecentListings
 from edge.client import connect
+from edge.codec import CodecKeyError
 from edge.settings import Settings
 
 
@@ -27,7 +28,8 @@ def create_app(settings: Settings, authenticator: Authenticator | None = None) -
     """The app; raises StartupError naming the file or setting that stops it starting."""
     try:
         policy_book = load_policy_book(settings.policy_dir)
-    except PolicyError as err:
+        settings.sealing_keys()
+    except (PolicyError, CodecKeyError) as err:
         raise StartupError(str(err)) from None
 
     @asynccontextmanager

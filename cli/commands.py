@@ -26,6 +26,7 @@ from edge.caseload import (
 )
 from edge.caseload import forecast as clocks_due
 from edge.client import connect
+from edge.codec import CodecKeyError
 from edge.settings import Settings
 
 EXIT_NOT_FOUND, EXIT_USAGE, EXIT_UNAVAILABLE = 1, 2, 3
@@ -59,6 +60,8 @@ async def _connect(settings: Settings) -> Client:
         return await connect(settings)
     except RuntimeError as err:  # the SDK's "Failed client connect"
         raise _unavailable(settings, err) from None
+    except CodecKeyError as err:
+        raise CommandError(str(err), EXIT_USAGE) from None
 
 
 def _unavailable(settings: Settings, err: Exception) -> CommandError:

@@ -13,6 +13,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from edge.codec import CodecKeyError, CodecKeys
 from edge.schedules import parse_panel_meeting
 
 # Values that mean "nobody set this": refused, so the service never runs on them.
@@ -64,6 +65,14 @@ class Settings(BaseSettings):
     reports_dir: Path = Path("data/reports")
     # How long Temporal keeps a closed case (records period; 0 leaves the namespace as it is).
     case_retention_days: int = Field(27_394, ge=0, le=36_500)  # 75 years
+    # Sealed payloads (README "Encryption"): the keys, or plaintext asked for on purpose.
+    codec_keys: SecretStr | None = None
+    plaintext_payloads: bool = False
+    # The codec server's one allowed browser origin: the Temporal Web UI.
+    codec_cors_origin: str = "http://127.0.0.1:8233"
+    # Dashboard cookies carry Secure: always (true), never (false) or, unset, unless the API
+    # listens on loopback (behind a TLS-terminating proxy the request itself is plain http).
+    cookie_secure: bool | None = None
 
     @field_validator("smtp_password", "webhook_secret")
     @classmethod
@@ -74,6 +83,26 @@ class Settings(BaseSettings):
         if info.field_name == "webhook_secret" and value and len(value.get_secret_value()) < 16:
             raise ValueError(f"{name} must be at least 16 characters")
         return value
+
+    @field_validator("codec_keys")
+    @classmethod
+    def _usable_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        CodecKeys.parse(value.get_secret_value())  # CodecKeyError names the item, not the key
+        return value
+
+    def sealing_keys(self) -> CodecKeys | None:
+        """The keys every client seals with; None only when plaintext was asked for."""
+        if self.codec_keys is not None:
+            return CodecKeys.parse(self.codec_keys.get_secret_value())
+        if self.plaintext_payloads:
+            return None
+        raise CodecKeyError(
+            "CSE_CODEC_KEYS is not set: children's data must be sealed before it reaches "
+            "Temporal (scripts/run.sh makes data/codec-keys); set CSE_PLAINTEXT_PAYLOADS=true "
+            "only to run without encryption on purpose"
+        )
 
     @field_validator("notify_from")
     @classmethod
@@ -95,6 +124,8 @@ class Settings(BaseSettings):
     def _email_is_complete(self) -> "Settings":
         if self.smtp_host and not (self.notify_from and self.directory_file):
             raise ValueError("CSE_SMTP_HOST needs CSE_NOTIFY_FROM and CSE_DIRECTORY_FILE")
+        if self.codec_keys is not None and self.plaintext_payloads:
+            raise ValueError("CSE_CODEC_KEYS and CSE_PLAINTEXT_PAYLOADS=true: choose one")
         if (self.smtp_username is None) != (self.smtp_password is None):
             raise ValueError("CSE_SMTP_USERNAME and CSE_SMTP_PASSWORD go together (or neither)")
         return self

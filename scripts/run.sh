@@ -6,6 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 mkdir -p data
+# Children's data is sealed before it reaches Temporal (README "Encryption"): on first run a
+# key is made, readable by this user alone, unless CSE_CODEC_KEYS (or plaintext) is given.
+if [ -z "${CSE_CODEC_KEYS:-}" ] && [ "${CSE_PLAINTEXT_PAYLOADS:-false}" != "true" ]; then
+  if [ ! -s data/codec-keys ]; then
+    (umask 077 && .venv/bin/python -c 'from edge.codec import new_key_item; print(new_key_item("local-1"))' >data/codec-keys)
+  fi
+  chmod 600 data/codec-keys
+  CSE_CODEC_KEYS=$(cat data/codec-keys)
+  export CSE_CODEC_KEYS
+fi
 export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-127.0.0.1:7233}
 port=${TEMPORAL_ADDRESS##*:}
 flags=$(.venv/bin/python -c 'from edge.search_attributes import cli_flags; print(" ".join(cli_flags()))')
