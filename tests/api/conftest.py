@@ -29,7 +29,7 @@ from tests.e2e.conftest import (  # noqa: F401  # fixtures, registered by being 
     RunningWorker,
     iso,
     seconds,
-    service_worker,
+    sealed_worker,
     temporal_server,
 )
 
@@ -100,10 +100,11 @@ def users_file(users: Users, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def api_settings(service_worker: RunningWorker, users_file: Path) -> Settings:  # noqa: F811  # the imported fixture
+def api_settings(sealed_worker: RunningWorker, users_file: Path) -> Settings:  # noqa: F811  # the imported fixture
     return Settings(
-        temporal_address=service_worker.address,
-        task_queue=service_worker.task_queue,
+        temporal_address=sealed_worker.address,
+        task_queue=sealed_worker.task_queue,
+        codec_keys=sealed_worker.codec_keys,
         users_file=users_file,
         policy_dir=REPO / "policies",
         reports_dir=users_file.parent / "reports",

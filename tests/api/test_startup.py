@@ -108,12 +108,13 @@ def test_python_m_api_exits_2_naming_a_bad_users_file(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def served_api(service_worker: RunningWorker, users_file: Path, tmp_path: Path) -> Iterator[str]:
+def served_api(sealed_worker: RunningWorker, users_file: Path, tmp_path: Path) -> Iterator[str]:
     (port,) = free_ports(1)
     log = tmp_path / "api.log"
     env = clean_env(
-        TEMPORAL_ADDRESS=service_worker.address,
-        CSE_TASK_QUEUE=service_worker.task_queue,
+        TEMPORAL_ADDRESS=sealed_worker.address,
+        CSE_TASK_QUEUE=sealed_worker.task_queue,
+        **sealed_worker.payloads,
         CSE_USERS_FILE=str(users_file),
         CSE_API_PORT=str(port),
     )

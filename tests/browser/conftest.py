@@ -31,7 +31,7 @@ from tests.e2e.conftest import (  # noqa: F401  # fixtures, registered by being 
     RunningWorker,
     clean_env,
     free_ports,
-    service_worker,
+    sealed_worker,
     stop_process_group,
     tail,
     temporal_server,
@@ -66,7 +66,7 @@ def _healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> bool:
 
 @pytest.fixture(scope="session")
 def dashboard_url(
-    service_worker: RunningWorker,  # noqa: F811  # the imported fixture
+    sealed_worker: RunningWorker,  # noqa: F811  # the imported fixture
     users_file: Path,  # noqa: F811  # the imported fixture
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
@@ -75,8 +75,9 @@ def dashboard_url(
     url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("dashboard") / "api.log"
     env = clean_env(
-        TEMPORAL_ADDRESS=service_worker.address,
-        CSE_TASK_QUEUE=service_worker.task_queue,
+        TEMPORAL_ADDRESS=sealed_worker.address,
+        CSE_TASK_QUEUE=sealed_worker.task_queue,
+        **sealed_worker.payloads,
         CSE_USERS_FILE=str(users_file),
         CSE_POLICY_DIR=str(REPO / "policies"),
         CSE_API_HOST="127.0.0.1",

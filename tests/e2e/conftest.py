@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
+from edge.codec import new_key_item
 from edge.search_attributes import cli_flags
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,9 +44,18 @@ VISIBILITY_TIMEOUT = 15.0
 CLI_TIMEOUT = 30.0
 
 
+E2E_CODEC_KEYS = new_key_item("e2e-1")
+"""The key of the sealed worker and its clients (API, dashboard) in this test session."""
+
+
 def clean_env(**extra: str) -> dict[str, str]:
-    """The environment for a subprocess: none of the caller's TEMPORAL_* or CSE_* settings."""
+    """The environment for a subprocess: none of the caller's TEMPORAL_* or CSE_* settings.
+
+    Payloads are plain JSON unless CSE_CODEC_KEYS is given: these tests drive cases with the
+    official CLI and no key, the local use pathway.md section 7 allows plaintext for."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CSE_"))}
+    if "CSE_CODEC_KEYS" not in extra:
+        env["CSE_PLAINTEXT_PAYLOADS"] = "true"
     env.update(extra)
     return env
 
@@ -327,19 +337,25 @@ class RunningWorker:
     task_queue: str
     outbox: Path
     log: Path
+    payloads: dict[str, str]
+    """What its clients set to speak its payloads: CSE_CODEC_KEYS, or plaintext."""
+
+    @property
+    def codec_keys(self) -> str | None:
+        return self.payloads.get("CSE_CODEC_KEYS")
 
 
-@pytest.fixture(scope="session")
-def service_worker(
-    temporal_server: str, tmp_path_factory: pytest.TempPathFactory
+@contextlib.contextmanager
+def running_service_worker(
+    temporal_server: str, folder: Path, payloads: dict[str, str]
 ) -> Iterator[RunningWorker]:
     """The project's own worker.py, in a subprocess, on a task queue of its own."""
-    folder = tmp_path_factory.mktemp("worker")
     running = RunningWorker(
         address=temporal_server,
         task_queue=f"e2e-{uuid.uuid4().hex[:10]}",
         outbox=folder / "outbox.jsonl",
         log=folder / "worker.log",
+        payloads=payloads,
     )
     env = clean_env(
         TEMPORAL_ADDRESS=temporal_server,
@@ -349,8 +365,31 @@ def service_worker(
         # Its own panel schedule and reports, so no test touches the default ones.
         CSE_PANEL_SCHEDULE_ID=f"panel-{running.task_queue}",
         CSE_REPORTS_DIR=str(folder / "reports"),
+        **payloads,
     )
     with worker_process(env, running.log):
+        yield running
+
+
+@pytest.fixture(scope="session")
+def service_worker(
+    temporal_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningWorker]:
+    """The worker the official CLI drives with plain JSON (CSE_PLAINTEXT_PAYLOADS=true)."""
+    plaintext = {"CSE_PLAINTEXT_PAYLOADS": "true"}
+    folder = tmp_path_factory.mktemp("worker")
+    with running_service_worker(temporal_server, folder, plaintext) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def sealed_worker(
+    temporal_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningWorker]:
+    """The worker as a borough runs it: every payload sealed with CSE_CODEC_KEYS."""
+    sealed = {"CSE_CODEC_KEYS": E2E_CODEC_KEYS}
+    folder = tmp_path_factory.mktemp("sealed")
+    with running_service_worker(temporal_server, folder, sealed) as running:
         yield running
 
 

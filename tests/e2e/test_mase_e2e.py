@@ -97,7 +97,7 @@ def panel_service(
 
 @pytest.fixture
 async def client(temporal_server: str) -> Client:
-    return await connect(Settings(temporal_address=temporal_server))
+    return await connect(Settings(temporal_address=temporal_server, plaintext_payloads=True))
 
 
 # ---- the cases ----------------------------------------------------------------------------

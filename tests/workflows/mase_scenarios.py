@@ -138,7 +138,7 @@ SCENARIOS: dict[str, Callable[[], FakeVisibility]] = {
 async def record_panel(version: str) -> None:
     from tests.conftest import start_test_server
 
-    async with await start_test_server() as env:
+    async with await start_test_server(sealed=False) as env:
         for name, visibility in SCENARIOS.items():
             await _record_one(env, f"mase-{version}-{name}", visibility())
 

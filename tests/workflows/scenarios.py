@@ -314,7 +314,7 @@ SCENARIOS: dict[str, Scenario] = {
 async def record(version: str) -> None:
     from tests.conftest import Outbox, running_worker, start_test_server
 
-    async with await start_test_server() as env:
+    async with await start_test_server(sealed=False) as env:
         async with running_worker(env.client, RECORDING_QUEUE, Outbox()):
             for name, scenario in SCENARIOS.items():
                 handle = await scenario(env)
