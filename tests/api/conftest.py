@@ -28,8 +28,8 @@ from tests.e2e.conftest import (  # noqa: F401  # fixtures, registered by being 
     REPO,
     RunningWorker,
     iso,
-    seconds,
     sealed_worker,
+    seconds,
     temporal_server,
 )
 
