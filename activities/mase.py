@@ -5,8 +5,9 @@ Cases are found on the worker's own task queue, among `ReferralWorkflow`s: (a) o
 referred to the panel, (b) open cases scoring 1-3 that are not referred, and (c) for the
 report, every open case and every case closed within the report's twelve months. Each case's
 `status` query is then the truth (visibility is eventually consistent). A case whose query
-fails (its code cannot answer) is counted and logged, not fatal: one broken case must not stop
-the panel. A server that cannot be reached fails the attempt, and Temporal retries it.
+fails (its code cannot answer, its workflow task is failing, it does not answer in time) is
+counted, logged and flagged on both documents, not fatal: one broken case must not stop the
+panel. A server that cannot be reached fails the attempt, and Temporal retries it.
 
 Failures: anything raised here fails the attempt and is retried under the named policy of
 its activity, except `InvalidInput` (a payload the converter refused), which is final.
@@ -124,9 +125,12 @@ def visibility_queries(task_queue: str, since: datetime) -> dict[str, str]:
 class PanelCases:
     """Reads cases through the worker's own Temporal client."""
 
-    def __init__(self, client: Client, task_queue: str) -> None:
+    def __init__(
+        self, client: Client, task_queue: str, query_timeout: timedelta = QUERY_TIMEOUT
+    ) -> None:
         self.client = client
         self.task_queue = task_queue
+        self.query_timeout = query_timeout
 
     @activity.defn(name="list_panel_cases")
     async def list_panel_cases(self, request: ListingRequest) -> PanelListing:
@@ -167,15 +171,23 @@ class PanelCases:
     async def _read(self, workflow_id: str) -> CaseFacts | None:
         """The case's facts; None if it no longer exists (gone since it was listed)."""
         handle = self.client.get_workflow_handle(workflow_id)
+        timeout = self.query_timeout
         try:
-            status = await handle.query("status", result_type=CaseStatus, rpc_timeout=QUERY_TIMEOUT)
+            status = await handle.query("status", result_type=CaseStatus, rpc_timeout=timeout)
         except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as err:
             raise CaseUnreadable(type(err).__name__) from err
         except RPCError as err:
-            if err.status != RPCStatusCode.NOT_FOUND:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return None
+            if err.status in _SERVER_UNREACHABLE:
                 raise
-            return None
+            # e.g. FAILED_PRECONDITION "Workflow Task in failed state", or no answer in time:
+            # this one case is stuck, not the server.
+            raise CaseUnreadable(f"{err.status.name}: {err.message}") from err
         return CaseFacts.from_status(status)
+
+
+_SERVER_UNREACHABLE = {RPCStatusCode.UNAVAILABLE, RPCStatusCode.UNAUTHENTICATED}
 
 
 class CaseUnreadable(Exception):

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from api.auth import Authenticator, StartupError, load_users_file
 from api.dashboard import install as install_dashboard
 from api.errors import install_error_handlers
+from api.middleware import ReferrerPolicy
 from api.oidc import load_oidc
 from api.routes import cases, diagram, events, forecast, health, referrals, reports
 from domain.policy import PolicyError, load_policy_book
@@ -52,4 +53,5 @@ def create_app(settings: Settings, authenticator: Authenticator | None = None) -
     for module in (referrals, events, cases, forecast, diagram, reports, health):
         app.include_router(module.router)
     install_dashboard(app)
+    app.add_middleware(ReferrerPolicy)
     return app

@@ -95,15 +95,18 @@ class Case(BaseModel):
     missing_episodes: list[MissingEpisode] = []
     concerns_raised: list[ProfessionalConcern] = []
     closed_reason: str | None = None
+    case_key: str | None = None
+    """Which case of this referral id this is (the engine's first run of it), for notification
+    ids; None in cases opened before it was kept."""
     _checker: PathwayChecker | None = PrivateAttr(default=None)
     delivery_failures: list[DeliveryFailure] = []
 
     @classmethod
     def open(
-        cls, referral: Referral, policy: Policy, now: datetime
+        cls, referral: Referral, policy: Policy, now: datetime, case_key: str | None = None
     ) -> tuple[Case, list[Notification]]:
         """A referral has been received: open its first clocks."""
-        case = cls(referral=referral, policy=policy, team=referral.team)
+        case = cls(referral=referral, policy=policy, team=referral.team, case_key=case_key)
         case._open_clock(ClockName.referral_decision, referral.received_at)
         if referral.significant_harm_suspected:
             case._open_clock(ClockName.strategy_discussion, referral.received_at)
@@ -444,7 +447,10 @@ class Case(BaseModel):
 
     def _addressee(self) -> Addressee:
         return Addressee(
-            referral_id=self.referral_id, team=self.team, social_worker=self.allocated_to
+            referral_id=self.referral_id,
+            team=self.team,
+            social_worker=self.allocated_to,
+            case_key=self.case_key,
         )
 
     def _clock_notice(self, clock: Clock, step: StepName) -> Notification:

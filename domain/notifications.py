@@ -53,12 +53,22 @@ def clock_subject(referral_id: str, clock: ClockName, step: StepName, due_at: da
 
 
 class Addressee(BaseModel):
-    """The only facts of a case a notification may carry: its reference, team and worker."""
+    """The only facts of a case a notification may carry: its reference, team and worker.
+
+    `case_key` tells this case from any other ever started under the same referral id (see
+    `Case.case_key`); notification ids begin with it, so two such cases never share one."""
 
     model_config = ConfigDict(frozen=True)
     referral_id: str
     team: str
     social_worker: str | None
+    case_key: str | None = None
+
+    @property
+    def case_ref(self) -> str:
+        """How a notification id names its case: `R-1~<case key>`, or `R-1` for cases opened
+        before case keys existed (their ids must not change while they run)."""
+        return self.referral_id if self.case_key is None else f"{self.referral_id}~{self.case_key}"
 
     @property
     def case_page(self) -> str:
@@ -76,7 +86,7 @@ def clock_notice(
 ) -> Notification:
     """A rung of a clock's ladder; its id (case, clock, step) makes a resend recognisable."""
     return Notification(
-        notification_id=f"{to.referral_id}:{clock_id}:{step.value}",
+        notification_id=f"{to.case_ref}:{clock_id}:{step.value}",
         kind=NotificationKind.clock_step,
         referral_id=to.referral_id,
         team=to.team,
@@ -95,7 +105,7 @@ def event_notice(
 ) -> Notification:
     """A notification an event itself sends (an allocation, a missing episode, ...)."""
     return Notification(
-        notification_id=f"{to.referral_id}:{kind.value}-{key}",
+        notification_id=f"{to.case_ref}:{kind.value}-{key}",
         kind=kind,
         referral_id=to.referral_id,
         team=to.team,

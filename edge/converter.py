@@ -20,10 +20,10 @@ from temporalio.converter import (
     DefaultPayloadConverter,
     JSONPlainPayloadConverter,
 )
-from temporalio.exceptions import ApplicationError
 
 from domain.errors import field_errors
 from edge.codec import CodecKeys, SealingCodec
+from workflows.refusals import invalid_input
 
 
 class FieldNamingJSONConverter(PydanticJSONPlainPayloadConverter):
@@ -31,13 +31,7 @@ class FieldNamingJSONConverter(PydanticJSONPlainPayloadConverter):
         try:
             return super().from_payload(payload, type_hint)
         except ValidationError as err:
-            problems = field_errors(err)
-            raise ApplicationError(
-                f"invalid input: {'; '.join(problems)}",
-                *problems,
-                type="InvalidInput",
-                non_retryable=True,
-            ) from None
+            raise invalid_input(field_errors(err)) from None
 
 
 class CasePayloadConverter(CompositePayloadConverter):

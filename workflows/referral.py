@@ -14,9 +14,9 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, Discriminator, Tag
+from pydantic import BaseModel, ValidationError
 from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -24,7 +24,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.notify import NOTIFY_RETRY, NOTIFY_TIMEOUT, PERMANENT_FAILURE
     from domain.case import Case
-    from domain.errors import PathwayRefusal
+    from domain.errors import PathwayRefusal, field_errors
     from domain.models import (
         AgreeCinPlan,
         Allocate,
@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.notifications import Notification
     from workflows import configuration
     from workflows import search_attributes as sa
+    from workflows.refusals import case_not_open, invalid_input, pathway_refusal
 
 
 class CarriedCase(BaseModel):
@@ -58,39 +59,27 @@ class CarriedCase(BaseModel):
     case: Case
 
 
-def _start_kind(value: Any) -> str:
-    carried = isinstance(value, CarriedCase) or (isinstance(value, dict) and "case" in value)
-    return "carried" if carried else "referral"
-
-
-# What a run starts from: a referral from intake, or the case itself when it continues as new.
-# Discriminated so that bad intake input is reported against the referral's fields alone.
-StartInput = Annotated[
-    Annotated[Referral, Tag("referral")] | Annotated[CarriedCase, Tag("carried")],
-    Discriminator(_start_kind),
-]
-
-
 @workflow.defn(name="ReferralWorkflow")
 class ReferralWorkflow:
+    # `*start`: any number of inputs of any shape reaches this code, so a bad start from any
+    # client fails the case with a message instead of failing workflow tasks for ever.
     @workflow.init
-    def __init__(self, start: StartInput) -> None:
-        if isinstance(start, CarriedCase):
-            self._case = start.case
-            self._outbox: list[Notification] = []  # sent before continuing as new
-        else:
-            book = configuration.policy_book_for(workflow.info().task_queue)
-            policy = book.in_force_on(start.received_at)
-            self._case, self._outbox = Case.open(start, policy, workflow.now())
+    def __init__(self, *start: Any) -> None:
+        self._refused: ApplicationError | None = None
+        self._outbox: list[Notification] = []
+        try:
+            self._case, self._outbox = _opened(start)
+        except ApplicationError as refusal:
+            self._refused = refusal
         self._sending: set[asyncio.Task[None]] = set()
         self._changed = True
         self._published: dict[str, Any] = {}
 
     @workflow.run
-    async def run(self, start: StartInput) -> CaseStatus:
+    async def run(self, *start: Any) -> CaseStatus:
+        if self._refused is not None:
+            raise self._refused
         case = self._case
-        if isinstance(start, Referral):
-            _refuse_a_referral_from_the_future(case, start)
         while not (case.is_closed and not self._outbox):
             await self._sleep_until_something_happens(case)
             self._changed = False
@@ -106,7 +95,7 @@ class ReferralWorkflow:
     # -- queries ---------------------------------------------------------------------------
     @workflow.query
     def status(self) -> CaseStatus:
-        return self._case.status()
+        return self._opened_case().status()
 
     # -- updates: one per event of the pathway ---------------------------------------------
     @workflow.update
@@ -246,9 +235,16 @@ class ReferralWorkflow:
         self._check(event)
 
     # -- how an event is checked and recorded ----------------------------------------------
+    def _opened_case(self) -> Case:
+        """The case; queries and updates to a case whose start was refused are refused."""
+        if self._refused is not None:
+            raise case_not_open(self._refused)
+        return self._case
+
     def _check(self, event: Event) -> None:
         """Refuse before anything reaches history."""
-        _refuse_on_pathway_error(lambda: self._case.check(event, workflow.now()))
+        case = self._opened_case()
+        _refuse_on_pathway_error(lambda: case.check(event, workflow.now()))
 
     async def _record(self, event: Event) -> CaseStatus:
         case = self._case
@@ -333,16 +329,38 @@ class ReferralWorkflow:
         workflow.continue_as_new(CarriedCase(case=case))
 
 
-def _refuse_a_referral_from_the_future(case: Case, referral: Referral) -> None:
+def _opened(start: tuple[Any, ...]) -> tuple[Case, list[Notification]]:
+    """The case this run holds: carried over from the run it continues, or opened from a
+    referral. Only the engine can say a run continues another, so a carried case cannot be
+    started from outside."""
+    info = workflow.info()
+    if len(start) != 1:
+        raise invalid_input([f"(input): a case starts from one referral, not {len(start)} inputs"])
+    if info.continued_run_id is not None:
+        return CarriedCase.model_validate(start[0]).case, []
+    referral = _referral(start[0])
+    if info.workflow_id != referral.workflow_id:
+        problem = f"a case for this referral must have the workflow id {referral.workflow_id}"
+        raise invalid_input([f"referral_id: {problem}, not {info.workflow_id}"])
+    book = configuration.policy_book_for(info.task_queue)
+    policy = book.in_force_on(referral.received_at)
+    _refuse_a_referral_from_the_future(referral, policy.clock_skew_minutes)
+    case_key = info.first_execution_run_id.replace("-", "")[:12]
+    return Case.open(referral, policy, workflow.now(), case_key=case_key)
+
+
+def _referral(value: Any) -> Referral:
+    try:
+        return Referral.model_validate(value)
+    except ValidationError as err:
+        raise invalid_input(field_errors(err)) from None
+
+
+def _refuse_a_referral_from_the_future(referral: Referral, skew_minutes: int) -> None:
     """A start cannot be refused, so a referral dated in the future fails its case at once."""
-    skew = timedelta(minutes=case.policy.clock_skew_minutes)
-    if referral.received_at > workflow.now() + skew:
-        raise ApplicationError(
-            f"invalid input: received_at: {referral.received_at.isoformat()} is in the future",
-            "received_at",
-            type="InvalidInput",
-            non_retryable=True,
-        )
+    if referral.received_at > workflow.now() + timedelta(minutes=skew_minutes):
+        received = referral.received_at.isoformat()
+        raise invalid_input([f"received_at: {received} is in the future"])
 
 
 def _refuse_on_pathway_error(step: Callable[[], object]) -> None:
@@ -350,6 +368,4 @@ def _refuse_on_pathway_error(step: Callable[[], object]) -> None:
     try:
         step()
     except PathwayRefusal as refusal:
-        raise ApplicationError(
-            refusal.message, refusal.rule, type=type(refusal).__name__, non_retryable=True
-        ) from None
+        raise pathway_refusal(refusal) from None

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from temporalio import workflow
+from temporalio.client import Client
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
@@ -29,7 +30,9 @@ from activities.mase import (
 )
 from domain.models import RecordScreening, Stage
 from domain.oversight import CaseFacts, Oversight
-from tests.conftest import Outbox, running_worker
+from edge.codec import CodecKeys, new_key_item
+from edge.converter import sealed_data_converter
+from tests.conftest import STARTED, Outbox, running_worker
 from tests.domain.builders import (
     CHILD_REF,
     SUMMARY,
@@ -41,7 +44,7 @@ from tests.domain.builders import (
     screening,
     strategy_discussion,
 )
-from tests.workflows.helpers import now, start
+from tests.workflows.helpers import now, referral, start
 from workflows.referral import ReferralWorkflow
 
 AS_OF = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)  # 09:00 in London, the first Tuesday
@@ -219,3 +222,25 @@ async def test_each_case_is_read_through_its_status_query(
     received = by_id[second.id].received_at
     assert received is not None
     assert abs(received - t) < timedelta(minutes=5)
+
+
+async def test_a_stuck_case_is_counted_and_the_panel_reads_the_rest(
+    env: WorkflowEnvironment, task_queue: str
+) -> None:
+    """A case whose workflow tasks fail (here: sealed with a key the worker does not hold)
+    answers no query; the panel counts it as unreadable instead of failing its run."""
+    foreign = sealed_data_converter(CodecKeys.parse(new_key_item("lost-key")))
+    stranger = Client(env.client.service_client, namespace="default", data_converter=foreign)
+    async with running_worker(env.client, task_queue, Outbox()):
+        readable = await start(env, task_queue)
+        case = referral(await now(env))
+        stuck = await stranger.start_workflow(
+            "ReferralWorkflow", case, id=case.workflow_id, task_queue=task_queue
+        )
+        STARTED.append(stuck)
+        cases = PanelCases(env.client, task_queue, query_timeout=timedelta(seconds=2))
+        read = await ActivityEnvironment().run(
+            cases.read_panel_cases, ReadRequest(workflow_ids=[readable.id, stuck.id])
+        )
+    assert read.unreadable == 1
+    assert [f"referral-{c.referral_id}" for c in read.cases] == [readable.id]

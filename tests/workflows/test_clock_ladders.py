@@ -210,7 +210,8 @@ async def test_each_clock_reminds_breaches_and_escalates(
         sent = [
             n
             for n in outbox.sent
-            if n.notification_id == f"{n.referral_id}:{clock.id}:{rung.step.value}"
+            if n.notification_id.startswith(f"{n.referral_id}~")
+            and n.notification_id.endswith(f":{clock.id}:{rung.step.value}")
         ]
         assert len(sent) == 1
         expected = CONSULTATION_ROLES if clock_name == "consultation" else LADDER_ROLES

@@ -1,0 +1,117 @@
+"""A raw Temporal client cannot break a case: starts of any shape, sent as an outside client
+sends them (workflow type by name, plain JSON), end at once with a message naming the
+referral's fields, and never leave a workflow task failing (issue 7's breakages 1, 3, 4)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowQueryFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from domain.models import Referral
+from tests.conftest import STARTED
+from tests.workflows.helpers import now, referral
+
+
+def as_json(case: Referral) -> dict[str, Any]:
+    return case.model_dump(mode="json")
+
+
+async def start_raw(
+    env: WorkflowEnvironment, task_queue: str, workflow_id: str, *args: Any
+) -> WorkflowHandle[Any, Any]:
+    handle = await env.client.start_workflow(
+        "ReferralWorkflow", args=list(args), id=workflow_id, task_queue=task_queue
+    )
+    STARTED.append(handle)
+    return handle
+
+
+async def refusal_of(handle: WorkflowHandle[Any, Any]) -> ApplicationError:
+    """The case failed at once, with an InvalidInput refusal, and no workflow task failed."""
+    with pytest.raises(WorkflowFailureError) as failure:
+        await handle.result(rpc_timeout=timedelta(seconds=10))
+    cause = failure.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == "InvalidInput"
+    events = [e.event_type async for e in handle.fetch_history_events()]
+    assert EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED not in events
+    assert EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED in events
+    assert "CarriedCase" not in cause.message
+    return cause
+
+
+async def test_an_unknown_concern_names_the_field(
+    env: WorkflowEnvironment, task_queue: str, worker: object
+) -> None:
+    case = referral(await now(env))
+    body = as_json(case) | {"concerns": ["sexual_health", "not_a_concern"]}
+    cause = await refusal_of(await start_raw(env, task_queue, case.workflow_id, body))
+    assert cause.message.startswith("invalid input: concerns.1: ")
+
+
+async def test_a_missing_field_names_the_field(
+    env: WorkflowEnvironment, task_queue: str, worker: object
+) -> None:
+    case = referral(await now(env))
+    body = {k: v for k, v in as_json(case).items() if k != "child_ref"}
+    cause = await refusal_of(await start_raw(env, task_queue, case.workflow_id, body))
+    assert cause.message == "invalid input: child_ref: Field required"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ([None], "invalid input: (input): Input should be a valid dictionary"),
+        ([], "invalid input: (input): a case starts from one referral, not 0 inputs"),
+        ([{}, {}], "invalid input: (input): a case starts from one referral, not 2 inputs"),
+        ([["a", "list"]], "invalid input: (input): Input should be a valid dictionary"),
+    ],
+    ids=["null", "no argument", "two arguments", "a list"],
+)
+async def test_a_start_of_the_wrong_shape_fails_at_once(
+    env: WorkflowEnvironment, task_queue: str, worker: object, args: list[Any], expected: str
+) -> None:
+    workflow_id = f"referral-T-{uuid.uuid4().hex[:10]}"
+    cause = await refusal_of(await start_raw(env, task_queue, workflow_id, *args))
+    assert cause.message.startswith(expected)
+
+
+async def test_a_refused_start_answers_queries_with_a_refusal(
+    env: WorkflowEnvironment, task_queue: str, worker: object
+) -> None:
+    """A query's failure travels as its message alone, which sealing hides ("Encoded
+    failure"): what matters is that it is refused at once, never left waiting on a task."""
+    workflow_id = f"referral-T-{uuid.uuid4().hex[:10]}"
+    handle = await start_raw(env, task_queue, workflow_id, None)
+    await refusal_of(handle)
+    with pytest.raises(WorkflowQueryFailedError):
+        await handle.query("status", rpc_timeout=timedelta(seconds=5))
+
+
+async def test_the_workflow_id_must_be_referral_and_the_referral_id(
+    env: WorkflowEnvironment, task_queue: str, worker: object
+) -> None:
+    case = referral(await now(env))
+    other_id = f"referral-X-{uuid.uuid4().hex[:10]}"
+    cause = await refusal_of(await start_raw(env, task_queue, other_id, as_json(case)))
+    assert cause.message.startswith("invalid input: referral_id: ")
+    assert case.workflow_id in cause.message
+
+
+async def test_the_continue_as_new_carrier_cannot_be_started_from_outside(
+    env: WorkflowEnvironment, task_queue: str, worker: object
+) -> None:
+    """Only the engine can say a run continues another: a carrier-shaped start is a referral
+    with none of its fields, so no forged case (no clocks, default policy) ever opens."""
+    case = referral(await now(env))
+    forged = {"case": {"referral": as_json(case), "policy": {}, "team": case.team}}
+    cause = await refusal_of(await start_raw(env, task_queue, case.workflow_id, forged))
+    assert "referral_id: Field required" in cause.message
+    assert "case: Extra inputs are not permitted" in cause.message

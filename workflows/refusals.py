@@ -1,0 +1,37 @@
+"""How the service refuses, as Temporal errors a client can read: each an ApplicationError,
+non-retryable, whose type names the kind of refusal and whose message names the field or
+rule. Only these fail a workflow or an update; anything else would fail the workflow *task*
+and retry for ever.
+
+InvalidInput        a payload's fields are wrong (message: `invalid input: field: problem; ...`)
+<PathwayRefusal>    the pathway refused an event (type: EventNotAllowed, RuleBroken, ...;
+                    details: the rule's stable name)
+CaseNotOpen         the case's start was refused, so there is no case to ask or change
+"""
+
+from temporalio.exceptions import ApplicationError
+
+from domain.errors import PathwayRefusal
+
+INVALID_INPUT = "InvalidInput"
+CASE_NOT_OPEN = "CaseNotOpen"
+
+
+def invalid_input(problems: list[str]) -> ApplicationError:
+    return ApplicationError(
+        f"invalid input: {'; '.join(problems)}", *problems, type=INVALID_INPUT, non_retryable=True
+    )
+
+
+def pathway_refusal(refusal: PathwayRefusal) -> ApplicationError:
+    return ApplicationError(
+        refusal.message, refusal.rule, type=type(refusal).__name__, non_retryable=True
+    )
+
+
+def case_not_open(why: ApplicationError) -> ApplicationError:
+    return ApplicationError(
+        f"no case was opened: its start was refused ({why.message})",
+        type=CASE_NOT_OPEN,
+        non_retryable=True,
+    )
