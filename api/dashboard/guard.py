@@ -4,7 +4,9 @@ The signed-in user is identified exactly as an API caller is (api.deps.get_curre
 the token kept in the session) and held to the same permissions (api.deps.check_permission).
 Every refusal is one of the API's errors (api/errors.py); Temporal's errors are mapped by the
 API's own functions. `DashboardRoute` turns them into pages: 401 back to the login form,
-anything else an error page with the API's words.
+anything else an error page with the API's words. It also refuses every state-changing request
+whose `Origin` (or `Referer`) is not this service's own (api/same_origin.py), before the CSRF
+token is even read.
 """
 
 from __future__ import annotations
@@ -39,13 +41,16 @@ from api.errors import (
     from_update_failure,
     validation_problems,
 )
+from api.same_origin import check_same_origin
 
 SECURITY_HEADERS = {
     # No script at all, styles only from our own stylesheet, forms only to ourselves.
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Not no-referrer: under it browsers send `Origin: null` with our own form posts, which
+    # check_same_origin must refuse. same-origin still keeps case ids from other sites' logs.
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
@@ -133,6 +138,7 @@ class DashboardRoute(APIRoute):
 
         async def page(request: Request) -> Response:
             try:
+                check_same_origin(request)
                 response = await handler(request)
             except LoginRequired:
                 response = to_login(request)

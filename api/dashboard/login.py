@@ -86,7 +86,7 @@ async def log_in(
     signed_in = store.new(token=token.strip())
     response = RedirectResponse(safe_next(next) or landing(user), status_code=303)
     set_cookie(response, request, SESSION_COOKIE, signed_in)
-    clear_cookie(response, LOGIN_COOKIE)
+    clear_cookie(response, request, LOGIN_COOKIE)
     return response
 
 
@@ -97,5 +97,5 @@ async def log_out(
     check_csrf(session, csrf_token)
     store_of(request).end(session)
     response = RedirectResponse("/dashboard/login", status_code=303)
-    clear_cookie(response, SESSION_COOKIE)
+    clear_cookie(response, request, SESSION_COOKIE)
     return response

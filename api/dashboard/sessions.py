@@ -2,7 +2,8 @@
 on the server, in this process's memory (a restart signs everyone out; run one API process,
 or put a shared store behind this class, before running several).
 
-Two cookies, both HttpOnly and SameSite=Strict:
+Two cookies, both HttpOnly and SameSite=Strict, and Secure as api/same_origin.py decides
+(CSE_COOKIE_SECURE; unset, on unless the API listens on loopback):
 - `cse_session`, once signed in: the session holding the token and the CSRF token of its forms;
 - `cse_login`, only on the login page: an anonymous session whose CSRF token guards the login
   form itself. It has a name of its own so that opening the login page never overwrites a
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request, Response
+
+from api.same_origin import secure_cookies
 
 SESSION_COOKIE = "cse_session"
 LOGIN_COOKIE = "cse_login"
@@ -108,9 +111,15 @@ def set_cookie(response: Response, request: Request, name: str, session: Session
         path="/dashboard",
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=secure_cookies(request.app.state.settings),
     )
 
 
-def clear_cookie(response: Response, name: str) -> None:
-    response.delete_cookie(name, path="/dashboard", httponly=True, samesite="strict")
+def clear_cookie(response: Response, request: Request, name: str) -> None:
+    response.delete_cookie(
+        name,
+        path="/dashboard",
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookies(request.app.state.settings),
+    )

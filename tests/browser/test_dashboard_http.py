@@ -41,7 +41,12 @@ async def browser(app: FastAPI) -> AsyncIterator[Browser]:
 
     async def open_as(user: User | None) -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=app)
-        client = httpx.AsyncClient(transport=transport, base_url="http://dash", timeout=60)
+        client = httpx.AsyncClient(
+            transport=transport,
+            base_url="http://dash",
+            headers={"Origin": "http://dash"},  # as a browser sends it with every form post
+            timeout=60,
+        )
         opened.append(client)
         if user is not None:
             login = await client.get("/dashboard/login")
@@ -149,6 +154,23 @@ async def test_a_form_without_the_sessions_csrf_token_is_refused_and_records_not
 
     assert answer.status_code == 403
     assert "did not come from this dashboard" in answer.text
+    assert await history_of(api, users, rid) == []
+
+
+async def test_a_form_from_another_origin_is_refused_with_a_valid_csrf_token_and_records_nothing(
+    browser: Browser, users: Users, api: httpx.AsyncClient, start_case: StartCase
+) -> None:
+    rid = (await start_case())["referral_id"]
+    client = await browser(users.social_worker_a)
+    path = f"/dashboard/cases/{rid}/events/decide"
+    form = await client.get(path)
+    fields = {"decision": "assess", "decided_at": just_now()[:16], "csrf_token": csrf_of(form.text)}
+
+    answer = await client.post(path, data=fields, headers={"Origin": "https://evil.example.org"})
+
+    assert answer.status_code == 403
+    assert "did not come from a page of this service" in answer.text
+    assert answer.headers["referrer-policy"] == "same-origin"
     assert await history_of(api, users, rid) == []
 
 
