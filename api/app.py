@@ -10,7 +10,7 @@ from api.dashboard import install as install_dashboard
 from api.errors import install_error_handlers
 from api.middleware import ReferrerPolicy
 from api.oidc import load_oidc
-from api.routes import cases, diagram, events, forecast, health, referrals, reports
+from api.routes import cases, codec, diagram, events, forecast, health, referrals, reports
 from domain.policy import PolicyError, load_policy_book
 from edge.caseload import RecentListings
 from edge.client import connect
@@ -29,7 +29,7 @@ def create_app(settings: Settings, authenticator: Authenticator | None = None) -
     """The app; raises StartupError naming the file or setting that stops it starting."""
     try:
         policy_book = load_policy_book(settings.policy_dir)
-        settings.sealing_keys()
+        keys = settings.sealing_keys()
     except (PolicyError, CodecKeyError) as err:
         raise StartupError(str(err)) from None
 
@@ -53,5 +53,6 @@ def create_app(settings: Settings, authenticator: Authenticator | None = None) -
     for module in (referrals, events, cases, forecast, diagram, reports, health):
         app.include_router(module.router)
     install_dashboard(app)
+    codec.install(app, settings, keys)
     app.add_middleware(ReferrerPolicy)
     return app

@@ -5,6 +5,7 @@ ApiError                  every error body is an ErrorBody saying what was wrong
  ├── Forbidden            403  the user's role or team may not do this
  ├── CaseNotFound         404  no case has this referral id
  ├── DocumentNotFound     404  no panel document of that run and name
+ ├── EncryptionOff        404  the codec server, when CSE_PLAINTEXT_PAYLOADS=true seals nothing
  ├── Refused              409  the pathway refused the event (`rule` names the rule), the
  │                             referral id already has a case, or the case is closed
  ├── InvalidInput         422  each bad field named in `errors`
@@ -90,6 +91,16 @@ class DocumentNotFound(ApiError):
 
     def __init__(self, run_date: str, name: str) -> None:
         super().__init__(f"the panel run of {run_date} has no document {name}")
+
+
+class EncryptionOff(ApiError):
+    status_code = 404
+
+    def __init__(self) -> None:
+        super().__init__(
+            "payload encryption is off (CSE_PLAINTEXT_PAYLOADS=true): payloads are plain JSON "
+            "and need no codec server"
+        )
 
 
 class Refused(ApiError):

@@ -19,8 +19,11 @@ fi
 export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-127.0.0.1:7233}
 port=${TEMPORAL_ADDRESS##*:}
 flags=$(.venv/bin/python -c 'from edge.search_attributes import cli_flags; print(" ".join(cli_flags()))')
+# The Web UI decodes sealed payloads through the API's codec server (README "Encryption"), with
+# the dashboard session of whoever signed in there: hence /dashboard/codec, where that cookie goes.
 # shellcheck disable=SC2086  # the flags are words by design
 .venv/bin/temporal server start-dev --ip 127.0.0.1 --port "$port" --ui-port 8233 \
+  --ui-codec-endpoint "http://127.0.0.1:${CSE_API_PORT:-8000}/dashboard/codec" \
   --db-filename data/temporal.db --log-level warn $flags >data/temporal-server.log 2>&1 &
 server=$!
 trap 'kill $(jobs -p) 2>/dev/null; wait' EXIT INT TERM
