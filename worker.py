@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.cases import CaseRegistry
 from activities.email import EmailChannel, SmtpRelay
 from activities.mase import PanelArchive, PanelCases, build_panel_documents
 from activities.notify import Channel, Notifier, OutboxFile
@@ -72,12 +73,14 @@ def build_worker(
     notifier = Notifier(channels or build_channels(settings, None), settings.public_url)
     panel_cases = PanelCases(client, settings.task_queue)
     panel_archive = PanelArchive(settings.reports_dir)
+    registry = CaseRegistry(client)
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=[ReferralWorkflow, MasePanelWorkflow],
         activities=[
             notifier.notify,
+            registry.earlier_cases,
             panel_cases.list_panel_cases,
             panel_cases.read_panel_cases,
             build_panel_documents,

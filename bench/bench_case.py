@@ -26,6 +26,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.cases import CaseRegistry
 from bench.bare_workflow import BareWorkflow
 from domain.models import Referral
 from domain.policy import Policy, PolicyBook
@@ -165,7 +166,7 @@ async def main(cases: int, concurrency: int) -> None:
             client,
             task_queue=queue,
             workflows=[ReferralWorkflow, BareWorkflow],
-            activities=[Outbox().notify],
+            activities=[Outbox().notify, CaseRegistry(client).earlier_cases],
             workflow_runner=workflow_runner(),
             max_concurrent_workflow_tasks=concurrency * 2,
         ):

@@ -20,6 +20,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.cases import EarlierCases, EarlierCasesRequest
 from domain.notifications import Notification
 from domain.policy import Policy, PolicyBook
 from edge.codec import CodecKeys, new_key_item
@@ -76,6 +77,17 @@ class Outbox:
         ]
 
 
+EARLIER_CASES: dict[str, list[str]] = {}
+"""What `earlier_cases` answers in workflow tests, by workflow id (none unless a test says)."""
+
+
+@activity.defn(name="earlier_cases")
+async def earlier_cases(request: EarlierCasesRequest) -> EarlierCases:
+    """The activity under its real name: the time-skipping server has no visibility to list
+    (the real one is tested against the dev server in tests/e2e)."""
+    return EarlierCases(run_ids=EARLIER_CASES.get(request.workflow_id, []))
+
+
 @pytest.fixture
 def outbox() -> Outbox:
     return Outbox()
@@ -110,7 +122,7 @@ async def running_worker(
         client,
         task_queue=task_queue,
         workflows=[ReferralWorkflow],
-        activities=[outbox.notify],
+        activities=[outbox.notify, earlier_cases],
         workflow_runner=workflow_runner(),
     ) as worker:
         try:

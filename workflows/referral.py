@@ -22,6 +22,12 @@ from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.cases import (
+        EARLIER_CASES_RETRY,
+        EARLIER_CASES_TIMEOUT,
+        EarlierCases,
+        EarlierCasesRequest,
+    )
     from activities.notify import NOTIFY_RETRY, NOTIFY_TIMEOUT, PERMANENT_FAILURE
     from domain.case import Case
     from domain.errors import PathwayRefusal, field_errors
@@ -50,7 +56,16 @@ with workflow.unsafe.imports_passed_through():
     from domain.notifications import Notification
     from workflows import configuration
     from workflows import search_attributes as sa
-    from workflows.refusals import case_not_open, invalid_input, pathway_refusal
+    from workflows.refusals import (
+        case_not_open,
+        duplicate_referral,
+        invalid_input,
+        pathway_refusal,
+    )
+
+ONE_CASE_PER_REFERRAL_ID = "one-case-per-referral-id"
+"""Patch: a fresh run first asks whether its referral id already had a case (cases started
+before it never asked, and replay without asking)."""
 
 
 class CarriedCase(BaseModel):
@@ -80,6 +95,9 @@ class ReferralWorkflow:
         if self._refused is not None:
             raise self._refused
         case = self._case
+        if workflow.info().continued_run_id is None and workflow.patched(ONE_CASE_PER_REFERRAL_ID):
+            self._publish(case)  # findable at once, as before the check existed
+            await _refuse_a_second_case(case)
         while not (case.is_closed and not self._outbox):
             await self._sleep_until_something_happens(case)
             self._changed = False
@@ -347,6 +365,21 @@ def _opened(start: tuple[Any, ...]) -> tuple[Case, list[Notification]]:
     _refuse_a_referral_from_the_future(referral, policy.clock_skew_minutes)
     case_key = info.first_execution_run_id.replace("-", "")[:12]
     return Case.open(referral, policy, workflow.now(), case_key=case_key)
+
+
+async def _refuse_a_second_case(case: Case) -> None:
+    """A referral id has one case for ever: a run started after an earlier case (a client
+    ignoring REJECT_DUPLICATE) fails before it publishes or sends anything."""
+    info = workflow.info()
+    earlier = await workflow.execute_activity(
+        "earlier_cases",
+        EarlierCasesRequest(workflow_id=info.workflow_id, run_id=info.run_id),
+        result_type=EarlierCases,
+        start_to_close_timeout=EARLIER_CASES_TIMEOUT,
+        retry_policy=EARLIER_CASES_RETRY,
+    )
+    if earlier.run_ids:
+        raise duplicate_referral(case.referral_id, earlier.run_ids[-1])
 
 
 def _referral(value: Any) -> Referral:

@@ -7,6 +7,7 @@ InvalidInput        a payload's fields are wrong (message: `invalid input: field
 <PathwayRefusal>    the pathway refused an event (type: EventNotAllowed, RuleBroken, ...;
                     details: the rule's stable name)
 CaseNotOpen         the case's start was refused, so there is no case to ask or change
+DuplicateReferral   the referral id already had a case; this run is not a case
 """
 
 from temporalio.exceptions import ApplicationError
@@ -15,6 +16,7 @@ from domain.errors import PathwayRefusal
 
 INVALID_INPUT = "InvalidInput"
 CASE_NOT_OPEN = "CaseNotOpen"
+DUPLICATE_REFERRAL = "DuplicateReferral"
 
 
 def invalid_input(problems: list[str]) -> ApplicationError:
@@ -33,5 +35,15 @@ def case_not_open(why: ApplicationError) -> ApplicationError:
     return ApplicationError(
         f"no case was opened: its start was refused ({why.message})",
         type=CASE_NOT_OPEN,
+        non_retryable=True,
+    )
+
+
+def duplicate_referral(referral_id: str, earlier_run_id: str) -> ApplicationError:
+    return ApplicationError(
+        f"referral {referral_id} already has a case (run {earlier_run_id}): a referral id has "
+        "one case for ever, so this start was refused and that case left untouched",
+        "referral_id",
+        type=DUPLICATE_REFERRAL,
         non_retryable=True,
     )

@@ -15,7 +15,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.models import Referral
-from tests.conftest import STARTED
+from tests.conftest import EARLIER_CASES, STARTED, Outbox
 from tests.workflows.helpers import now, referral
 
 
@@ -33,11 +33,18 @@ async def start_raw(
     return handle
 
 
-async def refusal_of(handle: WorkflowHandle[Any, Any]) -> ApplicationError:
-    """The case failed at once, with an InvalidInput refusal, and no workflow task failed."""
-    with pytest.raises(WorkflowFailureError) as failure:
+async def failure_of(env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any]) -> BaseException:
+    """How the run failed (waiting without letting the time-skipping server leap ahead)."""
+    with env.auto_time_skipping_disabled(), pytest.raises(WorkflowFailureError) as failure:
         await handle.result(rpc_timeout=timedelta(seconds=10))
-    cause = failure.value.cause
+    return failure.value.cause
+
+
+async def refusal_of(
+    env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any]
+) -> ApplicationError:
+    """The case failed at once, with an InvalidInput refusal, and no workflow task failed."""
+    cause = await failure_of(env, handle)
     assert isinstance(cause, ApplicationError)
     assert cause.type == "InvalidInput"
     events = [e.event_type async for e in handle.fetch_history_events()]
@@ -52,7 +59,7 @@ async def test_an_unknown_concern_names_the_field(
 ) -> None:
     case = referral(await now(env))
     body = as_json(case) | {"concerns": ["sexual_health", "not_a_concern"]}
-    cause = await refusal_of(await start_raw(env, task_queue, case.workflow_id, body))
+    cause = await refusal_of(env, await start_raw(env, task_queue, case.workflow_id, body))
     assert cause.message.startswith("invalid input: concerns.1: ")
 
 
@@ -61,7 +68,7 @@ async def test_a_missing_field_names_the_field(
 ) -> None:
     case = referral(await now(env))
     body = {k: v for k, v in as_json(case).items() if k != "child_ref"}
-    cause = await refusal_of(await start_raw(env, task_queue, case.workflow_id, body))
+    cause = await refusal_of(env, await start_raw(env, task_queue, case.workflow_id, body))
     assert cause.message == "invalid input: child_ref: Field required"
 
 
@@ -79,7 +86,7 @@ async def test_a_start_of_the_wrong_shape_fails_at_once(
     env: WorkflowEnvironment, task_queue: str, worker: object, args: list[Any], expected: str
 ) -> None:
     workflow_id = f"referral-T-{uuid.uuid4().hex[:10]}"
-    cause = await refusal_of(await start_raw(env, task_queue, workflow_id, *args))
+    cause = await refusal_of(env, await start_raw(env, task_queue, workflow_id, *args))
     assert cause.message.startswith(expected)
 
 
@@ -90,7 +97,7 @@ async def test_a_refused_start_answers_queries_with_a_refusal(
     failure"): what matters is that it is refused at once, never left waiting on a task."""
     workflow_id = f"referral-T-{uuid.uuid4().hex[:10]}"
     handle = await start_raw(env, task_queue, workflow_id, None)
-    await refusal_of(handle)
+    await refusal_of(env, handle)
     with pytest.raises(WorkflowQueryFailedError):
         await handle.query("status", rpc_timeout=timedelta(seconds=5))
 
@@ -100,7 +107,7 @@ async def test_the_workflow_id_must_be_referral_and_the_referral_id(
 ) -> None:
     case = referral(await now(env))
     other_id = f"referral-X-{uuid.uuid4().hex[:10]}"
-    cause = await refusal_of(await start_raw(env, task_queue, other_id, as_json(case)))
+    cause = await refusal_of(env, await start_raw(env, task_queue, other_id, as_json(case)))
     assert cause.message.startswith("invalid input: referral_id: ")
     assert case.workflow_id in cause.message
 
@@ -112,6 +119,27 @@ async def test_the_continue_as_new_carrier_cannot_be_started_from_outside(
     with none of its fields, so no forged case (no clocks, default policy) ever opens."""
     case = referral(await now(env))
     forged = {"case": {"referral": as_json(case), "policy": {}, "team": case.team}}
-    cause = await refusal_of(await start_raw(env, task_queue, case.workflow_id, forged))
+    cause = await refusal_of(env, await start_raw(env, task_queue, case.workflow_id, forged))
     assert "referral_id: Field required" in cause.message
     assert "case: Extra inputs are not permitted" in cause.message
+
+
+async def test_a_start_after_an_earlier_case_fails_as_a_duplicate_and_sends_nothing(
+    env: WorkflowEnvironment, task_queue: str, worker: object, outbox: Outbox
+) -> None:
+    """Breakage 5: a client ignoring REJECT_DUPLICATE starts a new run once the referral's
+    case has closed. The run asks whether its id had a case before (visibility; answered
+    here by the test double) and fails, sending none of the catch-up breaches it would owe."""
+    case = referral(await now(env) - timedelta(days=30), significant_harm_suspected=True)
+    EARLIER_CASES[case.workflow_id] = ["run-of-the-closed-case"]
+    try:
+        handle = await start_raw(env, task_queue, case.workflow_id, as_json(case))
+        cause = await failure_of(env, handle)
+    finally:
+        del EARLIER_CASES[case.workflow_id]
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == "DuplicateReferral"
+    assert "run-of-the-closed-case" in cause.message
+    events = [e.event_type async for e in handle.fetch_history_events()]
+    assert EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED not in events
+    assert [n for n in outbox.sent if n.referral_id == case.referral_id] == []

@@ -25,7 +25,7 @@ from domain.models import (
 )
 from domain.notifications import Notification
 from domain.policy import Policy, PolicyBook
-from tests.conftest import Outbox, running_worker
+from tests.conftest import Outbox, earlier_cases, running_worker
 from tests.workflows.helpers import Handle, eventually, now, referral, start
 from workflows import configuration
 from workflows import search_attributes as sa
@@ -292,7 +292,7 @@ async def test_an_undeliverable_notification_is_recorded_and_raised_to_the_team_
         env.client,
         task_queue=task_queue,
         workflows=[ReferralWorkflow],
-        activities=[relay.notify],
+        activities=[relay.notify, earlier_cases],
         workflow_runner=workflow_runner(),
     ):
         configuration.install(task_queue, PolicyBook(versions=[Policy()]))

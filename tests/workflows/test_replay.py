@@ -51,3 +51,17 @@ def test_history_replays(path: Path) -> None:
     )
     result = asyncio.run(replayer.replay_workflow(history, raise_on_replay_failure=True))
     assert result.replay_failure is None
+
+
+def test_histories_recorded_before_and_after_the_one_case_patch_are_both_kept() -> None:
+    """Replaying both proves old cases skip the duplicate check and new ones make it."""
+
+    def marked(path: Path) -> bool:
+        events = json.loads(path.read_text())["events"]
+        return any(e["eventType"] == "EVENT_TYPE_MARKER_RECORDED" for e in events)
+
+    cases = [p for p in RECORDED if not p.stem.startswith("mase-")]
+    assert {p.stem for p in cases if not marked(p)} >= {"v1-nfa_at_referral"}
+    fresh = [p for p in cases if p.stem.startswith("v2-") and "second_run" not in p.stem]
+    assert fresh
+    assert all(marked(p) for p in fresh)
