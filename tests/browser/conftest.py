@@ -8,6 +8,7 @@ installs it). Without it the browser tests FAIL, saying so; they are never skipp
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import urllib.error
 import urllib.request
@@ -64,26 +65,13 @@ def _healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def dashboard_url(
-    sealed_worker: RunningWorker,  # noqa: F811  # the imported fixture
-    users_file: Path,  # noqa: F811  # the imported fixture
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[str]:
-    """The API with its dashboard, as `python -m api` serves it (uvicorn), on a free port."""
-    (port,) = free_ports(1)
+@contextlib.contextmanager
+def api_process(env: dict[str, str], log: Path, port: int | None = None) -> Iterator[str]:
+    """`python -m api` (uvicorn) on `port` (default: a free one) of 127.0.0.1 with `env`, from
+    when /health answers until the block ends; its URL."""
+    port = port or free_ports(1)[0]
     url = f"http://127.0.0.1:{port}"
-    log = tmp_path_factory.mktemp("dashboard") / "api.log"
-    env = clean_env(
-        TEMPORAL_ADDRESS=sealed_worker.address,
-        CSE_TASK_QUEUE=sealed_worker.task_queue,
-        **sealed_worker.payloads,
-        CSE_USERS_FILE=str(users_file),
-        CSE_POLICY_DIR=str(REPO / "policies"),
-        CSE_API_HOST="127.0.0.1",
-        CSE_API_PORT=str(port),
-        CSE_PUBLIC_URL=url,
-    )
+    env = env | {"CSE_API_HOST": "127.0.0.1", "CSE_API_PORT": str(port), "CSE_PUBLIC_URL": url}
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [str(PYTHON), "-m", "api"],
@@ -98,6 +86,24 @@ def dashboard_url(
         yield url
     finally:
         stop_process_group(proc)
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(
+    sealed_worker: RunningWorker,  # noqa: F811  # the imported fixture
+    users_file: Path,  # noqa: F811  # the imported fixture
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """The API with its dashboard, as `python -m api` serves it (uvicorn), on a free port."""
+    env = clean_env(
+        TEMPORAL_ADDRESS=sealed_worker.address,
+        CSE_TASK_QUEUE=sealed_worker.task_queue,
+        **sealed_worker.payloads,
+        CSE_USERS_FILE=str(users_file),
+        CSE_POLICY_DIR=str(REPO / "policies"),
+    )
+    with api_process(env, tmp_path_factory.mktemp("dashboard") / "api.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
