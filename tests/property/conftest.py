@@ -1,0 +1,30 @@
+"""The hostile-input run's counts, printed at the end and kept in test-artifacts/."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.property.tally import TALLY
+
+SUMMARY = Path(__file__).resolve().parents[2] / "test-artifacts" / "property-summary.json"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not TALLY:
+        return
+    counts = dict(sorted(TALLY.items()))
+    counts["generated_inputs_tried"] = TALLY["domain.inputs"] + TALLY["workflow.inputs"]
+    counts["state_changes_from_refusals"] = TALLY["state_changes_from_refusals"]
+    counts["failed_workflow_tasks"] = TALLY["failed_workflow_tasks"]
+    SUMMARY.parent.mkdir(exist_ok=True)
+    SUMMARY.write_text(json.dumps(counts, indent=2) + "\n")
+    terminalreporter.write_sep("-", "hostile input (tests/property)")
+    for key in ("generated_inputs_tried", "domain.inputs", "workflow.inputs"):
+        terminalreporter.write_line(f"{key}: {counts.get(key, 0)}")
+    keys = ("workflow.hand_written", "domain.refusals", "workflow.refusals")
+    for key in (*keys, "workflow.histories_checked"):
+        terminalreporter.write_line(f"{key}: {counts.get(key, 0)}")
+    for key in ("state_changes_from_refusals", "failed_workflow_tasks"):
+        terminalreporter.write_line(f"{key}: {counts[key]}")
+    terminalreporter.write_line(f"all counts: {SUMMARY}")
