@@ -3,8 +3,9 @@
 A referral id has one case for ever (pathway.md section 7). Clients are asked to start cases
 with REJECT_DUPLICATE + FAIL, but Temporal's own defaults let a new run start once a case has
 closed; that run asks here, on its first moment, whether an earlier run of its workflow id
-ever opened a case (runs refused at their start never publish search attributes, so they do
-not count), and fails as a duplicate if one did, leaving the earlier case untouched.
+ever opened a case, and fails as a duplicate if one did, leaving the earlier case untouched.
+A run is a case when it published its team and has not failed: a case never fails, while
+runs refused at their start (invalid input, or a duplicate) always do.
 
 Failures: a visibility store that cannot answer fails the attempt; Temporal retries it.
 """
@@ -18,7 +19,7 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.common import RetryPolicy
 
-from workflows import search_attributes as sa
+from edge.visibility import is_a_case, quoted
 
 EARLIER_CASES_TIMEOUT = timedelta(seconds=30)
 EARLIER_CASES_RETRY = RetryPolicy(
@@ -45,10 +46,8 @@ class CaseRegistry:
 
     @activity.defn(name="earlier_cases")
     async def earlier_cases(self, request: EarlierCasesRequest) -> EarlierCases:
-        quoted = request.workflow_id.replace("\\", "\\\\").replace("'", "\\'")
         runs = []
-        async for run in self.client.list_workflows(f"WorkflowId = '{quoted}'"):
-            opened = run.typed_search_attributes.get(sa.CSE_TEAM) is not None
-            if run.run_id != request.run_id and opened:
+        async for run in self.client.list_workflows(f"WorkflowId = {quoted(request.workflow_id)}"):
+            if run.run_id != request.run_id and is_a_case(run):
                 runs.append(run.run_id)
         return EarlierCases(run_ids=sorted(runs))

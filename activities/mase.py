@@ -31,6 +31,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain import panel_documents as docs
 from domain.models import CaseStatus, workflow_id_for
 from domain.oversight import CaseFacts, oversight, run_date, select_agenda, window_start
+from edge.visibility import quoted
 
 READ_TIMEOUT = timedelta(minutes=10)
 READ_HEARTBEAT = timedelta(seconds=30)
@@ -110,8 +111,7 @@ class StoredDocuments(BaseModel):
 
 def visibility_queries(task_queue: str, since: datetime) -> dict[str, str]:
     """The three list queries; quotes in a task queue name cannot break out of the literal."""
-    queue = task_queue.replace("\\", "\\\\").replace("'", "\\'")
-    ours = f"WorkflowType = 'ReferralWorkflow' AND TaskQueue = '{queue}'"
+    ours = f"WorkflowType = 'ReferralWorkflow' AND TaskQueue = {quoted(task_queue)}"
     running = "ExecutionStatus = 'Running'"
     closed_since = f"CloseTime >= '{since.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}'"
     return {

@@ -8,8 +8,11 @@ ApiError                  every error body is an ErrorBody saying what was wrong
  ├── EncryptionOff        404  the codec server, when CSE_PLAINTEXT_PAYLOADS=true seals nothing
  ├── Refused              409  the pathway refused the event (`rule` names the rule), the
  │                             referral id already has a case, or the case is closed
+ ├── CaseGone             410  no case can answer for this referral: its start was refused,
+ │                             or its workflow failed or was ended by an operator
  ├── InvalidInput         422  each bad field named in `errors`
- └── Unavailable          503  Temporal did not answer in time, or cannot be reached
+ └── Unavailable          503  Temporal did not answer in time, or cannot be reached; or the
+     └── CaseStuck             case cannot run (its workflow task fails): an operator must act
 
 From Temporal (mapped here, nowhere else): an update refused by the workflow arrives as
 WorkflowUpdateFailedError whose cause is an ApplicationError typed RuleBroken,
@@ -115,6 +118,13 @@ class CaseClosed(Refused):
         )
 
 
+class CaseGone(ApiError):
+    status_code = 410
+
+    def __init__(self, referral_id: str, why: str) -> None:
+        super().__init__(f"the case for referral {referral_id} cannot be read: {why}")
+
+
 class InvalidInput(ApiError):
     status_code = 422
 
@@ -127,12 +137,22 @@ class Unavailable(ApiError):
     status_code = 503
 
 
+class CaseStuck(Unavailable):
+    def __init__(self, referral_id: str) -> None:
+        super().__init__(
+            f"the case for referral {referral_id} cannot answer: its workflow cannot run "
+            "(for example a key missing from CSE_CODEC_KEYS); the operator must act, nothing "
+            "recorded is lost"
+        )
+
+
 ERROR_DESCRIPTIONS = {
     400: "The body could not be parsed (send JSON, UTF-8)",
     401: "No bearer token, or one the service does not accept",
     403: "Your role or team may not do this",
     404: "No case has this referral id",
     409: "Refused: the rule is named; nothing about the case changed",
+    410: "No case can answer for this referral id (start refused, or workflow ended)",
     422: "Invalid input: each bad field is named",
     503: "Temporal did not answer in time",
 }

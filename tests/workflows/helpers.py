@@ -4,9 +4,10 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio.client import WorkflowHandle
+from temporalio.common import SearchAttributeKey
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -16,6 +17,7 @@ from tests.conftest import STARTED
 from workflows.referral import ReferralWorkflow
 
 Handle = WorkflowHandle[ReferralWorkflow, CaseStatus]
+T = TypeVar("T")
 CALENDAR = WorkingDayCalendar()
 QUERY_TIMEOUT = timedelta(seconds=2)  # a query stuck between two runs is asked again
 
@@ -63,6 +65,17 @@ async def eventually(
             continue
         if holds(status) or asyncio.get_running_loop().time() > deadline:
             return status
+        await asyncio.sleep(0.05)
+
+
+async def published(handle: Handle, key: SearchAttributeKey[T], seconds: float = 10) -> T | None:
+    """A search attribute once the case has published it (after its first activity, the
+    check for an earlier case of its referral id), or None after `seconds`."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        value = (await handle.describe()).typed_search_attributes.get(key)
+        if value is not None or asyncio.get_running_loop().time() > deadline:
+            return value
         await asyncio.sleep(0.05)
 
 
