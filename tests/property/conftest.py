@@ -27,4 +27,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"{key}: {counts.get(key, 0)}")
     for key in ("state_changes_from_refusals", "failed_workflow_tasks"):
         terminalreporter.write_line(f"{key}: {counts[key]}")
+    unhandled = "workflow_tasks_failed_by_server_unhandled_command"
+    terminalreporter.write_line(f"{unhandled}: {counts.get(unhandled, 0)}")
     terminalreporter.write_line(f"all counts: {SUMMARY}")

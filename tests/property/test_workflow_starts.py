@@ -116,7 +116,7 @@ async def test_a_bad_start_fails_the_case_at_once_naming_the_referrals_fields(
     args, other_id, field = BAD_STARTS[shape](body(referral_id, await server_now(env)))
     handle = await start(env, task_queue, other_id or f"referral-{referral_id}", args)
     outcome = await settle(handle)
-    assert await failed_tasks(handle) == 0, f"{shape}: a workflow task failed"
+    assert await failed_tasks(env, handle) == [], f"{shape}: a workflow task failed"
     assert outcome == "failed", f"{shape}: the case is {outcome}, not failed at once"
     refusal = await failure_of(env, handle)
     keys = set(args[0]) if len(args) == 1 and isinstance(args[0], dict) else set()
@@ -133,7 +133,7 @@ async def test_a_referral_dated_in_the_future_fails_its_case_at_once(
     args = [body(referral_id, await server_now(env) + timedelta(days=1))]
     handle = await start(env, task_queue, f"referral-{referral_id}", args)
     assert await settle(handle) == "failed"
-    assert await failed_tasks(handle) == 0
+    assert await failed_tasks(env, handle) == []
     refusal = await failure_of(env, handle)
     assert_names_the_referral(refusal, set(args[0]))
     assert "received_at:" in refusal.message
@@ -176,7 +176,7 @@ async def test_generated_starts_run_or_fail_at_once_and_no_task_fails(
                 TALLY["workflow.starts_refused_by_server"] += 1
                 return
             outcome = await settle(handle)
-            assert await failed_tasks(handle) == 0, f"{sent}: a workflow task failed"
+            assert await failed_tasks(env, handle) == [], f"{sent.shape}: a workflow task failed"
             if outcome == "running":
                 assert expected.accepted, f"started a case the domain refuses: {expected.message}"
                 count("workflow", f"start_{sent.shape}", None)
