@@ -39,6 +39,7 @@ from domain.models import (
     MaseStatus,
     MissingEpisode,
     RaiseProfessionalConcern,
+    Receipt,
     RecordConsultation,
     RecordCpConference,
     RecordCpReview,
@@ -184,6 +185,18 @@ class Case(BaseModel):
             )
         )
         return notices + self.fire_due_steps(now)
+
+    def receipt(self) -> Receipt:
+        """The receipt of the event recorded last."""
+        last = self.history[-1]
+        return Receipt(
+            referral_id=self.referral_id,
+            stage=self.stage,
+            event=last.event,
+            at=last.at,
+            recorded_at=last.recorded_at,
+            next_due=self.next_due,
+        )
 
     def fire_due_steps(self, now: datetime) -> list[Notification]:
         notices = []

@@ -391,8 +391,21 @@ class DeliveryFailure(BaseModel):
     problem: str
 
 
+class Receipt(BaseModel):
+    """What an accepted update answers: small, because Temporal keeps every update's result
+    in the case's history for as long as the case runs. The `status` query is the whole
+    picture (pathway.md section 7)."""
+
+    referral_id: str
+    stage: Stage
+    event: str
+    at: datetime
+    recorded_at: datetime
+    next_due: datetime | None
+
+
 class CaseStatus(BaseModel):
-    """Where a case stands: the answer to the `status` query and to every accepted update."""
+    """Where a case stands: the answer to the `status` query."""
 
     referral_id: str
     stage: Stage

@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         Decide,
         Event,
         RaiseProfessionalConcern,
+        Receipt,
         RecordConsultation,
         RecordCpConference,
         RecordCpReview,
@@ -117,7 +118,7 @@ class ReferralWorkflow:
 
     # -- updates: one per event of the pathway ---------------------------------------------
     @workflow.update
-    async def decide(self, event: Decide) -> CaseStatus:
+    async def decide(self, event: Decide) -> Receipt:
         return await self._record(event)
 
     @decide.validator
@@ -125,7 +126,7 @@ class ReferralWorkflow:
         self._check(event)
 
     @workflow.update
-    async def record_screening(self, event: RecordScreening) -> CaseStatus:
+    async def record_screening(self, event: RecordScreening) -> Receipt:
         return await self._record(event)
 
     @record_screening.validator
@@ -133,7 +134,7 @@ class ReferralWorkflow:
         self._check(event)
 
     @workflow.update
-    async def complete_assessment(self, event: CompleteAssessment) -> CaseStatus:
+    async def complete_assessment(self, event: CompleteAssessment) -> Receipt:
         return await self._record(event)
 
     @complete_assessment.validator
@@ -141,7 +142,7 @@ class ReferralWorkflow:
         self._check(event)
 
     @workflow.update
-    async def record_strategy_discussion(self, event: RecordStrategyDiscussion) -> CaseStatus:
+    async def record_strategy_discussion(self, event: RecordStrategyDiscussion) -> Receipt:
         return await self._record(event)
 
     @record_strategy_discussion.validator
@@ -149,7 +150,7 @@ class ReferralWorkflow:
         self._check(event)
 
     @workflow.update
-    async def conclude_s47(self, event: ConcludeS47) -> CaseStatus:
+    async def conclude_s47(self, event: ConcludeS47) -> Receipt:
         return await self._record(event)
 
     @conclude_s47.validator
@@ -157,7 +158,7 @@ class ReferralWorkflow:
         self._check(event)
 
     @workflow.update
-    async def agree_cin_plan(self, event: AgreeCinPlan) -> CaseStatus:
+    async def agree_cin_plan(self, event: AgreeCinPlan) -> Receipt:
         return await self._record(event)
 
     @agree_cin_plan.validator
@@ -165,7 +166,7 @@ class ReferralWorkflow:
         self._check(event)
 
     @workflow.update
-    async def record_cp_conference(self, event: RecordCpConference) -> CaseStatus:
+    async def record_cp_conference(self, event: RecordCpConference) -> Receipt:
         return await self._record(event)
 
     @record_cp_conference.validator
@@ -173,7 +174,7 @@ class ReferralWorkflow:
         self._check(event)
 
     @workflow.update
-    async def record_safety_plan(self, event: RecordSafetyPlan) -> CaseStatus:
+    async def record_safety_plan(self, event: RecordSafetyPlan) -> Receipt:
         return await self._record(event)
 
     @record_safety_plan.validator
@@ -181,7 +182,7 @@ class ReferralWorkflow:
         self._check(event)
 
     @workflow.update
-    async def record_review(self, event: RecordReview) -> CaseStatus:
+    async def record_review(self, event: RecordReview) -> Receipt:
         return await self._record(event)
 
     @record_review.validator
@@ -189,7 +190,7 @@ class ReferralWorkflow:
         self._check(event)
 
     @workflow.update
-    async def refer_to_mase(self, event: ReferToMase) -> CaseStatus:
+    async def refer_to_mase(self, event: ReferToMase) -> Receipt:
         return await self._record(event)
 
     @refer_to_mase.validator
@@ -197,7 +198,7 @@ class ReferralWorkflow:
         self._check(event)
 
     @workflow.update
-    async def record_missing_episode(self, event: RecordMissingEpisode) -> CaseStatus:
+    async def record_missing_episode(self, event: RecordMissingEpisode) -> Receipt:
         return await self._record(event)
 
     @record_missing_episode.validator
@@ -205,7 +206,7 @@ class ReferralWorkflow:
         self._check(event)
 
     @workflow.update
-    async def record_cp_review(self, event: RecordCpReview) -> CaseStatus:
+    async def record_cp_review(self, event: RecordCpReview) -> Receipt:
         return await self._record(event)
 
     @record_cp_review.validator
@@ -213,7 +214,7 @@ class ReferralWorkflow:
         self._check(event)
 
     @workflow.update
-    async def record_return_interview(self, event: RecordReturnInterview) -> CaseStatus:
+    async def record_return_interview(self, event: RecordReturnInterview) -> Receipt:
         return await self._record(event)
 
     @record_return_interview.validator
@@ -221,7 +222,7 @@ class ReferralWorkflow:
         self._check(event)
 
     @workflow.update
-    async def raise_professional_concern(self, event: RaiseProfessionalConcern) -> CaseStatus:
+    async def raise_professional_concern(self, event: RaiseProfessionalConcern) -> Receipt:
         return await self._record(event)
 
     @raise_professional_concern.validator
@@ -229,7 +230,7 @@ class ReferralWorkflow:
         self._check(event)
 
     @workflow.update
-    async def record_consultation(self, event: RecordConsultation) -> CaseStatus:
+    async def record_consultation(self, event: RecordConsultation) -> Receipt:
         return await self._record(event)
 
     @record_consultation.validator
@@ -237,7 +238,7 @@ class ReferralWorkflow:
         self._check(event)
 
     @workflow.update
-    async def allocate(self, event: Allocate) -> CaseStatus:
+    async def allocate(self, event: Allocate) -> Receipt:
         return await self._record(event)
 
     @allocate.validator
@@ -245,7 +246,7 @@ class ReferralWorkflow:
         self._check(event)
 
     @workflow.update
-    async def close(self, event: Close) -> CaseStatus:
+    async def close(self, event: Close) -> Receipt:
         return await self._record(event)
 
     @close.validator
@@ -264,13 +265,13 @@ class ReferralWorkflow:
         case = self._opened_case()
         _refuse_on_pathway_error(lambda: case.check(event, workflow.now()))
 
-    async def _record(self, event: Event) -> CaseStatus:
+    async def _record(self, event: Event) -> Receipt:
         case = self._case
         # `apply` checks again: another update accepted alongside this one may have run first.
         _refuse_on_pathway_error(lambda: self._outbox.extend(case.apply(event, workflow.now())))
         self._changed = True
         workflow.logger.info("%s recorded; stage %s", event.name, case.stage.value)
-        return case.status()
+        return case.receipt()
 
     # -- waking and notifying ----------------------------------------------------------------
 

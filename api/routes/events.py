@@ -16,7 +16,7 @@ from api.auth import Identity, Permission
 from api.case_access import UPDATE_TIMEOUT, ReferralId, open_case
 from api.deps import CaseWorker, TemporalClientDep, check_permission
 from api.errors import FieldProblem, InvalidInput, documented
-from domain.models import EVENT_TYPES, CaseStatus, Event
+from domain.models import EVENT_TYPES, CaseStatus, Event, Receipt
 
 router = APIRouter(tags=["events"])
 
@@ -63,10 +63,11 @@ def recorder(event_type: type[Event]) -> Any:
         case = await open_case(client, referral_id, user, request)
         case.refuse_if_closed()
         event = as_recorded_by(event_type, body, user)
-        status: CaseStatus = await case.handle.execute_update(
-            event_type.name, event, result_type=CaseStatus, rpc_timeout=UPDATE_TIMEOUT
+        # The update answers a receipt; the page and the caller want the whole picture.
+        await case.handle.execute_update(
+            event_type.name, event, result_type=Receipt, rpc_timeout=UPDATE_TIMEOUT
         )
-        return status
+        return await case.status()
 
     record.__annotations__["body"] = body_model(event_type)
     record.__name__ = f"record_{event_type.name}"

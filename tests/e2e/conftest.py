@@ -192,7 +192,8 @@ class TemporalCli:
         return started
 
     def update(self, workflow_id: str, name: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Execute one update; the new CaseStatus it returns."""
+        """Execute one update; the CaseStatus after it (the update itself answers a receipt:
+        its shape is checked here, pathway.md section 7)."""
         answer = self(
             "workflow",
             "update",
@@ -205,8 +206,12 @@ class TemporalCli:
             json.dumps(payload),
         )
         assert answer["name"] == name
-        result: dict[str, Any] = answer["result"]
-        return result
+        receipt = answer["result"]
+        assert set(receipt) == {"referral_id", "stage", "event", "at", "recorded_at", "next_due"}
+        assert receipt["event"] == name
+        status = self.status(workflow_id)
+        assert receipt["stage"] == status["stage"]
+        return status
 
     def refused_update(
         self, workflow_id: str, name: str, payload: dict[str, Any]

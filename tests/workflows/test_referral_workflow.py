@@ -12,11 +12,11 @@ from temporalio.worker import Worker
 
 from domain.models import (
     Allocate,
-    CaseStatus,
     Close,
     CompleteAssessment,
     ConcludeS47,
     Decide,
+    Receipt,
     RecordReview,
     RecordSafetyPlan,
     RecordScreening,
@@ -57,10 +57,7 @@ async def test_a_referral_recorded_late_shows_breached_at_once_and_sends_only_th
     assert clock.state == "breached"
     assert [e.status for e in clock.escalations] == ["skipped", "skipped", "skipped", "sent"]
     assert status.overdue
-    await eventually(handle, lambda s: True)
-    assert [n.step for n in outbox.sent if n.clock == "referral_decision"] == [
-        "strategic_escalation"
-    ]
+    assert await outbox.delivered_for_clock(clock.id) == ["strategic_escalation"]
 
 
 async def test_refusals_name_the_rule_and_change_nothing(
@@ -71,8 +68,15 @@ async def test_refusals_name_the_rule_and_change_nothing(
     accepted = await handle.execute_update(
         ReferralWorkflow.decide, Decide(decision="assess", decided_at=t, actor=ACTOR)
     )
-    assert isinstance(accepted, CaseStatus)
-    assert accepted.stage == "assessment"
+    assert isinstance(accepted, Receipt)  # small: every update's result stays in history
+    assert (accepted.referral_id, accepted.stage, accepted.event) == (
+        handle.id.removeprefix("referral-"),
+        "assessment",
+        "decide",
+    )
+    assert accepted.at == t
+    assert accepted.recorded_at >= t
+    assert accepted.next_due == (await handle.query(ReferralWorkflow.status)).next_due
 
     cause = await refused(
         handle,
