@@ -118,140 +118,140 @@ class ReferralWorkflow:
 
     # -- updates: one per event of the pathway ---------------------------------------------
     @workflow.update
-    async def decide(self, event: Decide) -> Receipt:
-        return await self._record(event)
+    async def decide(self, *given: Any, **_: Any) -> Receipt:
+        return await self._record(Decide, given)
 
     @decide.validator
-    def _check_decide(self, event: Decide) -> None:
-        self._check(event)
+    def _check_decide(self, *given: Any, **_: Any) -> None:
+        self._check(Decide, given)
 
     @workflow.update
-    async def record_screening(self, event: RecordScreening) -> Receipt:
-        return await self._record(event)
+    async def record_screening(self, *given: Any, **_: Any) -> Receipt:
+        return await self._record(RecordScreening, given)
 
     @record_screening.validator
-    def _check_record_screening(self, event: RecordScreening) -> None:
-        self._check(event)
+    def _check_record_screening(self, *given: Any, **_: Any) -> None:
+        self._check(RecordScreening, given)
 
     @workflow.update
-    async def complete_assessment(self, event: CompleteAssessment) -> Receipt:
-        return await self._record(event)
+    async def complete_assessment(self, *given: Any, **_: Any) -> Receipt:
+        return await self._record(CompleteAssessment, given)
 
     @complete_assessment.validator
-    def _check_complete_assessment(self, event: CompleteAssessment) -> None:
-        self._check(event)
+    def _check_complete_assessment(self, *given: Any, **_: Any) -> None:
+        self._check(CompleteAssessment, given)
 
     @workflow.update
-    async def record_strategy_discussion(self, event: RecordStrategyDiscussion) -> Receipt:
-        return await self._record(event)
+    async def record_strategy_discussion(self, *given: Any, **_: Any) -> Receipt:
+        return await self._record(RecordStrategyDiscussion, given)
 
     @record_strategy_discussion.validator
-    def _check_record_strategy_discussion(self, event: RecordStrategyDiscussion) -> None:
-        self._check(event)
+    def _check_record_strategy_discussion(self, *given: Any, **_: Any) -> None:
+        self._check(RecordStrategyDiscussion, given)
 
     @workflow.update
-    async def conclude_s47(self, event: ConcludeS47) -> Receipt:
-        return await self._record(event)
+    async def conclude_s47(self, *given: Any, **_: Any) -> Receipt:
+        return await self._record(ConcludeS47, given)
 
     @conclude_s47.validator
-    def _check_conclude_s47(self, event: ConcludeS47) -> None:
-        self._check(event)
+    def _check_conclude_s47(self, *given: Any, **_: Any) -> None:
+        self._check(ConcludeS47, given)
 
     @workflow.update
-    async def agree_cin_plan(self, event: AgreeCinPlan) -> Receipt:
-        return await self._record(event)
+    async def agree_cin_plan(self, *given: Any, **_: Any) -> Receipt:
+        return await self._record(AgreeCinPlan, given)
 
     @agree_cin_plan.validator
-    def _check_agree_cin_plan(self, event: AgreeCinPlan) -> None:
-        self._check(event)
+    def _check_agree_cin_plan(self, *given: Any, **_: Any) -> None:
+        self._check(AgreeCinPlan, given)
 
     @workflow.update
-    async def record_cp_conference(self, event: RecordCpConference) -> Receipt:
-        return await self._record(event)
+    async def record_cp_conference(self, *given: Any, **_: Any) -> Receipt:
+        return await self._record(RecordCpConference, given)
 
     @record_cp_conference.validator
-    def _check_record_cp_conference(self, event: RecordCpConference) -> None:
-        self._check(event)
+    def _check_record_cp_conference(self, *given: Any, **_: Any) -> None:
+        self._check(RecordCpConference, given)
 
     @workflow.update
-    async def record_safety_plan(self, event: RecordSafetyPlan) -> Receipt:
-        return await self._record(event)
+    async def record_safety_plan(self, *given: Any, **_: Any) -> Receipt:
+        return await self._record(RecordSafetyPlan, given)
 
     @record_safety_plan.validator
-    def _check_record_safety_plan(self, event: RecordSafetyPlan) -> None:
-        self._check(event)
+    def _check_record_safety_plan(self, *given: Any, **_: Any) -> None:
+        self._check(RecordSafetyPlan, given)
 
     @workflow.update
-    async def record_review(self, event: RecordReview) -> Receipt:
-        return await self._record(event)
+    async def record_review(self, *given: Any, **_: Any) -> Receipt:
+        return await self._record(RecordReview, given)
 
     @record_review.validator
-    def _check_record_review(self, event: RecordReview) -> None:
-        self._check(event)
+    def _check_record_review(self, *given: Any, **_: Any) -> None:
+        self._check(RecordReview, given)
 
     @workflow.update
-    async def refer_to_mase(self, event: ReferToMase) -> Receipt:
-        return await self._record(event)
+    async def refer_to_mase(self, *given: Any, **_: Any) -> Receipt:
+        return await self._record(ReferToMase, given)
 
     @refer_to_mase.validator
-    def _check_refer_to_mase(self, event: ReferToMase) -> None:
-        self._check(event)
+    def _check_refer_to_mase(self, *given: Any, **_: Any) -> None:
+        self._check(ReferToMase, given)
 
     @workflow.update
-    async def record_missing_episode(self, event: RecordMissingEpisode) -> Receipt:
-        return await self._record(event)
+    async def record_missing_episode(self, *given: Any, **_: Any) -> Receipt:
+        return await self._record(RecordMissingEpisode, given)
 
     @record_missing_episode.validator
-    def _check_record_missing_episode(self, event: RecordMissingEpisode) -> None:
-        self._check(event)
+    def _check_record_missing_episode(self, *given: Any, **_: Any) -> None:
+        self._check(RecordMissingEpisode, given)
 
     @workflow.update
-    async def record_cp_review(self, event: RecordCpReview) -> Receipt:
-        return await self._record(event)
+    async def record_cp_review(self, *given: Any, **_: Any) -> Receipt:
+        return await self._record(RecordCpReview, given)
 
     @record_cp_review.validator
-    def _check_record_cp_review(self, event: RecordCpReview) -> None:
-        self._check(event)
+    def _check_record_cp_review(self, *given: Any, **_: Any) -> None:
+        self._check(RecordCpReview, given)
 
     @workflow.update
-    async def record_return_interview(self, event: RecordReturnInterview) -> Receipt:
-        return await self._record(event)
+    async def record_return_interview(self, *given: Any, **_: Any) -> Receipt:
+        return await self._record(RecordReturnInterview, given)
 
     @record_return_interview.validator
-    def _check_record_return_interview(self, event: RecordReturnInterview) -> None:
-        self._check(event)
+    def _check_record_return_interview(self, *given: Any, **_: Any) -> None:
+        self._check(RecordReturnInterview, given)
 
     @workflow.update
-    async def raise_professional_concern(self, event: RaiseProfessionalConcern) -> Receipt:
-        return await self._record(event)
+    async def raise_professional_concern(self, *given: Any, **_: Any) -> Receipt:
+        return await self._record(RaiseProfessionalConcern, given)
 
     @raise_professional_concern.validator
-    def _check_raise_professional_concern(self, event: RaiseProfessionalConcern) -> None:
-        self._check(event)
+    def _check_raise_professional_concern(self, *given: Any, **_: Any) -> None:
+        self._check(RaiseProfessionalConcern, given)
 
     @workflow.update
-    async def record_consultation(self, event: RecordConsultation) -> Receipt:
-        return await self._record(event)
+    async def record_consultation(self, *given: Any, **_: Any) -> Receipt:
+        return await self._record(RecordConsultation, given)
 
     @record_consultation.validator
-    def _check_record_consultation(self, event: RecordConsultation) -> None:
-        self._check(event)
+    def _check_record_consultation(self, *given: Any, **_: Any) -> None:
+        self._check(RecordConsultation, given)
 
     @workflow.update
-    async def allocate(self, event: Allocate) -> Receipt:
-        return await self._record(event)
+    async def allocate(self, *given: Any, **_: Any) -> Receipt:
+        return await self._record(Allocate, given)
 
     @allocate.validator
-    def _check_allocate(self, event: Allocate) -> None:
-        self._check(event)
+    def _check_allocate(self, *given: Any, **_: Any) -> None:
+        self._check(Allocate, given)
 
     @workflow.update
-    async def close(self, event: Close) -> Receipt:
-        return await self._record(event)
+    async def close(self, *given: Any, **_: Any) -> Receipt:
+        return await self._record(Close, given)
 
     @close.validator
-    def _check_close(self, event: Close) -> None:
-        self._check(event)
+    def _check_close(self, *given: Any, **_: Any) -> None:
+        self._check(Close, given)
 
     # -- how an event is checked and recorded ----------------------------------------------
     def _opened_case(self) -> Case:
@@ -260,12 +260,15 @@ class ReferralWorkflow:
             raise case_not_open(self._refused)
         return self._case
 
-    def _check(self, event: Event) -> None:
-        """Refuse before anything reaches history."""
+    def _check(self, expected: type[Event], given: tuple[Any, ...]) -> None:
+        """Refuse before anything reaches history: a payload that is not the event's, or an
+        event the pathway does not allow now."""
+        event = event_from(expected, given)
         case = self._opened_case()
         _refuse_on_pathway_error(lambda: case.check(event, workflow.now()))
 
-    async def _record(self, event: Event) -> Receipt:
+    async def _record(self, expected: type[Event], given: tuple[Any, ...]) -> Receipt:
+        event = event_from(expected, given)
         case = self._case
         # `apply` checks again: another update accepted alongside this one may have run first.
         _refuse_on_pathway_error(lambda: self._outbox.extend(case.apply(event, workflow.now())))
@@ -382,6 +385,18 @@ async def _refuse_a_second_case(case: Case) -> None:
     )
     if earlier.run_ids:
         raise duplicate_referral(case.referral_id, earlier.run_ids[-1])
+
+
+def event_from(expected: type[Event], given: tuple[Any, ...]) -> Event:
+    """The update's one payload as its event. Handlers take `*given` so that any number of
+    inputs of any shape (null, bytes, none, two) is refused naming the input, not a method."""
+    if len(given) != 1:
+        problem = f"{expected.name} takes one payload (a JSON object), not {len(given)}"
+        raise invalid_input([f"(input): {problem}"])
+    try:
+        return expected.model_validate(given[0])
+    except ValidationError as err:
+        raise invalid_input(field_errors(err)) from None
 
 
 def _referral(value: Any) -> Referral:

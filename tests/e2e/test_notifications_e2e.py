@@ -246,8 +246,10 @@ def child_details(referral: dict[str, Any]) -> list[str]:
 
 
 def message_id(notification_id: str) -> str:
-    """Independently of the code: ':' written =3A, at the sender's domain."""
-    return f"<{notification_id.replace(':', '=3A')}@example.org>"
+    """Independently of the code: ':' written =3A and '~' (before the case key) =7E, at the
+    sender's domain."""
+    local = notification_id.replace(":", "=3A").replace("~", "=7E")
+    return f"<{local}@example.org>"
 
 
 def strategic_notifications(running: NotifyingWorker, referral_id: str) -> list[str]:

@@ -1,10 +1,11 @@
 """The checks ReferralWorkflow runs on what a client sends, run here without a server.
 
-An update's payload goes through the project's payload converter with the update's own type
-hint (as the SDK does: hints only when their count matches the payloads'), then to a
-stand-in for the validator, which takes one event and asks `Case.check`. A refusal is either
-the converter's ApplicationError of type "InvalidInput" or a PathwayRefusal; anything else
-raised here is a crash the workflow would report as something other than a refusal.
+An update's payloads go through the project's payload converter as the SDK sends them to the
+workflow's handlers, which take `*given` (so without a type hint), then through the
+workflow's own `event_from` (one payload, validated as the event's model) and `Case.check`,
+as its validators do. A refusal is either an ApplicationError of type "InvalidInput" or a
+PathwayRefusal; anything else raised here is a crash the workflow would report as something
+other than a refusal.
 """
 
 from __future__ import annotations
@@ -20,17 +21,15 @@ from temporalio.exceptions import ApplicationError
 
 from domain.case import Case
 from domain.errors import PathwayRefusal
-from domain.models import Event, Referral, Stage, workflow_id_for
+from domain.models import EVENT_TYPES, Event, Referral, Stage, workflow_id_for
 from domain.policy import Policy
 from edge.converter import data_converter
-from workflows.referral import ReferralWorkflow
+from workflows.referral import ReferralWorkflow, event_from
 
 CONVERTER = data_converter.payload_converter
 _DEFINITION = workflow._Definition.must_from_class(ReferralWorkflow)  # the SDK's own reading
-UPDATE_TYPES: dict[str, type[Event]] = {
-    name: defn.arg_types[0] for name, defn in _DEFINITION.updates.items() if defn.arg_types
-}
-"""Each update's name and the payload model its handler declares."""
+UPDATE_TYPES: dict[str, type[Event]] = {name: EVENT_TYPES[name] for name in _DEFINITION.updates}
+"""Each update the workflow defines (by the SDK's reading) and its event's payload model."""
 
 REFUSAL_TYPES = {"InvalidInput", "EventNotAllowed", "RuleBroken", "InvalidEventTime"}
 RULE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -66,18 +65,14 @@ def convert(payloads: list[Payload], hint: type) -> list[Any]:
 def judge_update(case: Case, name: str, payloads: list[Payload], now: datetime) -> Verdict:
     """Convert and check as the update's validator does; changes nothing about `case`."""
     try:
-        args = convert(payloads, UPDATE_TYPES[name])
+        event = event_from(UPDATE_TYPES[name], tuple(CONVERTER.from_payloads(payloads, None)))
     except ApplicationError as refusal:
         return Verdict(refusal.type, refusal.message, tuple(map(str, refusal.details)))
-
-    def validator(event: Event) -> Stage:  # the workflow's validators take exactly one event
-        return case.check(event, now)
-
     try:
-        stage = validator(*args)
+        stage = case.check(event, now)
     except PathwayRefusal as refusal:
-        return Verdict(type(refusal).__name__, refusal.message, (refusal.rule,), event=args[0])
-    return Verdict(None, stage=stage, event=args[0])
+        return Verdict(type(refusal).__name__, refusal.message, (refusal.rule,), event=event)
+    return Verdict(None, stage=stage, event=event)
 
 
 def judge_start(payloads: list[Payload], workflow_id: str, now: datetime) -> Verdict:
