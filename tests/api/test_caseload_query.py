@@ -42,7 +42,8 @@ def test_every_filter_becomes_a_clause_on_a_search_attribute() -> None:
 
     assert case_query("cse-referrals", wanted) == (
         "WorkflowType = 'ReferralWorkflow' AND TaskQueue = 'cse-referrals' "
-        "AND ExecutionStatus != 'Failed' AND CseStage = 'review' AND CseRiskScore = 2 AND CseTeam = 'RAI-2' "
+        "AND ExecutionStatus != 'Failed' "
+        "AND CseStage = 'review' AND CseRiskScore = 2 AND CseTeam = 'RAI-2' "
         "AND CseOverdue = true AND CseNextDue < '2026-11-27T10:00:00Z'"
     )
 
