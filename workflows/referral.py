@@ -1,11 +1,13 @@
 """ReferralWorkflow: one durable workflow per CSE referral (pathway.md section 7).
 
 The story, top to bottom: open the case and its first clocks under the policy in force when
-the referral was received, then wait. Practitioners' updates are checked by the domain before
-anything reaches history (validators) and recorded by the handlers; whenever a ladder step
-of a clock comes due the workflow wakes, marks it, and sends the notification. The case ends
-when the pathway closes it; a case that lives for years continues as new with everything it
-has recorded.
+the referral was received (a start of any other shape, from any client, fails the run at once
+naming the referral's fields), make sure its referral id never had a case before, then wait.
+Practitioners' updates are checked by the domain before anything reaches history
+(validators), recorded by the handlers, and answered with a small receipt; whenever a ladder
+step of a clock comes due the workflow wakes, marks it, and sends the notification. The case
+ends when the pathway closes it; a case that lives for years continues as new with everything
+it has recorded (only the engine can start such a run).
 """
 
 from __future__ import annotations
