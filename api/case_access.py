@@ -103,6 +103,8 @@ async def open_case(
         running = case_run.status == WorkflowExecutionStatus.RUNNING
         team = case_run.typed_search_attributes.get(sa.CSE_TEAM)
     if team is None:
+        if running and described.raw_description.pending_workflow_task.attempt > 1:
+            raise CaseStuck(referral_id)  # its first task keeps failing: no query could answer
         team = (await answered(referral_id, running, query_status(handle))).team
     if not user.may_see_team(team):
         raise forbidden(request, user, f"this case belongs to another team than {user.team}")

@@ -10,12 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
 from edge.client import connect
+from edge.codec import new_key_item
 from edge.settings import Settings
-from tests.api.conftest import StartCase, Users, just_now, referral
+from tests.api.conftest import StartCase, Users, eventually, just_now, referral
 
 
 @pytest.fixture
@@ -98,3 +100,31 @@ async def test_a_refused_start_is_a_clear_410_on_every_route_never_a_500(
         headers=reader,
     )
     assert event.status_code == 410, event.text
+
+
+async def test_a_stuck_case_is_a_clear_503_never_a_500(
+    api: httpx.AsyncClient, users: Users, api_settings: Settings
+) -> None:
+    """A case its worker cannot run (sealed with a key the service does not hold) answers
+    nothing; the API says so, and that an operator must act."""
+    stranger = await connect(api_settings.model_copy(update={"codec_keys": foreign_key()}))
+    case = referral()
+    await stranger.start_workflow(
+        "ReferralWorkflow",
+        case,
+        id=f"referral-{case['referral_id']}",
+        task_queue=api_settings.task_queue,
+    )
+    path = f"/cases/{case['referral_id']}"
+
+    async def refused_as_stuck() -> httpx.Response | None:
+        answer = await api.get(path, headers=users.head_of_service.headers)
+        return answer if "cannot answer" in answer.text else None
+
+    answer = await eventually("the case to be seen stuck", refused_as_stuck)
+    assert answer.status_code == 503, answer.text
+    assert "the operator must act" in answer.json()["detail"]
+
+
+def foreign_key() -> SecretStr:
+    return SecretStr(new_key_item("not-the-service-key"))
