@@ -61,11 +61,14 @@ MakeRig = Callable[..., Awaitable[Rig]]
 
 @pytest.fixture
 async def make_rig(tmp_path: Path) -> AsyncIterator[MakeRig]:
-    """`await make_rig(email=False, slow_paths=frozenset())`: the server, receivers and a
-    running worker; all of them stopped at the end of the test."""
+    """`await make_rig(email=False, slow_paths=frozenset(), policy=None)`: the server, the
+    receivers and a running worker (under `policy`, the text of a policy file, instead of
+    policies/); all of them stopped at the end of the test."""
     cleanup = contextlib.ExitStack()
 
-    async def make(email: bool = False, slow_paths: frozenset[str] = frozenset()) -> Rig:
+    async def make(
+        email: bool = False, slow_paths: frozenset[str] = frozenset(), policy: str | None = None
+    ) -> Rig:
         server_port, ui_port, hook_port, smtp_port = free_ports(4)
         server = DevServer(tmp_path, server_port, ui_port)
         cleanup.callback(server.stop)
@@ -79,6 +82,11 @@ async def make_rig(tmp_path: Path) -> AsyncIterator[MakeRig]:
             cleanup.callback(smtp.down)
         directory = tmp_path / "directory.toml"
         write_directory(directory, hooks, email)
+        policies = REPO / "policies"
+        if policy is not None:
+            policies = tmp_path / "policies"
+            policies.mkdir()
+            (policies / "policy.toml").write_text(policy, encoding="utf-8")
         task_queue = f"faults-{uuid.uuid4().hex[:10]}"
         key = new_key_item("faults")
         env = clean_env(
@@ -86,7 +94,7 @@ async def make_rig(tmp_path: Path) -> AsyncIterator[MakeRig]:
             CSE_TASK_QUEUE=task_queue,
             CSE_CODEC_KEYS=key,
             CSE_OUTBOX_FILE=str(tmp_path / "outbox.jsonl"),
-            CSE_POLICY_DIR=str(REPO / "policies"),
+            CSE_POLICY_DIR=str(policies),
             CSE_PANEL_SCHEDULE_ID=f"panel-{task_queue}",
             CSE_REPORTS_DIR=str(tmp_path / "reports"),
             CSE_PUBLIC_URL="https://cse.example.org",

@@ -385,19 +385,26 @@ def _mail_problems(lines: list[dict[str, Any]], mails: list[Mail]) -> list[str]:
 async def workflow_task_failures(
     client: Client, workflow_ids: Sequence[str]
 ) -> dict[str, Counter[str]]:
-    """Per case, how many WorkflowTaskFailed, WorkflowTaskTimedOut and ActivityTaskTimedOut
-    events its history holds (the failures must be 0; timeouts are what kills leave)."""
-    counted = {}
+    """Per case, over every run it has had (continue-as-new), how many runs and how many
+    WorkflowTaskFailed and WorkflowTaskTimedOut events (failures must be 0; timeouts are
+    what a killed worker leaves)."""
     watched = {
         EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED: "workflow task failed",
         EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT: "workflow task timed out",
-        EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: "activity timed out",
     }
+    counted = {}
     for wid in workflow_ids:
-        history = await client.get_workflow_handle(wid).fetch_history()
-        counted[wid] = Counter(
-            watched[e.event_type] for e in history.events if e.event_type in watched
-        )
+        tally: Counter[str] = Counter()
+        run_id: str | None = None
+        while True:  # from the latest run back to the first
+            history = await client.get_workflow_handle(wid, run_id=run_id).fetch_history()
+            tally["runs"] += 1
+            tally.update(watched[e.event_type] for e in history.events if e.event_type in watched)
+            started = history.events[0].workflow_execution_started_event_attributes
+            run_id = started.continued_execution_run_id
+            if not run_id:
+                break
+        counted[wid] = tally
     return counted
 
 
