@@ -65,12 +65,21 @@ class DevServer:
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
     kills: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stopped: bool = False
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        """Start (again) on the same file and port; never once `stop()` has run (a start
+        still running in a thread when the test gave up must not outlive it)."""
+        with self._lock:
+            assert not self._stopped, "the rig has been stopped"
+            self._start()
+
+    def _start(self) -> None:
         self.starts += 1
         log = self.folder / f"server-{self.starts}.log"
         cmd = [
@@ -114,8 +123,10 @@ class DevServer:
         self.kills += 1
 
     def stop(self) -> None:
-        if self.proc is not None:
-            stop_process_group(self.proc)
+        with self._lock:
+            self._stopped = True
+            if self.proc is not None:
+                stop_process_group(self.proc)
 
 
 # ---- the worker ----------------------------------------------------------------------------
@@ -131,11 +142,16 @@ class Workers:
     proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
     kills: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stopped: bool = False
 
     def start(self) -> None:
-        self.starts += 1
-        log = self.folder / f"worker-{self.starts}.log"
-        self.proc = self.stack.enter_context(worker_process(self.env, log))
+        """Start worker.py and wait for it; never once `stop()` has run."""
+        with self._lock:
+            assert not self._stopped, "the rig has been stopped"
+            self.starts += 1
+            log = self.folder / f"worker-{self.starts}.log"
+            self.proc = self.stack.enter_context(worker_process(self.env, log))
 
     def kill(self) -> None:
         assert self.proc is not None, "worker.py was never started"
@@ -148,7 +164,9 @@ class Workers:
         assert self.proc.poll() is None, f"worker.py exited {self.proc.returncode}"
 
     def stop(self) -> None:
-        self.stack.close()
+        with self._lock:
+            self._stopped = True
+            self.stack.close()
 
 
 # ---- receivers -----------------------------------------------------------------------------
