@@ -1,11 +1,24 @@
-"""The hostile-input run's counts, printed at the end and kept in test-artifacts/."""
+"""The hostile-input run's own time-skipping server, and its counts, printed at the end and
+kept in test-artifacts/."""
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from temporalio.testing import WorkflowEnvironment
 
+from tests.conftest import start_test_server
 from tests.property.tally import TALLY
+
+
+@pytest.fixture(scope="package")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """A server of their own: hundreds of generated cases and weeks skipped must not weigh on
+    (or, should it fail under load, take down) the server every other tier shares."""
+    async with await start_test_server() as environment:
+        yield environment
+
 
 SUMMARY = Path(__file__).resolve().parents[2] / "test-artifacts" / "property-summary.json"
 
