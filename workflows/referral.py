@@ -71,6 +71,11 @@ ONE_CASE_PER_REFERRAL_ID = "one-case-per-referral-id"
 before it never asked, and replay without asking)."""
 
 
+SEND_EVERYTHING_BEFORE_THE_RUN_ENDS = "send-everything-before-the-run-ends"
+"""Patch: notifications added while a run waits on its last sends are sent too (before it, a
+run that continued as new, or closed, while a send was slow dropped them)."""
+
+
 class CarriedCase(BaseModel):
     """What a case carries into its next run when it continues as new."""
 
@@ -109,8 +114,7 @@ class ReferralWorkflow:
             self._publish(case)
             if self._history_is_long(case):
                 await self._continue_as_new(case)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._drain()
+        await self._send_everything()
         return case.status()
 
     # -- queries ---------------------------------------------------------------------------
@@ -347,9 +351,19 @@ class ReferralWorkflow:
             info.get_current_history_length() > case.policy.continue_as_new_after_events
         )
 
-    async def _continue_as_new(self, case: Case) -> None:
+    async def _send_everything(self) -> None:
+        """Before the run ends: every notification out, and those added while waiting for
+        them too (an update accepted meanwhile, a failed delivery raised to the manager)."""
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._drain()
+        if not workflow.patched(SEND_EVERYTHING_BEFORE_THE_RUN_ENDS):
+            return  # runs before the patch ended here, dropping what came in meanwhile
+        while self._outbox or not workflow.all_handlers_finished():
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            await self._drain()
+
+    async def _continue_as_new(self, case: Case) -> None:
+        await self._send_everything()
         workflow.continue_as_new(CarriedCase(case=case))
 
 

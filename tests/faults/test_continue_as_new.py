@@ -1,22 +1,18 @@
-"""BUG (found by the fault tests, not fixed here): a notification made while a case is handing
-itself over to its next run is never sent.
+"""A notification made while a case is handing itself over to its next run is still sent.
 
-`ReferralWorkflow._continue_as_new` waits for every update handler, then `_drain()`:
-dispatches the outbox and awaits every notify activity still running, then continues as new
-carrying only the case (`CarriedCase`). Updates are still accepted while it awaits those
-activities; each one's notifications (an allocation, a missing episode, a consultation, the
-team manager's delivery failure notice) go into `self._outbox`, which nothing dispatches
-again before the run ends. The update is in the carried history; its notification is gone.
-The window lasts as long as the slowest notify activity: milliseconds, or 30 s after a worker
-was killed mid-send, or the whole outage while a channel is down (NOTIFY_RETRY never gives
-up). Under the worker-kill test with `continue_as_new_after_events = 40`, 2 to 15 allocation
-notifications per case were lost.
+Found by the fault tests: `ReferralWorkflow` waited for its update handlers, dispatched its
+outbox once and awaited the notify activities still running, then continued as new carrying
+only the case. Updates were still accepted while it awaited those activities; each one's
+notifications (an allocation, a missing episode, a consultation, the team manager's delivery
+failure notice) went into an outbox nothing dispatched again. Under the worker-kill test with
+`continue_as_new_after_events = 40`, 2 to 15 allocation notifications per case were lost.
+Fixed behind the patch `send-everything-before-the-run-ends`: the run sends until nothing is
+left and no handler runs.
 
 Here, without any kill: a case whose policy continues it as new after 20 events is allocated
 to `sw-slow`, whose webhook holds each first delivery for a few seconds; once the case is
-waiting on that delivery to continue as new, it is allocated again. That allocation is
-accepted and recorded, the case continues as new, and its notification never reaches the
-outbox or the team's webhook.
+waiting on that delivery to continue as new, it is allocated again. That allocation must be
+recorded and its notification reach the outbox and the team's webhook.
 """
 
 from __future__ import annotations
@@ -79,16 +75,6 @@ async def draining(rig: Rig, workflow_id: str, first_run: str) -> bool:
     )
 
 
-class NotificationLost(AssertionError):
-    """The one failure this test expects while the bug stands (any other still fails it)."""
-
-
-@pytest.mark.xfail(
-    strict=True,
-    raises=NotificationLost,
-    reason="BUG: notifications made while a case drains its sends to continue as new are "
-    "dropped (ReferralWorkflow._continue_as_new carries only the case, not self._outbox)",
-)
 async def test_a_notification_made_while_the_case_continues_as_new_is_still_sent(
     make_rig: MakeRig,
 ) -> None:
@@ -122,7 +108,4 @@ async def test_a_notification_made_while_the_case_continues_as_new_is_still_sent
         now_cases = await statuses(rig.client, [handle.id])
         return notification_problems(now_cases, rig.outbox, rig.hooks)
 
-    try:
-        await eventually("every allocation notified", undelivered, within=10.0)
-    except AssertionError as lost:
-        raise NotificationLost(str(lost)) from None
+    await eventually("every allocation notified", undelivered, within=10.0)

@@ -18,7 +18,11 @@ from edge.converter import data_converter
 from tests.workflows.scenarios import HISTORIES, LONG_CASE_POLICY
 from workflows import configuration
 from workflows.mase_panel import MasePanelWorkflow
-from workflows.referral import ReferralWorkflow
+from workflows.referral import (
+    ONE_CASE_PER_REFERRAL_ID,
+    SEND_EVERYTHING_BEFORE_THE_RUN_ENDS,
+    ReferralWorkflow,
+)
 from workflows.sandbox import workflow_runner
 
 RECORDED = sorted(HISTORIES.glob("*.json"))
@@ -53,15 +57,33 @@ def test_history_replays(path: Path) -> None:
     assert result.replay_failure is None
 
 
-def test_histories_recorded_before_and_after_the_one_case_patch_are_both_kept() -> None:
-    """Replaying both proves old cases skip the duplicate check and new ones make it."""
+def patches_in(path: Path) -> set[str]:
+    """The ids of the patches whose markers a history holds."""
+    events = json.loads(path.read_text())["events"]
+    markers = [
+        e["markerRecordedEventAttributes"] for e in events if "markerRecordedEventAttributes" in e
+    ]
+    return {
+        json.loads(base64.b64decode(payload["data"]))["id"]
+        for marker in markers
+        for payload in marker.get("details", {}).get("patch-data", {}).get("payloads", [])
+    }
 
-    def marked(path: Path) -> bool:
-        events = json.loads(path.read_text())["events"]
-        return any(e["eventType"] == "EVENT_TYPE_MARKER_RECORDED" for e in events)
 
-    cases = [p for p in RECORDED if not p.stem.startswith("mase-")]
-    assert {p.stem for p in cases if not marked(p)} >= {"v1-nfa_at_referral"}
-    fresh = [p for p in cases if p.stem.startswith("v2-") and "second_run" not in p.stem]
-    assert fresh
-    assert all(marked(p) for p in fresh)
+@pytest.mark.parametrize(
+    ("patch", "without", "with_it"),
+    [
+        (ONE_CASE_PER_REFERRAL_ID, "v1-nfa_at_referral", "v2-nfa_at_referral"),
+        (
+            SEND_EVERYTHING_BEFORE_THE_RUN_ENDS,
+            "v2-continued_as_new_first_run",
+            "v3-continued_as_new_first_run",
+        ),
+    ],
+)
+def test_histories_from_before_and_after_each_patch_are_kept(
+    patch: str, without: str, with_it: str
+) -> None:
+    """Both replaying (above) proves old cases keep the old path and new ones take the new."""
+    assert patch not in patches_in(HISTORIES / f"{without}.json")
+    assert patch in patches_in(HISTORIES / f"{with_it}.json")
