@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -71,6 +71,9 @@ ONE_CASE_PER_REFERRAL_ID = "one-case-per-referral-id"
 before it never asked, and replay without asking)."""
 
 
+ONE_ALARM_UNTIL_IT_MOVES = "one-alarm-until-it-moves"
+"""Patch: the wake-up timer is kept while the next wake-up time stays (before it, every update
+cancelled the timer and started another)."""
 SEND_EVERYTHING_BEFORE_THE_RUN_ENDS = "send-everything-before-the-run-ends"
 """Patch: notifications added while a run waits on its last sends are sent too (before it, a
 run that continued as new, or closed, while a send was slow dropped them)."""
@@ -95,6 +98,8 @@ class ReferralWorkflow:
         except ApplicationError as refusal:
             self._refused = refusal
         self._sending: set[asyncio.Task[None]] = set()
+        self._alarm: asyncio.Task[None] | None = None
+        self._alarm_at: datetime | None = None
         self._changed = True
         self._published: dict[str, Any] = {}
 
@@ -291,8 +296,26 @@ class ReferralWorkflow:
         timeout = None if wake_at is None else max(wake_at - workflow.now(), timedelta(0))
         if timeout == timedelta(0):
             return
+        if workflow.patched(ONE_ALARM_UNTIL_IT_MOVES):
+            self._set_alarm(wake_at)
+            await workflow.wait_condition(lambda: self._changed or self._alarm_rang())
+            return
         with contextlib.suppress(TimeoutError):  # the wake-up time has come
             await workflow.wait_condition(lambda: self._changed, timeout=timeout)
+
+    def _set_alarm(self, wake_at: datetime | None) -> None:
+        """One timer for the next wake-up, re-armed only when that time moves: an update that
+        leaves it where it was costs no timer cancelled and started again in the history."""
+        if wake_at == self._alarm_at and not self._alarm_rang():
+            return
+        if self._alarm is not None and not self._alarm.done():
+            self._alarm.cancel()
+        self._alarm_at, self._alarm = wake_at, None
+        if wake_at is not None:
+            self._alarm = asyncio.create_task(workflow.sleep(wake_at - workflow.now()))
+
+    def _alarm_rang(self) -> bool:
+        return self._alarm is not None and self._alarm.done()
 
     def _dispatch(self) -> None:
         while self._outbox:

@@ -19,6 +19,7 @@ from tests.workflows.scenarios import HISTORIES, LONG_CASE_POLICY
 from workflows import configuration
 from workflows.mase_panel import MasePanelWorkflow
 from workflows.referral import (
+    ONE_ALARM_UNTIL_IT_MOVES,
     ONE_CASE_PER_REFERRAL_ID,
     SEND_EVERYTHING_BEFORE_THE_RUN_ENDS,
     ReferralWorkflow,
@@ -78,6 +79,11 @@ def patches_in(path: Path) -> set[str]:
             SEND_EVERYTHING_BEFORE_THE_RUN_ENDS,
             "v2-continued_as_new_first_run",
             "v3-continued_as_new_first_run",
+        ),
+        (
+            ONE_ALARM_UNTIL_IT_MOVES,
+            "v3-s47_conference_review_to_closed",
+            "v4-s47_conference_review_to_closed",
         ),
     ],
 )
