@@ -11,11 +11,13 @@ from temporalio.worker import Worker
 
 from activities.cases import CaseRegistry
 from activities.email import EmailChannel, SmtpRelay
+from activities.govuk_notify import GovukNotifyChannel, NotifyService
 from activities.mase import PanelArchive, PanelCases, build_panel_documents
 from activities.notify import Channel, Notifier, OutboxFile
 from activities.webhook import WebhookChannel
 from domain.directory import AddressKind, Directory, DirectoryError, load_directory, roles_needed
 from domain.errors import field_errors
+from domain.govuk_notify import NotifyTemplateError, load_notify_templates
 from domain.policy import PolicyBook, PolicyError, load_policy_book
 from edge.client import connect, warn_if_plaintext
 from edge.codec import CodecKeyError
@@ -40,10 +42,12 @@ def load_directory_for(settings: Settings, book: PolicyBook) -> Directory | None
 
 
 def build_channels(settings: Settings, directory: Directory | None) -> list[Channel]:
-    """The outbox file always; with a directory, email (if CSE_SMTP_HOST) and its webhooks."""
+    """The outbox file always; with a directory, email (if CSE_SMTP_HOST), its webhooks, and
+    GOV.UK Notify (if CSE_GOVUK_NOTIFY_API_KEY) for its phone numbers and maybe its email."""
     channels: list[Channel] = [OutboxFile(settings.outbox_file)]
     if directory is None:
         return channels
+    notify_mails = settings.govuk_notify_api_key is not None and settings.govuk_notify_email
     if settings.smtp_host and settings.notify_from:
         password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
         relay = SmtpRelay(
@@ -55,14 +59,30 @@ def build_channels(settings: Settings, directory: Directory | None) -> list[Chan
             starttls=settings.smtp_starttls,
         )
         channels.append(EmailChannel(directory, relay))
-    elif directory.uses(AddressKind.email):
+    elif directory.uses(AddressKind.email) and not notify_mails:
         log.warning("email off: CSE_SMTP_HOST is not set; email addresses receive nothing")
     if directory.uses(AddressKind.webhook):
         if settings.webhook_secret is None:
             where = f"directory file {settings.directory_file}"
             raise DirectoryError(f"{where}: has webhook addresses but CSE_WEBHOOK_SECRET is unset")
         channels.append(WebhookChannel(directory, settings.webhook_secret.get_secret_value()))
+    if settings.govuk_notify_api_key is not None:
+        channels.append(govuk_notify_channel(settings, directory))
+    elif directory.uses(AddressKind.sms):
+        log.warning("text messages off: CSE_GOVUK_NOTIFY_API_KEY is not set")
     return channels
+
+
+def govuk_notify_channel(settings: Settings, directory: Directory) -> GovukNotifyChannel:
+    """Text messages, and email unless CSE_GOVUK_NOTIFY_EMAIL=false, through GOV.UK Notify."""
+    key, path = settings.govuk_notify_api_key, settings.govuk_notify_templates
+    if key is None or path is None:
+        raise NotifyTemplateError("GOV.UK Notify needs CSE_GOVUK_NOTIFY_TEMPLATES and its key")
+    kinds = [AddressKind.email] if settings.govuk_notify_email else []
+    kinds.append(AddressKind.sms)
+    templates = load_notify_templates(path, [k for k in kinds if directory.uses(k)])
+    service = NotifyService.from_api_key(key.get_secret_value(), settings.govuk_notify_base_url)
+    return GovukNotifyChannel(directory, service, templates, kinds)
 
 
 def build_worker(
@@ -101,7 +121,7 @@ async def main() -> int:
         book = load_policy_book(settings.policy_dir)
         channels = build_channels(settings, load_directory_for(settings, book))
         client = await connect(settings)
-    except (PolicyError, DirectoryError, CodecKeyError) as err:
+    except (PolicyError, DirectoryError, NotifyTemplateError, CodecKeyError) as err:
         log.error("configuration refused", error=str(err))
         print(f"worker not started: {err}", file=sys.stderr)
         return 2

@@ -10,10 +10,12 @@ differs, and gives the allocated social worker's own address by user id:
     [people]                             # allocated social workers, by user id
     "sw-7" = "sw7@example.org"           # or a list of addresses
 
-An address is an email address or a webhook endpoint: an `https://` URL (`http://` only to a
-loopback host, for a receiver on the same machine). `social_worker` means the allocated social
-worker's own address when the case is allocated and their user id is listed, else the team's
-`social_worker` entry (the team inbox). Every other role: the team's entry, else the global one.
+An address is an email address, a webhook endpoint: an `https://` URL (`http://` only to a
+loopback host, for a receiver on the same machine), or a mobile number for text messages (10
+to 15 digits, an optional leading `+`, single spaces allowed; sent through GOV.UK Notify).
+`social_worker` means the allocated social worker's own address when the case is allocated and
+their user id is listed, else the team's `social_worker` entry (the team inbox). Every other
+role: the team's entry, else the global one.
 
 DirectoryError        the file is missing, not TOML, invalid, or lacks a role that is needed
  └── NoAddress        a notification names a role the directory has no address for
@@ -52,6 +54,7 @@ class NoAddress(DirectoryError):
 class AddressKind(StrEnum):
     email = "email"
     webhook = "webhook"
+    sms = "sms"  # a mobile number: text messages go through GOV.UK Notify
 
 
 # Roles the service notifies whatever the policy says: consultations on high professional
@@ -70,18 +73,24 @@ ALWAYS_NEEDED: frozenset[Role] = frozenset(
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _EMAIL = re.compile(rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_LABEL}(?:\.{_LABEL})+$")
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+_PHONE = re.compile(r"^\+?(?:[0-9] ?){9,14}[0-9]$")
 
 
 def address_kind(address: str) -> AddressKind:
-    return AddressKind.webhook if address.startswith(("https://", "http://")) else AddressKind.email
+    if address.startswith(("https://", "http://")):
+        return AddressKind.webhook
+    return AddressKind.sms if _PHONE.match(address) else AddressKind.email
 
 
 def _valid_address(raw: str) -> str:
     address = raw.strip()
-    if address_kind(address) == AddressKind.webhook:
+    kind = address_kind(address)
+    if kind == AddressKind.webhook:
         return _valid_webhook(address)
-    if not _EMAIL.match(address):
-        raise ValueError(f"{address!r} is neither an email address nor an https:// webhook URL")
+    if kind == AddressKind.email and not _EMAIL.match(address):
+        raise ValueError(
+            f"{address!r} is neither an email address, an https:// webhook URL nor a phone number"
+        )
     return address
 
 

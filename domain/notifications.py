@@ -46,10 +46,14 @@ _STEP_WORDS = {
 }
 
 
+def what_is_due(clock: ClockName, step: StepName) -> str:
+    """The deadline and how far along its ladder it is: `strategy discussion overdue`."""
+    return f"{clock.value.replace('_', ' ')} {_STEP_WORDS[step]}"
+
+
 def clock_subject(referral_id: str, clock: ClockName, step: StepName, due_at: datetime) -> str:
     when = due_at.strftime("%a %d %b %Y %H:%M %Z")
-    words = _STEP_WORDS[step]
-    return f"Case {referral_id}: {clock.value.replace('_', ' ')} {words} (due {when})"
+    return f"Case {referral_id}: {what_is_due(clock, step)} (due {when})"
 
 
 class Addressee(BaseModel):

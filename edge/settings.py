@@ -1,7 +1,9 @@
 """Settings, read once from the environment at the edge (prefix CSE_, plus Temporal's own)."""
 
+import re
 from email.utils import parseaddr
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import (
     AliasChoices,
@@ -18,6 +20,9 @@ from edge.schedules import parse_panel_meeting
 
 # Values that mean "nobody set this": refused, so the service never runs on them.
 _PLACEHOLDERS = {"", "changethis", "changeme", "change-me", "secret", "password", "placeholder"}
+# A GOV.UK Notify API key: `<key name>-<service id>-<secret>`, both ids UUIDs.
+_UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_NOTIFY_KEY = re.compile(rf"\S+-{_UUID}-{_UUID}", re.IGNORECASE)
 
 
 class Settings(BaseSettings):
@@ -44,6 +49,12 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     notify_from: str | None = None
     webhook_secret: SecretStr | None = None
+    # GOV.UK Notify: the key, the API (Notify's own unless a test points elsewhere), the
+    # templates file, and whether email goes through Notify (else only text messages do).
+    govuk_notify_api_key: SecretStr | None = None
+    govuk_notify_base_url: str = "https://api.notifications.service.gov.uk"
+    govuk_notify_templates: Path | None = None
+    govuk_notify_email: bool = True
     # The HTTP API (README "HTTP API"): where it listens and who may call it.
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
@@ -83,6 +94,30 @@ class Settings(BaseSettings):
         if info.field_name == "webhook_secret" and value and len(value.get_secret_value()) < 16:
             raise ValueError(f"{name} must be at least 16 characters")
         return value
+
+    @field_validator("govuk_notify_api_key")
+    @classmethod
+    def _a_notify_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        key = value.get_secret_value().strip()
+        if key.lower() in _PLACEHOLDERS:
+            raise ValueError("CSE_GOVUK_NOTIFY_API_KEY is a placeholder: set a real key")
+        if not _NOTIFY_KEY.fullmatch(key):  # the message never repeats the key
+            raise ValueError(
+                "CSE_GOVUK_NOTIFY_API_KEY is not a GOV.UK Notify API key "
+                "(<key name>-<service id>-<secret>, both ids UUIDs)"
+            )
+        return SecretStr(key)
+
+    @field_validator("govuk_notify_base_url")
+    @classmethod
+    def _https_to_notify(cls, value: str) -> str:
+        parts = urlsplit(value)
+        loopback = parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"}
+        if not parts.hostname or not (parts.scheme == "https" or loopback):
+            raise ValueError(f"CSE_GOVUK_NOTIFY_BASE_URL {value!r}: https:// (http:// to loopback)")
+        return value.rstrip("/")
 
     @field_validator("codec_keys")
     @classmethod
@@ -128,4 +163,17 @@ class Settings(BaseSettings):
             raise ValueError("CSE_CODEC_KEYS and CSE_PLAINTEXT_PAYLOADS=true: choose one")
         if (self.smtp_username is None) != (self.smtp_password is None):
             raise ValueError("CSE_SMTP_USERNAME and CSE_SMTP_PASSWORD go together (or neither)")
+        if self.govuk_notify_api_key is not None:
+            self._notify_is_complete()
         return self
+
+    def _notify_is_complete(self) -> None:
+        if not (self.govuk_notify_templates and self.directory_file):
+            raise ValueError(
+                "CSE_GOVUK_NOTIFY_API_KEY needs CSE_GOVUK_NOTIFY_TEMPLATES and CSE_DIRECTORY_FILE"
+            )
+        if self.govuk_notify_email and self.smtp_host:
+            raise ValueError(
+                "CSE_SMTP_HOST and GOV.UK Notify both send email: unset one, or set "
+                "CSE_GOVUK_NOTIFY_EMAIL=false to use Notify for text messages only"
+            )
