@@ -32,7 +32,7 @@ from domain.models import RecordScreening, Stage
 from domain.oversight import CaseFacts, Oversight
 from edge.codec import CodecKeys, new_key_item
 from edge.converter import sealed_data_converter
-from tests.conftest import STARTED, Outbox, running_worker
+from tests.conftest import STARTED, Outbox, running_worker, start_test_server
 from tests.domain.builders import (
     CHILD_REF,
     SUMMARY,
@@ -224,11 +224,20 @@ async def test_each_case_is_read_through_its_status_query(
     assert abs(received - t) < timedelta(minutes=5)
 
 
+@pytest.fixture
+async def own_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server for this test alone: a workflow task failing over and over
+    leaves the server unable to skip time for the tests after it, even once terminated."""
+    async with await start_test_server() as environment:
+        yield environment
+
+
 async def test_a_stuck_case_is_counted_and_the_panel_reads_the_rest(
-    env: WorkflowEnvironment, task_queue: str
+    own_env: WorkflowEnvironment, task_queue: str
 ) -> None:
     """A case whose workflow tasks fail (here: sealed with a key the worker does not hold)
     answers no query; the panel counts it as unreadable instead of failing its run."""
+    env = own_env
     foreign = sealed_data_converter(CodecKeys.parse(new_key_item("lost-key")))
     stranger = Client(env.client.service_client, namespace="default", data_converter=foreign)
     async with running_worker(env.client, task_queue, Outbox()):
