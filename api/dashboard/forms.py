@@ -50,6 +50,11 @@ class FormField:
     pattern: str | None = None
 
     @property
+    def control_id(self) -> str:
+        """The id of its control (a group's first box): the error summary links to it."""
+        return f"in-{self.name}"
+
+    @property
     def hint(self) -> str:
         if self.widget == Widget.moment:
             return "UK time (Europe/London)"

@@ -29,7 +29,11 @@ def csrf_of(html: str) -> str:
 
 
 def problem_beside(html: str, field: str) -> str:
-    found = re.search(rf'<p class="problem" id="problem-{field}" role="alert">([^<]*)</p>', html)
+    found = re.search(
+        rf'<p class="problem" id="problem-{field}">'
+        r'<span class="visually-hidden">Error:</span> ([^<]*)</p>',
+        html,
+    )
     assert found, f"no problem shown beside {field}"
     return found.group(1)
 
