@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, PrivateAttr
+from pydantic import BaseModel
 
 from domain.clocks import (
     cancel_clock,
@@ -60,7 +60,7 @@ from domain.notifications import (
     clock_notice,
     event_notice,
 )
-from domain.pathway import PathwayChecker, mase_blocker
+from domain.pathway import mase_blocker, next_stage
 from domain.policy import ClockName, Policy, StepName
 from domain.roles import Role
 
@@ -99,7 +99,6 @@ class Case(BaseModel):
     case_key: str | None = None
     """Which case of this referral id this is (the engine's first run of it), for notification
     ids; None in cases opened before it was kept."""
-    _checker: PathwayChecker | None = PrivateAttr(default=None)
     delivery_failures: list[DeliveryFailure] = []
 
     @classmethod
@@ -161,9 +160,7 @@ class Case(BaseModel):
     def check(self, event: Event, now: datetime) -> Stage:
         """Where the event would take the case; raises a PathwayRefusal if it may not."""
         self._check_times(event, now)
-        if self._checker is None or self._checker.case is not self:  # not one copied over
-            self._checker = PathwayChecker(self)
-        return self._checker.next_stage(event)
+        return next_stage(self, event)
 
     def apply(self, event: Event, now: datetime) -> list[Notification]:
         """Record an accepted event. Call only after `check` has passed for the same event."""
