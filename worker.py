@@ -107,6 +107,11 @@ def build_worker(
             panel_archive.store_panel_documents,
         ],
         workflow_runner=workflow_runner(),
+        max_cached_workflows=settings.worker_cached_cases,
+        max_concurrent_workflow_tasks=settings.worker_concurrent_workflow_tasks,
+        max_concurrent_activities=settings.worker_concurrent_activities,
+        max_concurrent_workflow_task_polls=settings.worker_workflow_task_polls,
+        max_concurrent_activity_task_polls=settings.worker_activity_task_polls,
     )
 
 

@@ -76,6 +76,13 @@ class Settings(BaseSettings):
     reports_dir: Path = Path("data/reports")
     # How long Temporal keeps a closed case (records period; 0 leaves the namespace as it is).
     case_retention_days: int = Field(27_394, ge=0, le=36_500)  # 75 years
+    # The worker's footprint (README "Settings"): cases kept in memory between their tasks,
+    # tasks run at once, and polls held open on the server for each kind of task.
+    worker_cached_cases: int = Field(1000, ge=1, le=100_000)
+    worker_concurrent_workflow_tasks: int = Field(100, ge=1, le=1000)
+    worker_concurrent_activities: int = Field(100, ge=1, le=1000)
+    worker_workflow_task_polls: int = Field(5, ge=2, le=100)  # the SDK needs 2 with a cache
+    worker_activity_task_polls: int = Field(5, ge=1, le=100)
     # Sealed payloads (README "Encryption"): the keys, or plaintext asked for on purpose.
     codec_keys: SecretStr | None = None
     plaintext_payloads: bool = False
