@@ -3,7 +3,8 @@
     cse-demo          (or `python -m cli.demo`; `scripts/run.sh --demo` runs it for you)
 
 Against a running service on this machine only: TEMPORAL_ADDRESS, CSE_API_HOST and
-CSE_PUBLIC_URL must all be loopback, or it refuses (exit 2) and touches nothing. It reads the
+CSE_PUBLIC_URL must all be loopback, and no directory of real addresses (CSE_DIRECTORY_FILE)
+or GOV.UK Notify key may be set, or it refuses (exit 2) and touches nothing. It reads the
 service's own settings (CSE_TASK_QUEUE, CSE_CODEC_KEYS, CSE_PANEL_SCHEDULE_ID, ...) and drives
 cases through the project's client exactly as an intake system and practitioners would: each
 case starts with REJECT_DUPLICATE + FAIL and its events are updates dated in the past, so the
@@ -521,7 +522,8 @@ def address_host(address: str) -> str:
 
 
 def refuse_unless_loopback(settings: Settings) -> None:
-    """Synthetic cases go only into a service on this machine."""
+    """Synthetic cases go only into a service on this machine that notifies nobody (as far as
+    this process's settings tell: run it with the service's environment)."""
     places = {
         "TEMPORAL_ADDRESS": address_host(settings.temporal_address),
         "CSE_API_HOST": settings.api_host,
@@ -532,6 +534,18 @@ def refuse_unless_loopback(settings: Settings) -> None:
             raise DemoRefused(
                 f"refused: {name} points at {host}, not this machine. The demo caseload is "
                 "made only on a service on loopback (127.0.0.0/8, ::1 or localhost)",
+                2,
+            )
+    channels = {
+        "CSE_DIRECTORY_FILE": settings.directory_file,
+        "CSE_GOVUK_NOTIFY_API_KEY": settings.govuk_notify_api_key,
+    }
+    for name, value in channels.items():
+        if value is not None:
+            raise DemoRefused(
+                f"refused: {name} is set, so the demo's back-dated cases would send their "
+                "reminders and escalations to real people. Run the demo on a service that "
+                "writes notifications to its outbox file only",
                 2,
             )
 

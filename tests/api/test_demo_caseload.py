@@ -1,7 +1,7 @@
 """The demo caseload (cli/demo.py) seeded into a running service: the sealed worker.py of
 tests/e2e on a real dev server, read back through the API app as a head of service and an
-analyst. Seeding twice changes nothing; a service beyond loopback is refused before anything
-is sent."""
+analyst. Seeding twice changes nothing; a service beyond loopback, or one with a directory of
+real addresses, is refused before anything is sent."""
 
 from __future__ import annotations
 
@@ -78,6 +78,7 @@ async def test_the_demo_caseload_is_seeded_once_and_the_panel_runs(
         {"temporal_address": "cse-temporal.example.org:7233"},
         {"api_host": "0.0.0.0"},
         {"public_url": "https://cse.example.org"},
+        {"directory_file": "config/directory.example.toml"},
     ],
 )
 async def test_a_service_beyond_loopback_is_refused(setting: dict[str, str]) -> None:
@@ -86,7 +87,7 @@ async def test_a_service_beyond_loopback_is_refused(setting: dict[str, str]) -> 
     with pytest.raises(DemoRefused) as refused:
         await demo(settings, said.append)
     assert refused.value.exit_code == 2
-    assert "not this machine" in str(refused.value)
+    assert "not this machine" in str(refused.value) or "real people" in str(refused.value)
     assert not said
 
 
