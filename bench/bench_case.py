@@ -8,21 +8,21 @@ in this process, then drives full cases (referral -> assessment -> strategy disc
 updates against a workflow whose update does nothing, and the same full cases with every payload
 sealed (AES-256-GCM, edge/codec.py). Prints updates per second for each and the ratios: what the
 pathway itself costs on top of Temporal's own round trip, and what sealing costs.
+Row 1 of `python -m bench` (which runs every row of issue 9's table) is this measure.
 """
 
 import argparse
 import asyncio
 import contextlib
+import functools
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from temporalio.client import Client
@@ -30,51 +30,19 @@ from temporalio.converter import DataConverter
 from temporalio.worker import Worker
 
 from activities.cases import CaseRegistry
+from bench.activities import NotificationSink
 from bench.bare_workflow import BareWorkflow
+from bench.rig import start_dev_server, stop
 from domain.models import Referral
 from domain.policy import Policy, PolicyBook
 from edge.codec import CodecKeys, new_key_item
 from edge.converter import data_converter, sealed_data_converter
-from edge.search_attributes import cli_flags, ensure_search_attributes
-from tests.conftest import Outbox
+from edge.search_attributes import ensure_search_attributes
 from workflows import configuration
 from workflows.referral import ReferralWorkflow
 from workflows.sandbox import workflow_runner
 
 UPDATES_PER_CASE = 9
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_dev_server() -> tuple[str, subprocess.Popen[bytes], str]:
-    port, data = free_port(), tempfile.mkdtemp(prefix="cse-bench-")
-    temporal = Path(sys.executable).parent / "temporal"
-    proc = subprocess.Popen(
-        [
-            str(temporal),
-            "server",
-            "start-dev",
-            "--headless",
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--ui-port",
-            str(free_port()),
-            "--log-level",
-            "error",
-            "--db-filename",
-            f"{data}/bench.db",
-            *cli_flags(),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    return f"127.0.0.1:{port}", proc, data
 
 
 async def connect(address: str, converter: DataConverter) -> Client:
@@ -86,7 +54,22 @@ async def connect(address: str, converter: DataConverter) -> Client:
     raise SystemExit(f"no Temporal server at {address}")
 
 
+def new_referral(t: str, team: str = "BENCH") -> Referral:
+    """A referral received at `t` with significant harm suspected (the s47 path)."""
+    return Referral.model_validate(
+        {
+            "referral_id": f"B-{uuid.uuid4().hex[:12]}",
+            "received_at": t,
+            "child_ref": "BENCH",
+            "team": team,
+            "referrer_agency": "bench",
+            "significant_harm_suspected": True,
+        }
+    )
+
+
 def case_events(t: str) -> list[tuple[str, dict[str, Any]]]:
+    """The 9 updates of a full case, the last of which closes it."""
     sw = {"actor": "bench-sw"}
     return [
         ("decide", {"decision": "assess", "decided_at": t, **sw}),
@@ -114,19 +97,8 @@ def case_events(t: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 async def one_case(client: Client, queue: str) -> None:
-    from datetime import UTC, datetime
-
     t = datetime.now(UTC).isoformat()
-    referral = Referral.model_validate(
-        {
-            "referral_id": f"B-{uuid.uuid4().hex[:12]}",
-            "received_at": t,
-            "child_ref": "BENCH",
-            "team": "BENCH",
-            "referrer_agency": "bench",
-            "significant_harm_suspected": True,
-        }
-    )
+    referral = new_referral(t)
     handle = await client.start_workflow(
         ReferralWorkflow.run, referral, id=referral.workflow_id, task_queue=queue
     )
@@ -163,11 +135,65 @@ async def pathway_worker(client: Client, queue: str, concurrency: int) -> AsyncI
         client,
         task_queue=queue,
         workflows=[ReferralWorkflow, BareWorkflow],
-        activities=[Outbox().notify, CaseRegistry(client).earlier_cases],
+        activities=[NotificationSink().notify, CaseRegistry(client).earlier_cases],
         workflow_runner=workflow_runner(),
         max_concurrent_workflow_tasks=concurrency * 2,
     ):
         yield
+
+
+@dataclass(frozen=True)
+class Throughput:
+    """Seconds taken by `cases` cases of each kind at `concurrency`."""
+
+    cases: int
+    concurrency: int
+    bare: float
+    full: float
+    sealed: float
+
+    @property
+    def updates(self) -> int:
+        return self.cases * UPDATES_PER_CASE
+
+    def rate(self, seconds: float) -> float:
+        return self.updates / seconds
+
+
+async def measure(
+    address: str, cases: int, concurrency: int, tick: Callable[[], None] = lambda: None
+) -> Throughput:
+    """Bare, plaintext and sealed cases on the server at `address`; `tick` after each case."""
+    plain = await connect(address, data_converter)
+    keys = CodecKeys.parse(new_key_item("bench"))
+    sealed = await connect(address, sealed_data_converter(keys))
+    await ensure_search_attributes(plain, "default")
+    plain_queue, sealed_queue = (f"bench-{uuid.uuid4().hex[:8]}" for _ in range(2))
+
+    def ticking(run: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        async def run_then_tick() -> None:
+            await run()
+            tick()
+
+        return run_then_tick
+
+    async with (
+        pathway_worker(plain, plain_queue, concurrency),
+        pathway_worker(sealed, sealed_queue, concurrency),
+    ):
+        for client, queue in ((plain, plain_queue), (sealed, sealed_queue)):
+            await timed(2, 2, functools.partial(one_case, client, queue))  # warm up
+        await timed(2, 2, lambda: one_bare(plain, plain_queue))
+        bare = await timed(cases, concurrency, ticking(lambda: one_bare(plain, plain_queue)))
+        # Plaintext and sealed alternate, half the cases at a time, so that a server
+        # slowing as its store grows (or a busy machine) weighs on both alike.
+        full = sealed_full = 0.0
+        for half in (cases // 2, cases - cases // 2):
+            full += await timed(half, concurrency, ticking(lambda: one_case(plain, plain_queue)))
+            sealed_full += await timed(
+                half, concurrency, ticking(lambda: one_case(sealed, sealed_queue))
+            )
+    return Throughput(cases, concurrency, bare, full, sealed_full)
 
 
 async def main(cases: int, concurrency: int) -> None:
@@ -176,46 +202,25 @@ async def main(cases: int, concurrency: int) -> None:
     if address is None:
         address, server, data = start_dev_server()
     try:
-        plain = await connect(address, data_converter)
-        keys = CodecKeys.parse(new_key_item("bench"))
-        sealed = await connect(address, sealed_data_converter(keys))
-        await ensure_search_attributes(plain, "default")
-        plain_queue, sealed_queue = (f"bench-{uuid.uuid4().hex[:8]}" for _ in range(2))
-        async with (
-            pathway_worker(plain, plain_queue, concurrency),
-            pathway_worker(sealed, sealed_queue, concurrency),
-        ):
-            for client, queue in ((plain, plain_queue), (sealed, sealed_queue)):
-                await timed(2, 2, lambda c=client, q=queue: one_case(c, q))  # warm up
-            await timed(2, 2, lambda: one_bare(plain, plain_queue))
-            bare = await timed(cases, concurrency, lambda: one_bare(plain, plain_queue))
-            # Plaintext and sealed alternate, half the cases at a time, so that a server
-            # slowing as its store grows (or a busy machine) weighs on both alike.
-            full = sealed_full = 0.0
-            for half in (cases // 2, cases - cases // 2):
-                full += await timed(half, concurrency, lambda: one_case(plain, plain_queue))
-                sealed_full += await timed(
-                    half, concurrency, lambda: one_case(sealed, sealed_queue)
-                )
+        figures = await measure(address, cases, concurrency)
     finally:
         if server is not None:
-            server.terminate()
-            server.wait(timeout=10)
+            stop(server)
             shutil.rmtree(str(data), ignore_errors=True)
-    updates = cases * UPDATES_PER_CASE
     print(f"cases: {cases}, updates each: {UPDATES_PER_CASE}, concurrency: {concurrency}")
-    print(f"baseline (no-op update workflow): {updates / bare:8.1f} updates/s")
+    print(f"baseline (no-op update workflow): {figures.rate(figures.bare):8.1f} updates/s")
     print(
-        f"ReferralWorkflow (full case):     {updates / full:8.1f} updates/s, "
-        f"{full / cases * 1000 * concurrency:6.0f} ms per case at this concurrency"
+        f"ReferralWorkflow (full case):     {figures.rate(figures.full):8.1f} updates/s, "
+        f"{figures.full / cases * 1000 * concurrency:6.0f} ms per case at this concurrency"
     )
-    print(f"ReferralWorkflow, sealed (AES):   {updates / sealed_full:8.1f} updates/s")
-    print(f"ratio: the pathway runs at {bare / full:.2f} of the baseline's throughput")
-    print(f"ratio: sealed payloads run at {full / sealed_full:.2f} of plaintext's throughput")
+    print(f"ReferralWorkflow, sealed (AES):   {figures.rate(figures.sealed):8.1f} updates/s")
+    pathway, sealing = figures.bare / figures.full, figures.full / figures.sealed
+    print(f"ratio: the pathway runs at {pathway:.2f} of the baseline's throughput")
+    print(f"ratio: sealed payloads run at {sealing:.2f} of plaintext's throughput")
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--cases", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=5)
     args = parser.parse_args()

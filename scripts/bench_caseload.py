@@ -8,6 +8,7 @@ the cases concurrently (bounded), a share of them received ten days ago so they 
 at once, waits (bounded) until visibility lists them all, then serves the API with
 `python -m api` and times the listing over HTTP, with GET /health measured in the same run
 as the baseline. Not a test: it prints numbers and stops everything it started.
+Row 7 of `python -m bench` runs `measure` here (every listing read afresh) over its caseload.
 """
 
 from __future__ import annotations
@@ -17,15 +18,12 @@ import asyncio
 import contextlib
 import os
 import secrets
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -35,86 +33,41 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from api.auth import token_digest  # noqa: E402  # after the repository is on the path
+from bench.rig import (  # noqa: E402
+    BIN,
+    clean_env,
+    dev_server,
+    free_port,
+    percentile,
+    process,
+    wait_for,
+    worker_process,
+)
 from domain.models import Referral  # noqa: E402
 from edge.client import connect  # noqa: E402
 from edge.codec import new_key_item  # noqa: E402
-from edge.search_attributes import cli_flags  # noqa: E402
 from edge.settings import Settings  # noqa: E402
 from starter import start_case  # noqa: E402
 
-BIN = Path(sys.executable).parent
-READY_TIMEOUT = 60.0
 LISTED_TIMEOUT = 900.0
 PACE = 0.05  # seconds between listing requests when listings are shared
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 # Sealed, as a borough runs it: the caller's key (an existing worker's), or one for this run.
 CODEC_KEYS = os.environ.get("CSE_CODEC_KEYS") or new_key_item("bench")
 
 
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CSE_"))}
-    return env | {"CSE_CODEC_KEYS": CODEC_KEYS} | extra
-
-
-def wait_for(what: str, probe: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not probe():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.5)
-
-
-@contextlib.contextmanager
-def process(cmd: list[str], log: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
-        yield proc
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=15)
-
-
 @contextlib.contextmanager
 def temporal(folder: Path, task_queue: str) -> Iterator[str]:
-    """TEMPORAL_ADDRESS if given, else a dev server of our own with the project's worker."""
+    """TEMPORAL_ADDRESS if given, else a dev server of our own (in memory) with the project's
+    worker."""
     if os.environ.get("TEMPORAL_ADDRESS"):
         yield os.environ["TEMPORAL_ADDRESS"]
         return
-    port = free_port()
-    address = f"127.0.0.1:{port}"
-    server = [str(BIN / "temporal"), "server", "start-dev", "--headless", "--ip", "127.0.0.1"]
-    server += ["--port", str(port), "--ui-port", str(free_port()), "--log-level", "error"]
-    with process([*server, *cli_flags()], folder / "server.log", clean_env()):
-        health = [str(BIN / "temporal"), "operator", "cluster", "health", "--address", address]
-        wait_for(
-            "the dev server",
-            lambda: subprocess.run(health, capture_output=True, check=False).returncode == 0,
-            READY_TIMEOUT,
-        )
-        env = clean_env(
-            TEMPORAL_ADDRESS=address,
-            CSE_TASK_QUEUE=task_queue,
-            CSE_OUTBOX_FILE=str(folder / "outbox.jsonl"),
-        )
-        log = folder / "worker.log"
-        with process([str(BIN / "python"), "worker.py"], log, env):
-            wait_for("the worker", lambda: "worker started" in log.read_text(), READY_TIMEOUT)
-            yield address
+    with (
+        dev_server(folder, persisted=False) as address,
+        worker_process(folder, address, task_queue, CODEC_KEYS),
+    ):
+        yield address
 
 
 def is_late(n: int, overdue_share: float) -> bool:
@@ -163,13 +116,8 @@ def wait_listed(settings: Settings, expected_total: int, expected_overdue: int) 
         print(f"  visibility: {total}/{expected_total} published, {overdue} overdue", flush=True)
         return total >= expected_total and overdue >= expected_overdue
 
-    wait_for("visibility to list every case", listed, LISTED_TIMEOUT)
+    wait_for("visibility to list every case", listed, LISTED_TIMEOUT, every=0.5)
     print(f"all cases published in visibility after {time.monotonic() - started:.1f} s")
-
-
-def percentile(samples: list[float], pct: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def timed(
@@ -196,8 +144,11 @@ def report(name: str, samples: list[float]) -> float:
     return p95
 
 
-def measure(settings: Settings, folder: Path, requests: int, max_age: float) -> None:
-    """Time the API as `python -m api` serves it, with listings shared for `max_age` s."""
+def measure(
+    settings: Settings, folder: Path, requests: int, max_age: float
+) -> tuple[list[float], list[float]]:
+    """Time the API as `python -m api` serves it, with listings shared for `max_age` s;
+    returns the latencies (ms) of `GET /cases?overdue=true` and of `GET /health`."""
     how = f"listings shared {max_age:g} s" if max_age else "every listing read afresh"
     print(f"-- python -m api, CSE_API_LISTING_MAX_AGE={max_age:g} ({how})")
     token = secrets.token_urlsafe(24)
@@ -207,7 +158,9 @@ def measure(settings: Settings, folder: Path, requests: int, max_age: float) -> 
         f'[users."hos@example.org"]\nrole = "head_of_service"\ntoken_sha256 = "{digest}"\n'
     )
     port = free_port()
+    keys = settings.codec_keys.get_secret_value() if settings.codec_keys else CODEC_KEYS
     env = clean_env(
+        keys,
         TEMPORAL_ADDRESS=settings.temporal_address,
         CSE_TASK_QUEUE=settings.task_queue,
         CSE_USERS_FILE=str(users),
@@ -226,7 +179,7 @@ def measure(settings: Settings, folder: Path, requests: int, max_age: float) -> 
                 return client.get("/health").status_code == 200
             return False
 
-        wait_for("python -m api", up, READY_TIMEOUT)
+        wait_for("python -m api", up)
         headers = {"Authorization": f"Bearer {token}"}
         first = client.get("/cases", params={"overdue": "true"}, headers=headers).json()
         print(f"GET /cases?overdue=true answers {len(first['cases'])} cases a page")
@@ -235,9 +188,11 @@ def measure(settings: Settings, folder: Path, requests: int, max_age: float) -> 
         pace = PACE if max_age else 0.0
         overdue = timed(client, "/cases?overdue=true", requests, headers, pace)
         listing = report("GET /cases?overdue=true", overdue)
-        health = report("GET /health (baseline)", timed(client, "/health", requests, {}))
+        health_samples = timed(client, "/health", requests, {})
+        health = report("GET /health (baseline)", health_samples)
         verdict = "met" if listing < 300 else "NOT met"
         print(f"p95 ratio listing / health: {listing / health:.1f}x; goal p95 < 300 ms: {verdict}")
+        return overdue, health_samples
 
 
 def main() -> int:
