@@ -28,6 +28,12 @@ async def main() -> int:
         workflows=[BareWorkflow, BareAlarmWorkflow],
         activities=[BareOutbox(settings.outbox_file).notify],
         workflow_runner=workflow_runner(),
+        # The project worker's footprint settings (CSE_WORKER_*), so both are tuned alike.
+        max_cached_workflows=settings.worker_cached_cases,
+        max_concurrent_workflow_tasks=settings.worker_concurrent_workflow_tasks,
+        max_concurrent_activities=settings.worker_concurrent_activities,
+        max_concurrent_workflow_task_polls=settings.worker_workflow_task_polls,
+        max_concurrent_activity_task_polls=settings.worker_activity_task_polls,
     )
     print(f"worker started on {settings.task_queue}", flush=True)
     await worker.run()

@@ -40,8 +40,8 @@ LISTING_P95_GOAL_MS = 150
 TABLE_CASES = 10_000
 TABLE_OVERDUE = 1_000  # 10% of the table's 10,000
 START_WIDTH = 50  # starts at once, as scripts/bench_caseload.py makes them
-SDK_CACHE = 1_000  # the SDK's default max_cached_workflows
-JUDGED_FROM = 2 * SDK_CACHE  # fewer cases say too little of 10,000 to pass or miss
+CACHE: int = Settings.model_fields["worker_cached_cases"].default  # the bench's workers'
+JUDGED_FROM = 2 * CACHE  # fewer cases say too little of 10,000 to pass or miss
 
 
 def overdue_share(cases: int) -> float:
@@ -187,9 +187,9 @@ def _memory_rows(full: Population, minimal: Population) -> list[Row]:
         f"`bench.minimal_worker`. Under {TABLE_CASES:,} cases the figure for "
         f"{TABLE_CASES:,} is an estimate, not a measure: the measured RSS plus what the second "
         f"half added per case, carried on to {TABLE_CASES:,}. Once the worker's workflow cache "
-        "is full (1,000 workflows by the SDK's default) what a case adds is what the worker "
-        "keeps of a case it has let go of, and what the allocator does not hand back, so the "
-        "estimate leans high. It is not judged under "
+        f"is full ({CACHE:,} cases, the default of CSE_WORKER_CACHED_CASES, which both workers "
+        "take) a case adds only what the worker keeps of a case it has let go of, and what the "
+        "allocator does not hand back, so the estimate leans high. It is not judged under "
         f"{JUDGED_FROM:,} cases (twice that cache); `--only 4 --caseload 10000` measures it "
         "(a run of well over ten minutes)."
     )
