@@ -108,7 +108,7 @@ class ReferralWorkflow:
         if self._refused is not None:
             raise self._refused
         case = self._case
-        if workflow.info().continued_run_id is None and workflow.patched(ONE_CASE_PER_REFERRAL_ID):
+        if not continues_a_case(workflow.info()) and workflow.patched(ONE_CASE_PER_REFERRAL_ID):
             self._publish(case)  # findable at once, as cases were before this check
             await _refuse_a_second_case(case)
         while not (case.is_closed and not self._outbox):
@@ -390,6 +390,13 @@ class ReferralWorkflow:
         workflow.continue_as_new(CarriedCase(case=case))
 
 
+def continues_a_case(info: workflow.Info) -> bool:
+    """Did this run begin by its case continuing as new? The engine says so (a continued run,
+    first attempt); a retry or a cron run of a client's start is continued too, but carries
+    the client's own input again, so it is a fresh start like any other."""
+    return info.continued_run_id is not None and info.attempt == 1 and not info.cron_schedule
+
+
 def _opened(start: tuple[Any, ...]) -> tuple[Case, list[Notification]]:
     """The case this run holds: carried over from the run it continues, or opened from a
     referral. Only the engine can say a run continues another, so a carried case cannot be
@@ -397,7 +404,7 @@ def _opened(start: tuple[Any, ...]) -> tuple[Case, list[Notification]]:
     info = workflow.info()
     if len(start) != 1:
         raise invalid_input([f"(input): a case starts from one referral, not {len(start)} inputs"])
-    if info.continued_run_id is not None:
+    if continues_a_case(info):
         return CarriedCase.model_validate(start[0]).case, []
     referral = _referral(start[0])
     if info.workflow_id != referral.workflow_id:

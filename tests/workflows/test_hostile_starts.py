@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
+from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.exceptions import ApplicationError
@@ -17,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.models import Referral
 from tests.conftest import EARLIER_CASES, STARTED, Outbox
 from tests.workflows.helpers import now, referral
+from workflows.referral import continues_a_case
 
 
 def as_json(case: Referral) -> dict[str, Any]:
@@ -143,3 +146,26 @@ async def test_a_start_after_an_earlier_case_fails_as_a_duplicate_and_sends_noth
     events = [e.event_type async for e in handle.fetch_history_events()]
     assert EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED not in events
     assert [n for n in outbox.sent if n.referral_id == case.referral_id] == []
+
+
+@pytest.mark.parametrize(
+    ("continued_run_id", "attempt", "cron_schedule", "carried"),
+    [
+        ("run-before", 1, None, True),  # the case continued as new: only the engine does that
+        (None, 1, None, False),  # a client's start
+        ("run-before", 2, None, False),  # a retry of a client's start: its input again
+        ("run-before", 1, "* * * * *", False),  # a cron run of a client's start: likewise
+    ],
+    ids=["continued as new", "started", "retried", "cron"],
+)
+def test_only_a_run_the_case_continued_into_takes_a_carried_case(
+    continued_run_id: str | None, attempt: int, cron_schedule: str | None, carried: bool
+) -> None:
+    """Retry and cron runs are continued from the run before too, but carry the client's own
+    input: they are checked as fresh referrals, so a forged `{"case": ...}` never gets in.
+    (The time-skipping server does not skip time across cron runs, so this is asked of the
+    rule itself.)"""
+    info = SimpleNamespace(
+        continued_run_id=continued_run_id, attempt=attempt, cron_schedule=cron_schedule
+    )
+    assert continues_a_case(cast(workflow.Info, info)) is carried
