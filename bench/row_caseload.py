@@ -48,10 +48,18 @@ def overdue_share(cases: int) -> float:
     return min(0.5, TABLE_OVERDUE / cases)
 
 
+PARTS = 3  # the caseload is started in thirds, the worker's RSS read after each
+
+
+def thirds(cases: int) -> list[int]:
+    """Where each third of the caseload ends."""
+    return [cases * n // PARTS for n in range(1, PARTS + 1)]
+
+
 @dataclass
 class Population:
-    """A worker's resident memory (KiB) before any case, with half the caseload open, with all
-    of it, and after the status queries; and the queries' latencies (ms)."""
+    """A worker's resident memory (KiB) before any case, after each third of the caseload,
+    and after the status queries; and the queries' latencies (ms)."""
 
     cases: int
     rss: list[int] = field(default_factory=list)
@@ -59,18 +67,21 @@ class Population:
     start_seconds: float = 0.0
 
     def per_case_kib(self) -> float:
-        """KiB per case over the first half (the SDK's cache holds every case there unless
-        the half exceeds it)."""
-        return (self.rss[1] - self.rss[0]) / (self.cases // 2)
+        """KiB per case over the first third (the worker's cache holds every case there,
+        unless the third is larger than the cache)."""
+        return (self.rss[1] - self.rss[0]) / thirds(self.cases)[0]
 
     def at(self, cases: int) -> float:
-        """Resident KiB with `cases` open: measured, or extended from how much the second half
-        added per case (nothing, once the worker's cache is full)."""
-        measured = max(self.rss[2:])
+        """Resident KiB with `cases` open: measured, or carried on at what the last third
+        added per case (little, once the worker's cache is full)."""
+        measured = max(self.rss[PARTS:])
         if cases <= self.cases:
             return measured
-        slope = max(0.0, (self.rss[2] - self.rss[1]) / (self.cases - self.cases // 2))
-        return measured + slope * (cases - self.cases)
+        return measured + max(0.0, self.last_third_kib()) * (cases - self.cases)
+
+    def last_third_kib(self) -> float:
+        ends = thirds(self.cases)
+        return (self.rss[PARTS] - self.rss[PARTS - 1]) / (ends[-1] - ends[-2])
 
 
 @dataclass(frozen=True)
@@ -122,7 +133,8 @@ async def _populate(
             tick()
             return workflow_id
 
-        for part in (referrals[: cases // 2], referrals[cases // 2 :]):
+        for begin, end in zip([0, *thirds(cases)], thirds(cases), strict=False):
+            part = referrals[begin:end]
             started = await asyncio.gather(*(one(r) for r in part))
             ids += started
             await work_done(pid, idle, client, started)
@@ -180,13 +192,13 @@ def _memory_rows(full: Population, minimal: Population) -> list[Row]:
     how = (
         f"{cases:,} open cases started on a fresh worker.py ({START_WIDTH} starts at once, "
         f"{overdue_share(cases):.0%} of them received ten days ago so they are overdue from the "
-        f"start), in two halves; its resident memory (VmRSS, /proc) before any case, after each "
-        f"half once the worker had finished with it, and after {len(full.queries)} `status` "
+        f"start), in thirds; its resident memory (VmRSS, /proc) before any case, after each "
+        f"third once the worker had finished with it, and after {len(full.queries)} `status` "
         "queries to cases picked at random (a case the worker's cache has let go of is "
         f"replayed). The same for {cases:,} open minimal workflows on a fresh "
         f"`bench.minimal_worker`. Under {TABLE_CASES:,} cases the figure for "
-        f"{TABLE_CASES:,} is an estimate, not a measure: the measured RSS plus what the second "
-        f"half added per case, carried on to {TABLE_CASES:,}. Once the worker's workflow cache "
+        f"{TABLE_CASES:,} is an estimate, not a measure: the measured RSS plus what the last "
+        f"third added per case, carried on to {TABLE_CASES:,}. Once the worker's workflow cache "
         f"is full ({CACHE:,} cases, the default of CSE_WORKER_CACHED_CASES, which both workers "
         "take) a case adds only what the worker keeps of a case it has let go of, and what the "
         "allocator does not hand back, so the estimate leans high. It is not judged under "
@@ -204,12 +216,13 @@ def _memory_rows(full: Population, minimal: Population) -> list[Row]:
             met=rss <= RSS_GOAL_MIB if cases >= JUDGED_FROM else None,
             how=how,
             details=[
-                "worker.py RSS (MiB) idle / half / all / after queries: "
+                "worker.py RSS (MiB) idle / each third / after queries: "
                 + " / ".join(f"{k / 1024:.0f}" for k in full.rss)
                 + "; minimal: "
                 + " / ".join(f"{k / 1024:.0f}" for k in minimal.rss),
-                f"per case over the first {cases // 2:,}: {full.per_case_kib():.0f} KiB, "
-                f"minimal {minimal.per_case_kib():.0f} KiB",
+                f"per case over the first {thirds(cases)[0]:,}: {full.per_case_kib():.0f} KiB, "
+                f"minimal {minimal.per_case_kib():.0f} KiB; over the last third "
+                f"{full.last_third_kib():.0f} KiB, minimal {minimal.last_third_kib():.0f} KiB",
                 f"starting and settling {cases:,} cases took {full.start_seconds:.0f} s "
                 f"({minimal.start_seconds:.0f} s for the minimal workflows)",
             ],
