@@ -18,6 +18,9 @@ COPY api api
 COPY cli cli
 # The project alone: its dependencies came from the lock, its build backend too (no isolation).
 RUN pip install --no-cache-dir --no-deps --no-build-isolation .
+# Bytecode for the workflow modules, which the sandbox runs afresh for every case it loads
+# (PYTHONDONTWRITEBYTECODE stops Python writing it, and /app is read-only to the worker).
+RUN python -m compileall -q workflows
 RUN useradd --create-home cse && mkdir -p /app/data && chown cse /app/data
 USER cse
 CMD ["python", "worker.py"]

@@ -946,3 +946,16 @@ def test_a_referral_outside_the_calendar_is_refused_naming_received_at(received_
                 "referrer_agency": "school",
             }
         )
+
+
+def test_one_machine_answers_case_after_case_across_closings() -> None:
+    """Every case shares one machine per thread: a question that closes one case must leave it
+    answering the next case from that case's own stage."""
+    closing, assessing = open_case(), open_case()
+    record(assessing, decide("assess"))
+    for _ in range(3):
+        assert closing.check(close(), T.decided) == Stage.closed
+        assert assessing.check(screening(2), T.screened) == Stage.assessment
+        with pytest.raises(EventNotAllowed):
+            assessing.check(decide("assess"), T.screened)
+        assert closing.check(decide("nfa"), T.decided) == Stage.closed
