@@ -29,6 +29,7 @@ from temporalio.common import RetryPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain import panel_documents as docs
+from domain.errors import INVALID_INPUT
 from domain.models import CaseStatus, workflow_id_for
 from domain.oversight import CaseFacts, oversight, run_date, select_agenda, window_start
 from edge.visibility import quoted
@@ -44,13 +45,13 @@ PANEL_READ_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=5),
     maximum_attempts=15,
-    non_retryable_error_types=["InvalidInput"],
+    non_retryable_error_types=[INVALID_INPUT],
 )
 # Rendering is pure: a failure is a bug, so a couple of tries show it rather than hide it.
 PANEL_BUILD_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
     maximum_attempts=3,
-    non_retryable_error_types=["InvalidInput"],
+    non_retryable_error_types=[INVALID_INPUT],
 )
 # A full or unmounted disk may be fixed: keep trying for about a day.
 PANEL_STORE_RETRY = RetryPolicy(
@@ -58,7 +59,7 @@ PANEL_STORE_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=30),
     maximum_attempts=60,
-    non_retryable_error_types=["InvalidInput"],
+    non_retryable_error_types=[INVALID_INPUT],
 )
 READ_CONCURRENCY = 8
 

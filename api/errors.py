@@ -40,6 +40,8 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.errors import INVALID_INPUT
+
 log = structlog.get_logger("cse.api")
 
 REFUSAL_TYPES = {"RuleBroken", "EventNotAllowed", "InvalidEventTime"}
@@ -171,7 +173,7 @@ def from_update_failure(err: WorkflowUpdateFailedError) -> ApiError | None:
     if not isinstance(cause, ApplicationError):
         return None
     details = [str(d) for d in cause.details]
-    if cause.type == "InvalidInput":
+    if cause.type == INVALID_INPUT:
         fallback = [FieldProblem(field="body", message=cause.message)]
         return InvalidInput([_problem(d) for d in details] or fallback)
     if cause.type in REFUSAL_TYPES:

@@ -11,6 +11,11 @@ and what the API reports), and a message a practitioner can act on.
 
 from pydantic import ValidationError
 
+INVALID_INPUT = "InvalidInput"
+"""The refusal of a payload whose fields are wrong (each named `field.path: problem`), under
+this name at every boundary: the workflow's error type, activities' non-retryable errors, the
+API's 422."""
+
 
 class PathwayRefusal(Exception):
     rule: str = "pathway_refusal"

@@ -12,9 +12,8 @@ DuplicateReferral   the referral id already had a case; this run is not a case
 
 from temporalio.exceptions import ApplicationError
 
-from domain.errors import PathwayRefusal
+from domain.errors import INVALID_INPUT, PathwayRefusal
 
-INVALID_INPUT = "InvalidInput"
 CASE_NOT_OPEN = "CaseNotOpen"
 DUPLICATE_REFERRAL = "DuplicateReferral"
 
