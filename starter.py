@@ -2,8 +2,10 @@
 
     python starter.py referral.json
 
-Prints the workflow id. Bad input exits 2 listing each bad field; a referral id that already
-has a case exits 3 and leaves that case untouched.
+Prints the workflow id. Bad input (a bad field, a referral received in the future) exits 2
+listing each bad field; a referral id that already has a case exits 3 and leaves that case
+untouched. It reads the service's settings (TEMPORAL_*, CSE_TASK_QUEUE, CSE_CODEC_KEYS, and
+CSE_POLICY_DIR, whose clock-skew tolerance says what "in the future" is).
 """
 
 import asyncio
@@ -13,80 +15,57 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
-from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from domain.errors import field_errors
 from domain.models import Referral
+from domain.policy import PolicyError, load_policy_book
 from edge.client import connect
 from edge.codec import CodecKeyError
+from edge.intake import CaseExists, IntakeRefused, referral_from_json, take_referral
 from edge.settings import Settings
-from workflows.referral import ReferralWorkflow
+
+EXIT_BAD_INPUT, EXIT_CASE_EXISTS, EXIT_USAGE, EXIT_NO_INPUT = 2, 3, 64, 66
 
 
-class IntakeError(Exception):
-    """A referral that cannot be started; `exit_code` says why."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-def parse_referral(text: str, now: datetime) -> Referral:
-    try:
-        referral = Referral.model_validate_json(text)
-    except ValidationError as err:
-        lines = [
-            f"  {'.'.join(str(p) for p in e['loc']) or '(referral)'}: {e['msg']}"
-            for e in err.errors()
-        ]
-        raise IntakeError("the referral was refused:\n" + "\n".join(lines), 2) from None
-    if referral.received_at > now:
-        raise IntakeError("the referral was refused:\n  received_at: is in the future", 2)
-    return referral
-
-
-async def start_case(client: Client, referral: Referral, task_queue: str) -> str:
-    """Start one case; a referral id that already has a case (open or closed) is refused."""
-    try:
-        handle = await client.start_workflow(
-            ReferralWorkflow.run,
-            referral,
-            id=referral.workflow_id,
-            task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-        )
-    except WorkflowAlreadyStartedError:
-        raise IntakeError(
-            f"a case for referral {referral.referral_id} already exists; it was left untouched", 3
-        ) from None
-    return handle.id
+class NotStarted(Exception):
+    """Intake could not run at all (settings, key, policy folder); exits 2."""
 
 
 async def intake(settings: Settings, referral: Referral) -> str:
     try:
+        book = load_policy_book(settings.policy_dir)
         client = await connect(settings)
-    except CodecKeyError as err:
-        raise IntakeError(f"not started: {err}", 2) from None
-    return await start_case(client, referral, settings.task_queue)
+    except (CodecKeyError, PolicyError) as err:
+        raise NotStarted(f"not started: {err}") from None
+    return await take_referral(client, referral, settings.task_queue, book, datetime.now(UTC))
+
+
+def exit_code(err: IntakeRefused) -> int:
+    return EXIT_CASE_EXISTS if isinstance(err, CaseExists) else EXIT_BAD_INPUT
 
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print(__doc__, file=sys.stderr)
-        return 64
+        return EXIT_USAGE
     try:
         text = Path(argv[1]).read_text(encoding="utf-8")
     except OSError as err:
         print(f"cannot read {argv[1]}: {err.strerror}", file=sys.stderr)
-        return 66
+        return EXIT_NO_INPUT
     try:
-        referral = parse_referral(text, datetime.now(UTC))
-        print(asyncio.run(intake(Settings(), referral)))
-    except IntakeError as err:
+        settings = Settings()
+    except ValidationError as err:
+        print("not started: settings refused:", *field_errors(err), sep="\n  ", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        print(asyncio.run(intake(settings, referral_from_json(text))))
+    except IntakeRefused as err:
         print(err, file=sys.stderr)
-        return err.exit_code
+        return exit_code(err)
+    except NotStarted as err:
+        print(err, file=sys.stderr)
+        return EXIT_BAD_INPUT
     return 0
 
 

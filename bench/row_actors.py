@@ -26,7 +26,7 @@ from bench.bare_workflow import BareWorkflow
 from bench.bench_case import UPDATES_PER_CASE, case_events, new_referral
 from bench.report import Row
 from bench.stand import Stand, work_done
-from starter import start_case
+from edge.intake import start_case
 
 LATENCY_GOAL = 1.3
 CPU_GOAL = 1.5

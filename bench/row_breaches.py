@@ -28,7 +28,7 @@ from bench.bare_workflow import BareAlarmWorkflow
 from bench.report import Row
 from bench.stand import Stand, queue_name, work_done
 from domain.models import Referral
-from starter import start_case
+from edge.intake import start_case
 
 GOAL_SECONDS = 30.0
 TABLE_BREACHES = 1_000

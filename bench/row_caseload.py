@@ -29,9 +29,9 @@ from bench.bare_workflow import BareWorkflow
 from bench.report import Row
 from bench.stand import Stand, queue_name, work_done
 from domain.models import Referral
+from edge.intake import start_case
 from edge.settings import Settings
 from scripts import bench_caseload
-from starter import start_case
 from workflows.referral import ReferralWorkflow
 
 RSS_GOAL_MIB = 250

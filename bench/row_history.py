@@ -18,7 +18,7 @@ from bench.bare_workflow import BareWorkflow
 from bench.bench_case import case_events, new_referral
 from bench.report import Row
 from bench.stand import Stand
-from starter import start_case
+from edge.intake import start_case
 
 GOAL_BYTES = 2048
 FLAT = 1.25  # "flat": the last round of updates adds at most this much more than the first

@@ -79,6 +79,7 @@ from domain.oversight import PanelRun
 from domain.roles import Role
 from edge.client import connect
 from edge.codec import CodecKeyError
+from edge.intake import CaseExists, start_case
 from edge.settings import Settings
 from edge.visibility import quoted
 from workflows import search_attributes as sa
@@ -560,15 +561,8 @@ class Seeded:
 async def seed_case(client: Client, task_queue: str, case: DemoCase) -> tuple[str, str | None]:
     """Start one case and record its events: ("new" | "existing" | "refused", why)."""
     try:
-        handle = await client.start_workflow(
-            "ReferralWorkflow",
-            case.referral,
-            id=case.workflow_id,
-            task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-        )
-    except WorkflowAlreadyStartedError:
+        handle = client.get_workflow_handle(await start_case(client, case.referral, task_queue))
+    except CaseExists:
         return "existing", None
     for event in case.events:
         try:

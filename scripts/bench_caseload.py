@@ -46,8 +46,8 @@ from bench.rig import (  # noqa: E402
 from domain.models import Referral  # noqa: E402
 from edge.client import connect  # noqa: E402
 from edge.codec import new_key_item  # noqa: E402
+from edge.intake import start_case  # noqa: E402
 from edge.settings import Settings  # noqa: E402
-from starter import start_case  # noqa: E402
 
 LISTED_TIMEOUT = 900.0
 PACE = 0.05  # seconds between listing requests when listings are shared

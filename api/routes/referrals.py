@@ -1,14 +1,16 @@
-"""Intake: one referral starts one case (pathway.md section 7), exactly as starter.py does."""
+"""Intake: one referral starts one case (pathway.md section 7), through edge/intake.py as
+starter.py does."""
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
 from api.case_access import query_status
 from api.deps import Intake, SettingsDep, TemporalClientDep
 from api.errors import FieldProblem, InvalidInput, Refused, documented
 from domain.models import CaseStatus, Referral
-from starter import IntakeError, start_case
+from domain.policy import PolicyBook
+from edge.intake import CaseExists, ReferralInvalid, take_referral
 
 router = APIRouter(tags=["intake"])
 
@@ -21,15 +23,24 @@ router = APIRouter(tags=["intake"])
     summary="Start the case for a referral",
 )
 async def create_referral(
-    referral: Referral, user: Intake, client: TemporalClientDep, settings: SettingsDep
+    referral: Referral,
+    user: Intake,
+    client: TemporalClientDep,
+    settings: SettingsDep,
+    request: Request,
 ) -> CaseStatus:
     """Starts the referral's case; a referral id that already has a case (open or closed)
-    is refused with 409 and that case is left untouched. (The Referral model itself refuses
+    is refused with 409 and that case is left untouched; a referral received in the future
+    (beyond the policy's clock-skew tolerance) with 422. (The Referral model itself refuses
     a received_at outside the working-day calendar's years.)"""
-    if referral.received_at > datetime.now(UTC):
-        raise InvalidInput([FieldProblem(field="body.received_at", message="is in the future")])
+    book: PolicyBook = request.app.state.policy_book
     try:
-        workflow_id = await start_case(client, referral, settings.task_queue)
-    except IntakeError as err:
+        workflow_id = await take_referral(
+            client, referral, settings.task_queue, book, datetime.now(UTC)
+        )
+    except ReferralInvalid as err:
+        problems = [FieldProblem(field=f"body.{f}", message=m) for f, m in err.problems]
+        raise InvalidInput(problems) from None
+    except CaseExists as err:
         raise Refused(str(err), rule="duplicate_referral") from None
     return await query_status(client.get_workflow_handle(workflow_id))

@@ -82,6 +82,19 @@ async def test_a_referral_received_in_the_future_is_refused(
     assert missing.status_code == 404
 
 
+async def test_a_referral_within_the_policy_s_clock_skew_is_taken(
+    api: httpx.AsyncClient, users: Users
+) -> None:
+    """A device clock a minute or two ahead: the API, starter.py and the workflow share one
+    tolerance (the policy's clock_skew_minutes, 5), so the case opens."""
+    body = referral(received_at=iso(datetime.now(UTC) + timedelta(minutes=2)))
+
+    answer = await api.post("/referrals", json=body, headers=users.intake.headers)
+
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["stage"] == "referral_received"
+
+
 async def test_only_intake_starts_cases(api: httpx.AsyncClient, users: Users) -> None:
     for user in (users.social_worker_a, users.head_of_service, users.analyst):
         body = referral()

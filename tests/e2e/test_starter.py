@@ -43,7 +43,9 @@ def starter(service_worker: RunningWorker, tmp_path: Path) -> Starter:
             [str(PYTHON), str(REPO / "starter.py"), str(path)],
             cwd=tmp_path,
             env=clean_env(
-                TEMPORAL_ADDRESS=service_worker.address, CSE_TASK_QUEUE=service_worker.task_queue
+                TEMPORAL_ADDRESS=service_worker.address,
+                CSE_TASK_QUEUE=service_worker.task_queue,
+                CSE_POLICY_DIR=str(REPO / "policies"),  # the worker's: its clock-skew tolerance
             ),
             capture_output=True,
             text=True,

@@ -1,0 +1,85 @@
+"""Intake: one referral starts one case, for every client that starts cases (starter.py, the
+API's POST /referrals, the demo, the benchmarks, tests).
+
+IntakeRefused            the referral was not started; nothing was sent to Temporal
+ ├── ReferralInvalid     its fields are wrong (each `(field, problem)` in `problems`), or
+ │                       it was received in the future (domain/timing.py's tolerance)
+ └── CaseExists          its referral id already has a case (open or closed), left untouched
+
+A case starts with REJECT_DUPLICATE and conflict policy FAIL: Temporal's defaults would start
+a new run once the first case has closed. Callers map these to their own answers (an exit
+code, an HTTP status); nothing here knows of either.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import ValidationError
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from domain.models import Referral
+from domain.policy import PolicyBook
+from domain.timing import IN_THE_FUTURE, received_in_the_future
+from workflows.referral import ReferralWorkflow
+
+
+class IntakeRefused(Exception):
+    """A referral that was not started; the message says why."""
+
+
+class ReferralInvalid(IntakeRefused):
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        lines = [f"  {field}: {problem}" for field, problem in problems]
+        super().__init__("the referral was refused:\n" + "\n".join(lines))
+        self.problems = problems
+
+
+class CaseExists(IntakeRefused):
+    def __init__(self, referral_id: str) -> None:
+        super().__init__(f"a case for referral {referral_id} already exists; it was left untouched")
+        self.referral_id = referral_id
+
+
+def referral_from_json(text: str) -> Referral:
+    """A referral from its JSON text; every bad field named."""
+    try:
+        return Referral.model_validate_json(text)
+    except ValidationError as err:
+        problems = [
+            (".".join(str(p) for p in e["loc"]) or "(referral)", e["msg"]) for e in err.errors()
+        ]
+        raise ReferralInvalid(problems) from None
+
+
+def refuse_a_future_referral(referral: Referral, book: PolicyBook, now: datetime) -> None:
+    if received_in_the_future(referral.received_at, book, now):
+        raise ReferralInvalid([("received_at", IN_THE_FUTURE)])
+
+
+async def start_case(client: Client, referral: Referral, task_queue: str) -> str:
+    """Start the referral's case; returns its workflow id. A referral id that already has a
+    case (open or closed) is refused with CaseExists."""
+    try:
+        handle = await client.start_workflow(
+            ReferralWorkflow.run,
+            referral,
+            id=referral.workflow_id,
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        )
+    except WorkflowAlreadyStartedError:
+        raise CaseExists(referral.referral_id) from None
+    return handle.id
+
+
+async def take_referral(
+    client: Client, referral: Referral, task_queue: str, book: PolicyBook, now: datetime
+) -> str:
+    """Intake as people use it: a referral received in the future is refused before
+    anything reaches Temporal, then its case is started."""
+    refuse_a_future_referral(referral, book, now)
+    return await start_case(client, referral, task_queue)
