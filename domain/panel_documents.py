@@ -8,14 +8,13 @@ recorded reason is data, never markup, and CSV cells cannot start a spreadsheet 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from datetime import date, datetime
 from html import escape
 
 from domain.calendar import LONDON
 from domain.charts import bar_chart
+from domain.csv_export import csv_table
 from domain.oversight import Agenda, AgendaItem, Oversight
 
 AGENDA_HTML = "agenda.html"
@@ -116,14 +115,9 @@ def _row(item: AgendaItem) -> list[str | int]:
 
 
 def agenda_csv(agenda: Agenda) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(_CSV_COLUMNS)
     sections = [("referred", agenda.referred), ("not_referred", agenda.not_referred)]
-    for section, items in sections:
-        for item in items:
-            writer.writerow([_cell(v) for v in _csv_row(section, item)])
-    return out.getvalue()
+    rows = [_csv_row(section, item) for section, items in sections for item in items]
+    return csv_table(_CSV_COLUMNS, rows)
 
 
 def _csv_row(section: str, item: AgendaItem) -> list[str]:
@@ -137,11 +131,6 @@ def _csv_row(section: str, item: AgendaItem) -> list[str]:
         "true" if item.overdue else "false",
         item.why_not_referred or "",
     ]
-
-
-def _cell(value: str) -> str:
-    """A cell a spreadsheet would run as a formula is quoted as text."""
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 # ---- the oversight report -----------------------------------------------------------------

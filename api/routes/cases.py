@@ -1,7 +1,5 @@
 """Supervisors' reading: the caseload (visibility only), one case, its audit trail."""
 
-import csv
-import io
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request
@@ -12,6 +10,7 @@ from api.case_access import ReferralId, open_case
 from api.deps import CaseLister, CaseReader, SettingsDep, TemporalClientDep, forbidden
 from api.errors import FieldProblem, InvalidInput, documented
 from api.schemas import CaseHistory, CaseItem, CaseList
+from domain.csv_export import csv_table
 from domain.models import CaseStatus, HistoryEntry, Stage
 from edge.caseload import MAX_PAGE_SIZE, CaseFilter, CaseloadError, list_cases
 
@@ -113,17 +112,9 @@ async def get_history(
 
 
 def history_csv(history: list[HistoryEntry]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for entry in history:
-        details = "; ".join(f"{k}={v}" for k, v in entry.details.items())
-        at, recorded_at = entry.at.isoformat(), entry.recorded_at.isoformat()
-        cells = [entry.event, at, recorded_at, entry.actor, details]
-        writer.writerow([_inert(cell) for cell in cells])
-    return out.getvalue()
+    return csv_table(CSV_COLUMNS, [_history_row(entry) for entry in history])
 
 
-def _inert(cell: str) -> str:
-    """A cell a spreadsheet will show, not run as a formula."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+def _history_row(entry: HistoryEntry) -> list[str]:
+    details = "; ".join(f"{k}={v}" for k, v in entry.details.items())
+    return [entry.event, entry.at.isoformat(), entry.recorded_at.isoformat(), entry.actor, details]
