@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from temporalio.exceptions import ApplicationError
 
 from domain.directory import AddressKind, Directory, NoAddress, Recipient
+from domain.errors import PERMANENT_DELIVERY_ERROR
 from domain.notifications import Notification
-
-PERMANENT_DELIVERY_ERROR = "PermanentDeliveryError"
 
 
 class DeliveryUnavailable(Exception):

@@ -18,11 +18,12 @@ from temporalio import activity
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
+from domain.errors import PERMANENT_DELIVERY_ERROR
 from domain.notifications import Notification
 
 NOTIFY_TIMEOUT = timedelta(seconds=30)
 # The ApplicationError type a channel raises when retrying cannot help (a bad address).
-PERMANENT_FAILURE = "PermanentDeliveryError"
+PERMANENT_FAILURE = PERMANENT_DELIVERY_ERROR
 # Never give up on a notification while a channel is down: back off to every 10 minutes.
 NOTIFY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5),

@@ -40,11 +40,9 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.errors import INVALID_INPUT
+from domain.errors import INVALID_INPUT, PATHWAY_REFUSAL_TYPES
 
 log = structlog.get_logger("cse.api")
-
-REFUSAL_TYPES = {"RuleBroken", "EventNotAllowed", "InvalidEventTime"}
 
 
 class FieldProblem(BaseModel):
@@ -176,7 +174,7 @@ def from_update_failure(err: WorkflowUpdateFailedError) -> ApiError | None:
     if cause.type == INVALID_INPUT:
         fallback = [FieldProblem(field="body", message=cause.message)]
         return InvalidInput([_problem(d) for d in details] or fallback)
-    if cause.type in REFUSAL_TYPES:
+    if cause.type in PATHWAY_REFUSAL_TYPES:
         return Refused(cause.message, rule=details[0] if details else cause.type)
     return None
 

@@ -12,10 +12,7 @@ DuplicateReferral   the referral id already had a case; this run is not a case
 
 from temporalio.exceptions import ApplicationError
 
-from domain.errors import INVALID_INPUT, PathwayRefusal
-
-CASE_NOT_OPEN = "CaseNotOpen"
-DUPLICATE_REFERRAL = "DuplicateReferral"
+from domain.errors import CASE_NOT_OPEN, DUPLICATE_REFERRAL, INVALID_INPUT, PathwayRefusal
 
 
 def invalid_input(problems: list[str]) -> ApplicationError:
