@@ -12,7 +12,7 @@ from temporalio.worker import Worker
 from activities.cases import CaseRegistry
 from activities.email import EmailChannel, SmtpRelay
 from activities.govuk_notify import GovukNotifyChannel, NotifyService
-from activities.mase import PanelArchive, PanelCases, build_panel_documents
+from activities.mase import PanelCases, build_panel_documents, link_panel_documents
 from activities.notify import Channel, Notifier, OutboxFile
 from activities.webhook import WebhookChannel
 from domain.directory import AddressKind, Directory, DirectoryError, load_directory, roles_needed
@@ -92,7 +92,6 @@ def build_worker(
     configuration.install(settings.task_queue, book)
     notifier = Notifier(channels or build_channels(settings, None), settings.public_url)
     panel_cases = PanelCases(client, settings.task_queue)
-    panel_archive = PanelArchive(settings.reports_dir)
     registry = CaseRegistry(client)
     return Worker(
         client,
@@ -104,7 +103,7 @@ def build_worker(
             panel_cases.list_panel_cases,
             panel_cases.read_panel_cases,
             build_panel_documents,
-            panel_archive.store_panel_documents,
+            link_panel_documents,  # runs started before the documents stayed in the run
         ],
         workflow_runner=workflow_runner(),
         max_cached_workflows=settings.worker_cached_cases,

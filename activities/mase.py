@@ -1,5 +1,10 @@
-"""The monthly panel's activities: find cases through visibility, read their status, build the
-agenda and the oversight report, and store them.
+"""The monthly panel's activities: find cases through visibility, read their status, and build
+the agenda and the oversight report.
+
+The documents are the build activity's result: they stay in the panel run's history, sealed
+by the payload codec like every payload, and the API reads them through the run's `document`
+query (workflows/mase_panel.py), so no worker's disk holds them and every API replica finds
+them. `store_panel_documents` is kept, writing nothing, for runs started before that.
 
 Cases are found on the worker's own task queue, among `ReferralWorkflow`s: (a) open cases
 referred to the panel, (b) open cases scoring 1-3 that are not referred, and (c) for the
@@ -17,9 +22,7 @@ CaseUnreadable (a case's query failed) never leaves the read activity: it is cou
 from __future__ import annotations
 
 import asyncio
-import os
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import structlog
 from pydantic import BaseModel
@@ -53,7 +56,8 @@ PANEL_BUILD_RETRY = RetryPolicy(
     maximum_attempts=3,
     non_retryable_error_types=[INVALID_INPUT],
 )
-# A full or unmounted disk may be fixed: keep trying for about a day.
+# Runs started before the documents moved into the run's history stored them on the worker's
+# disk, and a full disk might be fixed: keep trying for about a day (nothing is written now).
 PANEL_STORE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=10),
     backoff_coefficient=2.0,
@@ -106,7 +110,7 @@ class PanelDocuments(BaseModel):
 
 
 class StoredDocuments(BaseModel):
-    folder: str
+    folder: str = ""  # where runs started before the documents moved into the history kept them
     links: dict[str, str]  # file name -> link path, e.g. /reports/2026-03-03/agenda.html
 
 
@@ -219,28 +223,12 @@ async def build_panel_documents(request: BuildRequest) -> PanelDocuments:
     )
 
 
-class PanelArchive:
-    """Keeps each run's documents under reports_dir/<run date>/."""
+@activity.defn(name="store_panel_documents")
+async def link_panel_documents(documents: PanelDocuments) -> StoredDocuments:
+    """For panel runs started before the documents moved into the run's history: their links.
 
-    def __init__(self, reports_dir: Path) -> None:
-        self.reports_dir = reports_dir
-
-    @activity.defn(name="store_panel_documents")
-    async def store_panel_documents(self, documents: PanelDocuments) -> StoredDocuments:
-        folder = self.reports_dir / documents.run_date.isoformat()
-        await asyncio.to_thread(_write_all, folder, documents.files)
-        day = documents.run_date.isoformat()
-        links = {name: f"/reports/{day}/{name}" for name in documents.files}
-        log.info("panel documents stored", folder=str(folder), files=sorted(documents.files))
-        return StoredDocuments(folder=str(folder), links=links)
-
-
-def _write_all(folder: Path, files: dict[str, str]) -> None:
-    """Each file written whole, then renamed into place: a reader never sees half a file."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, content in files.items():
-        if Path(name).name != name:
-            raise ValueError(f"document name {name!r} is not a plain file name")
-        partial = folder / f".{name}.partial"
-        partial.write_text(content, encoding="utf-8")
-        os.replace(partial, folder / name)
+    Such a run still asks for this activity once; the documents it built are in its history
+    (the build activity's result), where the API reads them, so nothing is written."""
+    links = docs.links(documents.run_date, documents.files)
+    log.info("panel documents kept in the run's history", files=sorted(documents.files))
+    return StoredDocuments(links=links)

@@ -142,7 +142,6 @@ def worker_process(
         "TEMPORAL_ADDRESS": address,
         "CSE_TASK_QUEUE": task_queue,
         "CSE_OUTBOX_FILE": str(outbox_file(folder, task_queue, minimal)),
-        "CSE_REPORTS_DIR": str(folder / "reports"),
     }
     cmd = [str(BIN / "python"), *(["-m", "bench.minimal_worker"] if minimal else ["worker.py"])]
     log = folder / f"{name}-{task_queue}.log"

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from html import escape
 
+from pydantic import BaseModel
+
 from domain.calendar import LONDON
 from domain.charts import bar_chart
 from domain.csv_export import csv_table
@@ -21,6 +23,27 @@ AGENDA_HTML = "agenda.html"
 AGENDA_CSV = "agenda.csv"
 REPORT_HTML = "oversight.html"
 REPORT_JSON = "oversight.json"
+DOCUMENT_NAMES = (AGENDA_HTML, AGENDA_CSV, REPORT_HTML, REPORT_JSON)
+
+
+class DocumentRequest(BaseModel):
+    """The `document` query of a panel run: one of DOCUMENT_NAMES."""
+
+    name: str
+
+
+class PanelDocument(BaseModel):
+    """A panel run's answer: the document, or None before it is built (or for another name)."""
+
+    run_date: date | None = None
+    name: str
+    content: str | None = None
+
+
+def links(day: date, names: Iterable[str]) -> dict[str, str]:
+    """Where each document of the run of `day` is read: the API's /reports/<day>/<name>."""
+    return {name: f"/reports/{day.isoformat()}/{name}" for name in names}
+
 
 _STYLE = (
     "body{font-family:sans-serif;margin:2em;color:#222}"

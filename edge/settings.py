@@ -69,11 +69,10 @@ class Settings(BaseSettings):
     oidc_role_claim: str = "cse_role"
     oidc_team_claim: str = "cse_team"
     # The monthly panel (README "MASE panel"): its name (MASE, or MACE where it is widened),
-    # when it meets, the Temporal Schedule that runs it, and where its documents are kept.
+    # when it meets, and the Temporal Schedule that runs it (its documents stay in its runs).
     panel_name: str = Field("MASE", pattern=r"^[A-Za-z0-9][A-Za-z0-9 &-]{0,39}$")
     panel_schedule: str = "first tuesday 09:00 Europe/London"
     panel_schedule_id: str = Field("mase-panel-monthly", pattern=r"^[A-Za-z0-9][\w.-]{0,99}$")
-    reports_dir: Path = Path("data/reports")
     # How long Temporal keeps a closed case (records period; 0 leaves the namespace as it is).
     case_retention_days: int = Field(27_394, ge=0, le=36_500)  # 75 years
     # The worker's footprint (README "Settings"): cases kept in memory between their tasks,

@@ -1,10 +1,15 @@
 """MasePanelWorkflow: the monthly panel run, started by the `mase-panel-monthly` Schedule.
 
 The story, top to bottom: find the cases (visibility), read each one's status, build the
-agenda and the oversight report, store them under the run's date, and tell the panel's roles
-where they are. Every step is an activity with a timeout and a named retry policy; the
-workflow only orders them. The run's time is the schedule's action time, so the documents'
-date and the notifications' ids are the same however often the run is retried.
+agenda and the oversight report, and tell the panel's roles where they are. Every step is an
+activity with a timeout and a named retry policy; the workflow only orders them. The run's
+time is the schedule's action time, so the documents' date and the notifications' ids are the
+same however often the run is retried.
+
+The documents stay in the run: the build activity's result, in its history (sealed like every
+payload), answered by the `document` query to whichever API replica asks (edge/panel_runs.py),
+for as long as the namespace keeps the run. Runs started before `panel-documents-in-history`
+stored them on the worker's disk through one more activity; they replay down that branch.
 """
 
 from __future__ import annotations
@@ -27,20 +32,25 @@ with workflow.unsafe.imports_passed_through():
         STORE_TIMEOUT,
         BuildRequest,
         ListingRequest,
-        PanelArchive,
         PanelCases,
+        PanelDocuments,
         PanelListing,
         ReadCases,
         ReadRequest,
         StoredDocuments,
         build_panel_documents,
+        link_panel_documents,
     )
     from activities.notify import NOTIFY_RETRY, NOTIFY_TIMEOUT
+    from domain import panel_documents as docs
     from domain.notifications import Notification
     from domain.oversight import PanelRun, panel_notifications
 
 # Set by Temporal on every workflow a schedule starts: when the action was due.
 SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
+# The documents are kept in the run's history and read through its `document` query; runs
+# before it also asked a worker to store them on its disk.
+DOCUMENTS_IN_HISTORY = "panel-documents-in-history"
 
 
 class PanelOutcome(BaseModel):
@@ -53,6 +63,18 @@ class PanelOutcome(BaseModel):
 
 @workflow.defn(name="MasePanelWorkflow")
 class MasePanelWorkflow:
+    def __init__(self) -> None:
+        self._documents: PanelDocuments | None = None
+
+    @workflow.query(name="document")
+    def document(self, request: docs.DocumentRequest) -> docs.PanelDocument:
+        """One of the run's documents; no content before they are built or for another name."""
+        built = self._documents
+        if built is None:
+            return docs.PanelDocument(name=request.name)
+        content = built.files.get(request.name)
+        return docs.PanelDocument(run_date=built.run_date, name=request.name, content=content)
+
     @workflow.run
     async def run(self, request: PanelRun) -> PanelOutcome:
         as_of = action_time()
@@ -69,12 +91,8 @@ class MasePanelWorkflow:
             start_to_close_timeout=BUILD_TIMEOUT,
             retry_policy=PANEL_BUILD_RETRY,
         )
-        stored = await workflow.execute_activity_method(
-            PanelArchive.store_panel_documents,
-            documents,
-            start_to_close_timeout=STORE_TIMEOUT,
-            retry_policy=PANEL_STORE_RETRY,
-        )
+        self._documents = documents
+        stored = await self._links(documents)
         sent = await self._notify(request, as_of, documents.run_date, stored)
         workflow.logger.info(
             "panel run done: %d referred, %d scoring 1-3 not referred",
@@ -87,6 +105,16 @@ class MasePanelWorkflow:
             not_referred=documents.not_referred,
             links=stored.links,
             notifications=sent,
+        )
+
+    async def _links(self, documents: PanelDocuments) -> StoredDocuments:
+        if workflow.patched(DOCUMENTS_IN_HISTORY):
+            return StoredDocuments(links=docs.links(documents.run_date, documents.files))
+        return await workflow.execute_activity(
+            link_panel_documents,
+            documents,
+            start_to_close_timeout=STORE_TIMEOUT,
+            retry_policy=PANEL_STORE_RETRY,
         )
 
     async def _list(self, as_of: datetime) -> PanelListing:

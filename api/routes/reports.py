@@ -2,18 +2,23 @@
 
 The agenda names cases (referral ids, no child details): managers and heads of service read
 it. The oversight report is aggregates only: heads of service and analysts read it.
+
+The documents are kept in the panel run itself (sealed in its history) and read through the
+Temporal client (edge/panel_runs.py), so every API replica serves every run's links and no
+disk holds them.
 """
 
-from pathlib import Path
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse
+from temporalio.client import WorkflowQueryFailedError, WorkflowQueryRejectedError
 
 from api.auth import Permission
-from api.deps import CurrentUser, SettingsDep, check_permission
-from api.errors import DocumentNotFound, documented
+from api.deps import CurrentUser, SettingsDep, TemporalClientDep, check_permission
+from api.errors import DocumentNotFound, Unavailable, documented
+from edge.panel_runs import panel_document
 
 router = APIRouter(tags=["panel"])
 
@@ -25,25 +30,41 @@ DOCUMENTS: dict[str, tuple[Permission, str]] = {
 }
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {media_type: {} for _, media_type in DOCUMENTS.values()}},
-    **documented(401, 403, 404, 422),
+    **documented(401, 403, 404, 422, 503),
 }
 RunDate = Annotated[str, PathParam(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+UNANSWERED = (
+    "the panel run of {day} could not answer (no worker, or a key missing from "
+    "CSE_CODEC_KEYS): try again shortly, or ask the operator"
+)
 
 
 @router.get(
     "/reports/{run_date}/{name}",
-    response_class=FileResponse,
+    response_class=Response,
     responses=_RESPONSES,
     summary="A document of a panel run: agenda or oversight report",
 )
 async def get_panel_document(
-    run_date: RunDate, name: str, user: CurrentUser, settings: SettingsDep, request: Request
-) -> FileResponse:
+    run_date: RunDate,
+    name: str,
+    user: CurrentUser,
+    settings: SettingsDep,
+    client: TemporalClientDep,
+    request: Request,
+) -> Response:
     if name not in DOCUMENTS:
         raise DocumentNotFound(run_date, name)
     permission, media_type = DOCUMENTS[name]
     check_permission(request, user, permission)
-    path = Path(settings.reports_dir) / run_date / name
-    if not path.is_file():
+    try:
+        day = date.fromisoformat(run_date)
+    except ValueError:
+        raise DocumentNotFound(run_date, name) from None
+    try:
+        found = await panel_document(client, settings.task_queue, day, name)
+    except (WorkflowQueryFailedError, WorkflowQueryRejectedError):
+        raise Unavailable(UNANSWERED.format(day=run_date)) from None
+    if found is None or found.content is None:
         raise DocumentNotFound(run_date, name)
-    return FileResponse(path, media_type=media_type)
+    return Response(found.content, media_type=media_type)

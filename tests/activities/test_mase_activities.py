@@ -1,11 +1,13 @@
 """The panel's activities in Temporal's ActivityEnvironment: reading cases (against the
-time-skipping server), building the documents, storing them."""
+time-skipping server), building the documents, and naming their links for runs from before
+the documents stayed in the run's history."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
@@ -20,12 +22,12 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.mase import (
     BuildRequest,
-    PanelArchive,
     PanelCases,
     PanelDocuments,
     ReadCases,
     ReadRequest,
     build_panel_documents,
+    link_panel_documents,
     visibility_queries,
 )
 from domain.models import RecordScreening, Stage
@@ -123,32 +125,21 @@ async def test_cases_that_could_not_be_read_are_flagged_on_both_documents() -> N
     assert json.loads(built.files["oversight.json"])["cases_unreadable"] == 2
 
 
-# ---- storing them -------------------------------------------------------------------------
+# ---- their links, for runs started before the documents stayed in the run --------------------
 
 
-async def test_documents_are_stored_under_the_run_date_with_their_links(tmp_path: Path) -> None:
+async def test_an_older_run_is_given_its_links_and_nothing_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     built = await ActivityEnvironment().run(build_panel_documents, build_request())
-    archive = PanelArchive(tmp_path / "reports")
-    stored = await ActivityEnvironment().run(archive.store_panel_documents, built)
-    folder = tmp_path / "reports" / "2026-09-01"
-    assert stored.folder == str(folder)
-    assert sorted(p.name for p in folder.iterdir()) == sorted(built.files)
-    assert (folder / "agenda.csv").read_text() == built.files["agenda.csv"]
-    assert stored.links["agenda.html"] == "/reports/2026-09-01/agenda.html"
-    assert stored.links["oversight.html"] == "/reports/2026-09-01/oversight.html"
-
-    again = await ActivityEnvironment().run(archive.store_panel_documents, built)  # a retry
-    assert again == stored
-    assert sorted(p.name for p in folder.iterdir()) == sorted(built.files)
-
-
-async def test_a_document_name_that_is_not_a_plain_file_name_is_refused(tmp_path: Path) -> None:
-    documents = PanelDocuments(
-        run_date=date(2026, 9, 1), files={"../escape.html": "x"}, referred=0, not_referred=0
-    )
-    with pytest.raises(ValueError, match="not a plain file name"):
-        await ActivityEnvironment().run(PanelArchive(tmp_path).store_panel_documents, documents)
-    assert not (tmp_path / "escape.html").exists()
+    stored = await ActivityEnvironment().run(link_panel_documents, built)
+    assert stored.links == {
+        name: f"/reports/2026-09-01/{name}"
+        for name in ("agenda.html", "agenda.csv", "oversight.html", "oversight.json")
+    }
+    assert stored.folder == ""
+    assert os.listdir(tmp_path) == []  # no document on the worker's disk
 
 
 # ---- finding and reading cases --------------------------------------------------------------

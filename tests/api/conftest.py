@@ -107,7 +107,6 @@ def api_settings(sealed_worker: RunningWorker, users_file: Path) -> Settings:  #
         codec_keys=sealed_worker.codec_keys,
         users_file=users_file,
         policy_dir=REPO / "policies",
-        reports_dir=users_file.parent / "reports",
     )
 
 

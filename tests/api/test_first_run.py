@@ -139,7 +139,6 @@ async def first_run_api(
         codec_keys=sealed_worker.codec_keys,
         users_file=path,
         policy_dir=REPO / "policies",
-        reports_dir=path.parent / "reports",
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):

@@ -376,9 +376,8 @@ def running_service_worker(
         CSE_TASK_QUEUE=running.task_queue,
         CSE_OUTBOX_FILE=str(running.outbox),
         CSE_POLICY_DIR=str(REPO / "policies"),
-        # Its own panel schedule and reports, so no test touches the default ones.
+        # Its own panel schedule, so no test touches the default one.
         CSE_PANEL_SCHEDULE_ID=f"panel-{running.task_queue}",
-        CSE_REPORTS_DIR=str(folder / "reports"),
         **payloads,
     )
     with worker_process(env, running.log):

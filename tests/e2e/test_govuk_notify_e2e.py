@@ -116,7 +116,6 @@ def notify_worker(
             CSE_GOVUK_NOTIFY_BASE_URL=standin.url,
             CSE_GOVUK_NOTIFY_TEMPLATES=str(folder / "templates.toml"),
             CSE_PANEL_SCHEDULE_ID=f"panel-{queue}",
-            CSE_REPORTS_DIR=str(folder / "reports"),
         )
         with worker_process(env, running.log):
             yield running

@@ -1,10 +1,11 @@
 """The monthly panel end to end, on the real dev server: the project's worker.py creates the
 Schedule, cases are driven with the `temporal` CLI, the Schedule is triggered with
-`temporal schedule trigger`, and the stored agenda, report and outbox are checked against the
+`temporal schedule trigger`, and the agenda and report (read as the API reads them: the run
+found by its date, asked through its `document` query) and the outbox are checked against the
 cases created.
 
 The worker runs in a subprocess of its own: its own task queue, schedule id (so runs on a
-shared server never collide), reports folder and outbox, and the panel named MACE.
+shared server never collide) and outbox, and the panel named MACE.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import io
 import json
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,6 +32,7 @@ from temporalio.client import (
 from activities.mase import visibility_queries
 from domain.oversight import PanelRun, window_start
 from edge.client import connect
+from edge.panel_runs import panel_document
 from edge.schedules import ensure_panel_schedule
 from edge.settings import Settings
 from tests.e2e.conftest import (
@@ -59,7 +61,6 @@ class PanelService:
     address: str
     task_queue: str
     schedule_id: str
-    reports: Path
     outbox: Path
     log: Path
 
@@ -75,7 +76,6 @@ def panel_service(
         address=temporal_server,
         task_queue=f"e2e-mase-{tag}",
         schedule_id=f"mase-panel-e2e-{tag}",
-        reports=folder / "reports",
         outbox=folder / "outbox.jsonl",
         log=folder / "worker.log",
     )
@@ -84,7 +84,6 @@ def panel_service(
         CSE_TASK_QUEUE=service.task_queue,
         CSE_PANEL_SCHEDULE_ID=service.schedule_id,
         CSE_PANEL_NAME="MACE",
-        CSE_REPORTS_DIR=str(service.reports),
         CSE_OUTBOX_FILE=str(service.outbox),
         CSE_POLICY_DIR=str(REPO / "policies"),
     )
@@ -286,11 +285,17 @@ async def test_a_triggered_panel_lists_the_right_cases_and_reports_their_figures
     workflow_id, scheduled_at = await triggered_run(temporal, client, panel_service.schedule_id)
     assert workflow_id.startswith(f"{panel_service.schedule_id}-")
     outcome = await outcome_of(client, workflow_id)
-    folder = panel_service.reports / outcome.run_date.isoformat()
     assert outcome.run_date == scheduled_at.astimezone(LONDON).date()
 
+    async def document(name: str) -> str:
+        async def found() -> str | None:
+            run = await panel_document(client, panel_service.task_queue, outcome.run_date, name)
+            return None if run is None else run.content
+
+        return await _first(found)
+
     # -- the agenda: exactly the right referral ids, with why not --------------------------------
-    rows = list(csv.DictReader(io.StringIO((folder / "agenda.csv").read_text())))
+    rows = list(csv.DictReader(io.StringIO(await document("agenda.csv"))))
     ids = cases.ids
     assert sorted((r["section"], r["referral_id"], r["why_not_referred"]) for r in rows) == sorted(
         [
@@ -309,15 +314,15 @@ async def test_a_triggered_panel_lists_the_right_cases_and_reports_their_figures
             ("not_referred", ids["U3"], "not yet referred"),
         ]
     )
-    agenda_page = (folder / "agenda.html").read_text()
+    agenda_page = await document("agenda.html")
     assert "MACE panel agenda" in agenda_page
     for name in ("Z1", "C1", "L1"):
         assert ids[name] not in agenda_page
 
     # -- the oversight report: the figures of the cases created ------------------------------------
-    report = json.loads((folder / "oversight.json").read_text())
+    report = json.loads(await document("oversight.json"))
     expected_report(report, cases)
-    report_text = (folder / "oversight.html").read_text() + json.dumps(report)
+    report_text = await document("oversight.html") + json.dumps(report)
     assert "MACE oversight report" in report_text
     assert report_text.count("<svg") == 2
     for rid in ids.values():
@@ -365,6 +370,16 @@ async def test_a_triggered_panel_lists_the_right_cases_and_reports_their_figures
     asked = [x for x in worker_events(panel_service) if x["event"] == "notification"]
     assert [x["notification_id"] for x in asked].count(f"{run_key}:mase_agenda") == 2
     assert panel_notifications(panel_service.outbox) == sent
+
+
+async def _first(probe: Callable[[], Awaitable[str | None]]) -> str:
+    """What `probe` answers once it answers (visibility lists a finished run a moment late)."""
+    for _ in range(int(VISIBILITY_WAIT / 0.3)):
+        answer = await probe()
+        if answer is not None:
+            return answer
+        await asyncio.sleep(0.3)
+    raise AssertionError("the panel run's document was not found")
 
 
 def worker_events(service: PanelService) -> list[dict[str, Any]]:

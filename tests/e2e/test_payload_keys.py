@@ -81,7 +81,6 @@ def test_a_sealed_worker_says_nothing_of_plaintext(tmp_path: Path, temporal_serv
         CSE_TASK_QUEUE=f"keys-{tmp_path.name}",
         CSE_OUTBOX_FILE=str(tmp_path / "outbox.jsonl"),
         CSE_PANEL_SCHEDULE_ID=f"panel-keys-{tmp_path.name}",
-        CSE_REPORTS_DIR=str(tmp_path / "reports"),
     )
     log = tmp_path / "worker.log"
     with worker_process(env, log):

@@ -110,7 +110,6 @@ async def run_a_case(address: str, folder: Path, payloads: dict[str, str]) -> by
         CSE_OUTBOX_FILE=str(folder / f"{task_queue}.jsonl"),
         CSE_POLICY_DIR=str(REPO / "policies"),
         CSE_PANEL_SCHEDULE_ID=f"panel-{task_queue}",
-        CSE_REPORTS_DIR=str(folder / "reports"),
         **payloads,
     )
     with worker_process(env, folder / f"{task_queue}.log"):

@@ -96,7 +96,6 @@ async def make_rig(tmp_path: Path) -> AsyncIterator[MakeRig]:
             CSE_OUTBOX_FILE=str(tmp_path / "outbox.jsonl"),
             CSE_POLICY_DIR=str(policies),
             CSE_PANEL_SCHEDULE_ID=f"panel-{task_queue}",
-            CSE_REPORTS_DIR=str(tmp_path / "reports"),
             CSE_PUBLIC_URL="https://cse.example.org",
             CSE_DIRECTORY_FILE=str(directory),
             CSE_WEBHOOK_SECRET=WEBHOOK_SECRET,

@@ -25,11 +25,11 @@ from temporalio.worker import Worker
 
 from activities.mase import (
     ListingRequest,
-    PanelArchive,
     PanelListing,
     ReadCases,
     ReadRequest,
     build_panel_documents,
+    link_panel_documents,
 )
 from activities.notify import Notifier, OutboxFile
 from domain.oversight import CaseFacts, PanelRun
@@ -94,7 +94,7 @@ class FakeVisibility:
 
 @asynccontextmanager
 async def panel_worker(
-    env: WorkflowEnvironment, visibility: FakeVisibility, reports: Path, outbox: Path
+    env: WorkflowEnvironment, visibility: FakeVisibility, outbox: Path
 ) -> AsyncIterator[str]:
     """A worker for the panel on a fresh task queue; yields the task queue."""
     task_queue = f"panel-{uuid.uuid4()}"
@@ -107,7 +107,7 @@ async def panel_worker(
             visibility.list_panel_cases,
             visibility.read_panel_cases,
             build_panel_documents,
-            PanelArchive(reports).store_panel_documents,
+            link_panel_documents,
             notifier.notify,
         ],
         workflow_runner=workflow_runner(),
@@ -146,7 +146,7 @@ async def record_panel(version: str) -> None:
 async def _record_one(env: WorkflowEnvironment, stem: str, visibility: FakeVisibility) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        async with panel_worker(env, visibility, folder, folder / "outbox.jsonl") as queue:
+        async with panel_worker(env, visibility, folder / "outbox.jsonl") as queue:
             handle = await start_panel(env, queue)
             await handle.result()
             history = await handle.fetch_history()
@@ -156,4 +156,4 @@ async def _record_one(env: WorkflowEnvironment, stem: str, visibility: FakeVisib
 
 
 if __name__ == "__main__":
-    asyncio.run(record_panel(sys.argv[1] if len(sys.argv) > 1 else "v1"))
+    asyncio.run(record_panel(sys.argv[1] if len(sys.argv) > 1 else "v2"))

@@ -17,7 +17,7 @@ from domain.policy import Policy, PolicyBook
 from edge.converter import data_converter
 from tests.workflows.scenarios import HISTORIES, LONG_CASE_POLICY
 from workflows import configuration
-from workflows.mase_panel import MasePanelWorkflow
+from workflows.mase_panel import DOCUMENTS_IN_HISTORY, MasePanelWorkflow
 from workflows.referral import (
     ONE_ALARM_UNTIL_IT_MOVES,
     ONE_CASE_PER_REFERRAL_ID,
@@ -85,6 +85,7 @@ def patches_in(path: Path) -> set[str]:
             "v3-s47_conference_review_to_closed",
             "v4-s47_conference_review_to_closed",
         ),
+        (DOCUMENTS_IN_HISTORY, "mase-v1-agenda_and_report", "mase-v2-agenda_and_report"),
     ],
 )
 def test_histories_from_before_and_after_each_patch_are_kept(
