@@ -19,7 +19,7 @@ from domain.directory import AddressKind, Directory, DirectoryError, load_direct
 from domain.errors import field_errors
 from domain.govuk_notify import NotifyTemplateError, load_notify_templates
 from domain.policy import PolicyBook, PolicyError, load_policy_book
-from edge.client import connect, warn_if_plaintext
+from edge.client import MetricsError, connect, metrics_address, metrics_runtime, warn_if_plaintext
 from edge.codec import CodecKeyError
 from edge.logs import configure_logging
 from edge.namespace import RetentionError, ensure_case_retention
@@ -124,8 +124,8 @@ async def main() -> int:
     try:
         book = load_policy_book(settings.policy_dir)
         channels = build_channels(settings, load_directory_for(settings, book))
-        client = await connect(settings)
-    except (PolicyError, DirectoryError, NotifyTemplateError, CodecKeyError) as err:
+        client = await connect(settings, metrics_runtime(settings))
+    except (PolicyError, DirectoryError, NotifyTemplateError, CodecKeyError, MetricsError) as err:
         log.error("configuration refused", error=str(err))
         print(f"worker not started: {err}", file=sys.stderr)
         return 2
@@ -150,6 +150,7 @@ async def main() -> int:
         panel_schedule={settings.panel_schedule_id: panel_schedule},
         policy_versions=[p.version for p in book.versions],
         channels=[type(c).__name__ for c in channels],
+        metrics=metrics_address(settings),
     )
     await worker.run()
     return 0

@@ -126,6 +126,8 @@ def html_body(notification: Notification, link: str, roles: list[Role]) -> str:
 
 
 class EmailChannel:
+    name = CHANNEL
+
     def __init__(
         self, directory: Directory, relay: SmtpRelay, delivered: Delivered | None = None
     ) -> None:
@@ -133,12 +135,12 @@ class EmailChannel:
         self.relay = relay
         self.delivered = delivered or Delivered()
 
-    async def deliver(self, notification: Notification, link: str) -> None:
+    async def deliver(self, notification: Notification, link: str) -> int:
         nid = notification.notification_id
         kind = AddressKind.email
         recipients = pending(CHANNEL, self.directory, self.delivered, notification, kind)
         if not recipients:
-            return
+            return 0
         message = compose(notification, link, recipients, self.relay.sender)
         refusals = await self._send(message, recipients)
         refused = {r.address for r in refusals}
@@ -146,6 +148,7 @@ class EmailChannel:
             if recipient.address not in refused:
                 self.delivered.add(nid, recipient.address)
         settle(CHANNEL, nid, refusals)
+        return len(recipients)
 
     async def _send(self, message: EmailMessage, recipients: list[Recipient]) -> list[Refusal]:
         by_address = {r.address: r for r in recipients}

@@ -70,6 +70,8 @@ class NotifyService:
 
 
 class GovukNotifyChannel:
+    name = CHANNEL
+
     def __init__(
         self,
         directory: Directory,
@@ -86,17 +88,19 @@ class GovukNotifyChannel:
         self.client = client or httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False)
         self.delivered = delivered or Delivered()
 
-    async def deliver(self, notification: Notification, link: str) -> None:
+    async def deliver(self, notification: Notification, link: str) -> int:
         nid = notification.notification_id
-        refusals = []
+        refusals, sent = [], 0
         for kind in self.kinds:
             for recipient in pending(CHANNEL, self.directory, self.delivered, notification, kind):
                 refusal = await self._send(kind, recipient, notification, link)
                 if refusal is None:
                     self.delivered.add(nid, recipient.address)
+                    sent += 1
                 else:
                     refusals.append(refusal)
         settle(CHANNEL, nid, refusals)
+        return sent
 
     async def _send(
         self, kind: AddressKind, recipient: Recipient, notification: Notification, link: str

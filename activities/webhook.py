@@ -51,6 +51,8 @@ def signature(secret: str, content: bytes) -> str:
 
 
 class WebhookChannel:
+    name = CHANNEL
+
     def __init__(
         self,
         directory: Directory,
@@ -63,17 +65,19 @@ class WebhookChannel:
         self.client = client or httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False)
         self.delivered = delivered or Delivered()
 
-    async def deliver(self, notification: Notification, link: str) -> None:
+    async def deliver(self, notification: Notification, link: str) -> int:
         nid = notification.notification_id
         refusals = []
         kind = AddressKind.webhook
-        for recipient in pending(CHANNEL, self.directory, self.delivered, notification, kind):
+        recipients = pending(CHANNEL, self.directory, self.delivered, notification, kind)
+        for recipient in recipients:
             refusal = await self._post(notification, link, recipient)
             if refusal is None:
                 self.delivered.add(nid, recipient.address)
             else:
                 refusals.append(refusal)
         settle(CHANNEL, nid, refusals)
+        return len(recipients)
 
     async def _post(
         self, notification: Notification, link: str, recipient: Recipient

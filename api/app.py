@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api import metrics
 from api.auth import Authenticator, StartupError, load_users_file
 from api.dashboard import install as install_dashboard
 from api.errors import install_error_handlers
@@ -55,4 +56,5 @@ def create_app(settings: Settings, authenticator: Authenticator | None = None) -
     install_dashboard(app)
     codec.install(app, settings, keys)
     app.add_middleware(ReferrerPolicy)
+    metrics.install(app)
     return app

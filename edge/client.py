@@ -4,6 +4,7 @@ project's pydantic data converter, sealed with CSE_CODEC_KEYS (edge/codec.py).""
 import structlog
 from temporalio.client import Client
 from temporalio.converter import DataConverter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from edge.converter import data_converter, sealed_data_converter
 from edge.settings import Settings
@@ -15,12 +16,45 @@ def converter_for(settings: Settings) -> DataConverter:
     return data_converter if keys is None else sealed_data_converter(keys)
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+    """A client; with `runtime`, its workers report through that runtime's telemetry."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=converter_for(settings),
+        runtime=runtime,
     )
+
+
+class MetricsError(Exception):
+    """The metrics endpoint cannot be served (its address is malformed or taken)."""
+
+
+def metrics_address(settings: Settings) -> str | None:
+    """Where the worker serves Prometheus text (`/metrics`), or None when it does not."""
+    if settings.metrics_port is None:
+        return None
+    return f"{settings.metrics_host}:{settings.metrics_port}"
+
+
+def metrics_runtime(settings: Settings) -> Runtime | None:
+    """The worker's runtime serving Prometheus text on CSE_METRICS_HOST:CSE_METRICS_PORT (the
+    SDK's metrics and the service's own `cse_...` counters); None when CSE_METRICS_PORT is
+    unset. Counters end in `_total` and durations are in seconds, as Prometheus names them.
+    One per process: it binds the port, and raises MetricsError if it cannot."""
+    address = metrics_address(settings)
+    if address is None:
+        return None
+    prometheus = PrometheusConfig(
+        bind_address=address,
+        counters_total_suffix=True,
+        unit_suffix=True,
+        durations_as_seconds=True,
+    )
+    try:
+        return Runtime(telemetry=TelemetryConfig(metrics=prometheus))
+    except ValueError as err:  # the SDK's words: "Address already in use", "invalid ... syntax"
+        raise MetricsError(f"CSE_METRICS_HOST/CSE_METRICS_PORT {address}: {err}") from None
 
 
 def warn_if_plaintext(settings: Settings) -> None:

@@ -90,14 +90,23 @@ class Settings(BaseSettings):
     # Dashboard cookies carry Secure: always (true), never (false) or, unset, unless the API
     # listens on loopback (behind a TLS-terminating proxy the request itself is plain http).
     cookie_secure: bool | None = None
+    # The keys sealing dashboard sessions in their cookies (README "Dashboard and command
+    # line"), as CSE_CODEC_KEYS: the first seals, all open. Required unless on loopback.
+    session_keys: SecretStr | None = None
+    # Metrics (README "Metrics"): the worker's Prometheus endpoint on CSE_METRICS_HOST (unset
+    # port: off), and the bearer token the API's /metrics asks for (unset: /metrics is off).
+    metrics_port: int | None = Field(None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
+    metrics_token: SecretStr | None = None
 
-    @field_validator("smtp_password", "webhook_secret")
+    @field_validator("smtp_password", "webhook_secret", "metrics_token")
     @classmethod
     def _real_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         name = f"CSE_{(info.field_name or '').upper()}"
         if value is not None and value.get_secret_value().strip().lower() in _PLACEHOLDERS:
             raise ValueError(f"{name} is a placeholder: set a real secret")
-        if info.field_name == "webhook_secret" and value and len(value.get_secret_value()) < 16:
+        long_secret = info.field_name in ("webhook_secret", "metrics_token")
+        if long_secret and value and len(value.get_secret_value()) < 16:
             raise ValueError(f"{name} must be at least 16 characters")
         return value
 

@@ -8,26 +8,33 @@ InvalidInput        a payload's fields are wrong (message: `invalid input: field
                     details: the rule's stable name)
 CaseNotOpen         the case's start was refused, so there is no case to ask or change
 DuplicateReferral   the referral id already had a case; this run is not a case
+
+Each is counted as it is built, inside a workflow: cse_refusals_total{rule} (the pathway rule's
+name, or invalid_input, case_not_open, duplicate_referral; workflows/metrics.py).
 """
 
 from temporalio.exceptions import ApplicationError
 
 from domain.errors import CASE_NOT_OPEN, DUPLICATE_REFERRAL, INVALID_INPUT, PathwayRefusal
+from workflows.metrics import count_refusal
 
 
 def invalid_input(problems: list[str]) -> ApplicationError:
+    count_refusal("invalid_input")
     return ApplicationError(
         f"invalid input: {'; '.join(problems)}", *problems, type=INVALID_INPUT, non_retryable=True
     )
 
 
 def pathway_refusal(refusal: PathwayRefusal) -> ApplicationError:
+    count_refusal(refusal.rule)
     return ApplicationError(
         refusal.message, refusal.rule, type=type(refusal).__name__, non_retryable=True
     )
 
 
 def case_not_open(why: ApplicationError) -> ApplicationError:
+    count_refusal("case_not_open")
     return ApplicationError(
         f"no case was opened: its start was refused ({why.message})",
         type=CASE_NOT_OPEN,
@@ -36,6 +43,7 @@ def case_not_open(why: ApplicationError) -> ApplicationError:
 
 
 def duplicate_referral(referral_id: str, earlier_run_id: str) -> ApplicationError:
+    count_refusal("duplicate_referral")
     return ApplicationError(
         f"referral {referral_id} already has a case (run {earlier_run_id}): a referral id has "
         "one case for ever, so this start was refused and that case left untouched",
