@@ -7,14 +7,22 @@ from statemachine.contrib.diagram import MermaidGraphMachine
 
 from domain.calendar import LONDON
 from domain.models import CaseStatus, Clock, ClockState, Stage
-from domain.pathway import PathwayMachine, PathwayRules
+from domain.pathway import CaseOnPathway, PathwayMachine
 
 
-class _DrawnAt(PathwayRules):
+class _DrawnAt(CaseOnPathway):
     """The machine's model placed at a stage, for drawing only: no event is ever sent."""
 
     def __init__(self, stage: Stage) -> None:
-        self.stage = stage.value
+        self.drawn_at = stage.value
+
+    @property
+    def stage(self) -> str:
+        return self.drawn_at
+
+    @stage.setter
+    def stage(self, value: str) -> None:
+        self.drawn_at = value
 
 
 @cache

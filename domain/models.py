@@ -293,6 +293,33 @@ class RecordConsultation(Event):
         return {"outcome": self.outcome}
 
 
+class DisruptionAction(StrEnum):
+    """Multi-agency action against those exploiting the child, which the strategy meeting
+    and the MASE panel track (the directive: "all appropriate actions ... to disrupt any
+    perpetrators")."""
+
+    abduction_warning_notice = "abduction_warning_notice"
+    sexual_risk_order = "sexual_risk_order"
+    arrest = "arrest"
+    premises_or_licensing_action = "premises_or_licensing_action"
+    online_takedown = "online_takedown"
+    other = "other"
+
+
+class RecordDisruptionActivity(Event):
+    """A disruption action taken by an agency; what it was in words stays on the case only."""
+
+    name = "record_disruption_activity"
+    time_field = "taken_at"
+    action: DisruptionAction
+    agency: Name
+    description: Text = ""
+    taken_at: AwareDatetime
+
+    def details(self) -> dict[str, str | int | bool | None]:
+        return {"action": self.action.value, "agency": self.agency}
+
+
 class Close(Event):
     name = "close"
     time_field = "closed_at"
@@ -318,6 +345,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         RecordReturnInterview,
         RaiseProfessionalConcern,
         RecordConsultation,
+        RecordDisruptionActivity,
         Allocate,
         Close,
     )
@@ -383,6 +411,24 @@ class MissingEpisode(BaseModel):
     returned_at: datetime | None = None
 
 
+class StrategyDiscussion(BaseModel):
+    held_at: datetime
+    chair_role: Role
+    outcome: str
+
+
+class ProfessionalConcern(BaseModel):
+    level: Concern
+    note: str
+    raised_at: datetime
+
+
+class DisruptionActivity(BaseModel):
+    action: DisruptionAction
+    agency: str
+    taken_at: datetime
+
+
 class DeliveryFailure(BaseModel):
     """A notification that could not be delivered and was raised to the team manager."""
 
@@ -408,6 +454,9 @@ class CaseStatus(BaseModel):
     """Where a case stands: the answer to the `status` query."""
 
     referral_id: str
+    received_at: datetime | None = None
+    """When the referral was received (None only from a case that answered before it was
+    kept here); the referral decision and assessment clocks count from it."""
     stage: Stage
     risk_score: int | None
     complex: bool
@@ -421,6 +470,7 @@ class CaseStatus(BaseModel):
     closed_reason: str | None
     mase_blocker: str | None = None
     delivery_failures: list[DeliveryFailure] = []
+    disruption_activities: list[DisruptionActivity] = []
     overdue: bool
     next_due: datetime | None
     policy_version: str

@@ -1,10 +1,15 @@
-"""The pathway's stages, events and guards (pathway.md section 1) as one state machine.
+"""The pathway (pathway.md section 1) as one state machine: the single source of its events.
 
-The machine holds only states and transitions. Which transition an event takes is chosen by
-named conditions on its outcome; whether it may be taken at all is decided by named guards
-(validators) that raise `RuleBroken` with the rule's words. Both live on `PathwayRules`, the
-model the machine reads, so nothing else re-implements the pathway. The machine is used as a
-pure checker: `next_stage` asks it where an event leads and changes nothing.
+Each event is declared here once: its transitions (which stage it leads to, chosen by named
+conditions on its outcome), the guards it must pass (named validators raising `RuleBroken`
+with the rule's words) and its effect on the case's facts (a named action); stages open and
+close their own clocks on entry and exit. Conditions and guards live in domain/rules.py,
+actions in domain/effects.py, both on the model the machine reads (`CaseOnPathway`); the
+machine's construction fails if any named callback is missing, and this module's import fails
+if the machine's events and the contract's payloads (`EVENT_TYPES`) differ.
+
+The machine serves two questions: `next_stage` asks where an event leads and changes nothing
+(the update validator's question), `record` takes the event and applies its effects.
 """
 
 from __future__ import annotations
@@ -12,34 +17,40 @@ from __future__ import annotations
 import threading
 from functools import reduce
 from operator import or_
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from statemachine import State, StateMachine
 from statemachine.callbacks import CallbackPriority
 from statemachine.exceptions import TransitionNotAllowed
 from statemachine.transition_list import TransitionList
 
+from domain.effects import EventEffects
 from domain.errors import EventNotAllowed, RuleBroken
-from domain.models import Concern, Event, Stage
-from domain.policy import ClockName
-from domain.roles import Role
+from domain.models import EVENT_TYPES, Event, Stage
+from domain.notifications import Notification
+from domain.rules import PathwayRules
 
 if TYPE_CHECKING:
     from domain.case import Case
 
 
-# Where an outcome of no further action closes the case (elsewhere it has no transition).
-_NFA_CLOSES = {
-    (Stage.assessment.value, "complete_assessment"),
-    (Stage.strategy_discussion.value, "record_strategy_discussion"),
-    (Stage.s47_enquiry.value, "conclude_s47"),
-}
-
-
-def _guard(transitions: TransitionList, *guards: str) -> None:
-    """Attach named guards to every transition of an event, checked before its outcome."""
+def _wire(transitions: TransitionList, *guards: str, effect: str) -> None:
+    """An event's guards, checked in order before its outcome selects a transition, and its
+    effect on the case, run before the stage it leaves is left."""
     for transition in transitions:
         transition.validators.add(list(guards), priority=CallbackPriority.INLINE)
+        transition.before.add(effect, priority=CallbackPriority.INLINE)
+        transition.before.add("only_asking", priority=CallbackPriority.GENERIC)
+
+
+_CLOSINGS_ON_NO_FURTHER_ACTION: list[TransitionList] = []
+
+
+def _no_further_action(source: State, closed: State) -> TransitionList:
+    """An outcome of no further action that closes the case (its guard asks where these are)."""
+    closing: TransitionList = source.to(closed, cond="outcome_is_nfa")
+    _CLOSINGS_ON_NO_FURTHER_ACTION.append(closing)
+    return closing
 
 
 class PathwayMachine(StateMachine):
@@ -69,12 +80,12 @@ class PathwayMachine(StateMachine):
     complete_assessment = (
         assessment.to(strategy_discussion, cond="outcome_is_strategy_discussion")
         | assessment.to(child_in_need, cond="outcome_is_cin")
-        | assessment.to(closed, cond="outcome_is_nfa")
+        | _no_further_action(assessment, closed)
     )
     record_strategy_discussion = (
         strategy_discussion.to(s47_enquiry, cond="outcome_is_s47")
         | strategy_discussion.to(child_in_need, cond="outcome_is_cin")
-        | strategy_discussion.to(closed, cond="outcome_is_nfa")
+        | _no_further_action(strategy_discussion, closed)
         | review.to.itself(internal=True, cond="outcome_is_continue")
         | review.to(s47_enquiry, cond="outcome_is_s47")
         # A strategy meeting called outside the stage (repeated missing episodes, a
@@ -88,7 +99,7 @@ class PathwayMachine(StateMachine):
     conclude_s47 = (
         s47_enquiry.to(safety_plan, cond="outcome_calls_for_a_safety_plan")
         | s47_enquiry.to(child_in_need, cond="outcome_is_cin")
-        | s47_enquiry.to(closed, cond="outcome_is_nfa")
+        | _no_further_action(s47_enquiry, closed)
     )
     agree_cin_plan = child_in_need.to(safety_plan)
     record_safety_plan = safety_plan.to(review)
@@ -105,210 +116,167 @@ class PathwayMachine(StateMachine):
     allocate = reduce(or_, (s.to.itself(internal=True) for s in _open))
     close = closed.from_(*_open)
 
-    # The guards each event must pass, whatever transition its outcome selects.
-    _guard(
+    record_disruption_activity = reduce(or_, (s.to.itself(internal=True) for s in _open))
+
+    # Every event: the guards it must pass whatever transition its outcome selects, in the
+    # order they are checked, and its effect (domain/effects.py).
+    _wire(decide, effect="apply_decide")
+    _wire(record_screening, effect="apply_record_screening")
+    _wire(
         complete_assessment,
         "screening_recorded",
         "nfa_needs_score_zero",
         "rationale_for_scored_case",
+        effect="apply_complete_assessment",
     )
-    _guard(
+    _wire(
         record_strategy_discussion,
         "further_meeting_is_due",
         "complex_case_chair",
         "nfa_needs_score_zero",
+        effect="apply_record_strategy_discussion",
     )
-    _guard(conclude_s47, "nfa_needs_score_zero")
-    _guard(refer_to_mase, "mase_referral_allowed")
-    _guard(record_cp_conference, "initial_cp_conference_is_due")
-    _guard(record_cp_review, "cp_review_is_due")
-    _guard(record_return_interview, "return_interview_is_due")
-    _guard(record_consultation, "consultation_is_due")
+    _wire(conclude_s47, "nfa_needs_score_zero", effect="apply_conclude_s47")
+    _wire(agree_cin_plan, effect="apply_agree_cin_plan")
+    _wire(record_safety_plan, effect="apply_record_safety_plan")
+    _wire(record_review, effect="apply_record_review")
+    _wire(refer_to_mase, "mase_referral_allowed", effect="apply_refer_to_mase")
+    _wire(record_missing_episode, effect="apply_record_missing_episode")
+    _wire(record_cp_conference, "initial_cp_conference_is_due", effect="apply_record_cp_conference")
+    _wire(record_cp_review, "cp_review_is_due", effect="apply_record_cp_review")
+    _wire(
+        record_return_interview, "return_interview_is_due", effect="apply_record_return_interview"
+    )
+    _wire(raise_professional_concern, effect="apply_raise_professional_concern")
+    _wire(record_consultation, "consultation_is_due", effect="apply_record_consultation")
+    _wire(record_disruption_activity, effect="apply_record_disruption_activity")
+    _wire(allocate, effect="apply_allocate")
+    _wire(close, effect="apply_close")
 
 
-class PathwayRules:
-    """The model the machine reads: the case's facts, the conditions and the named guards."""
+class _OnlyAsked(Exception):  # a control signal, not an error
+    """Raised by the machine's first action when it was only asked where an event leads."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+
+class CaseOnPathway(PathwayRules, EventEffects):
+    """The model the machine reads and acts on: one case (the stage is the case's own), its
+    conditions and guards (PathwayRules) and its effects (EventEffects)."""
 
     def __init__(self, case: Case) -> None:
         self.case = case
-        self.stage: str = case.stage.value
+        self.recording = False
+        self.notices: list[Notification] = []
 
-    # -- conditions: which transition an event's outcome selects --------------------------
-    def decision_is_assess(self, payload: Any) -> bool:
-        return bool(payload.decision == "assess")
+    @property
+    def stage(self) -> str:
+        return self.case.stage.value
 
-    def decision_is_nfa(self, payload: Any) -> bool:
-        return bool(payload.decision == "nfa")
+    @stage.setter
+    def stage(self, value: str) -> None:
+        self.case.stage = Stage(value)
 
-    def outcome_is_strategy_discussion(self, payload: Any) -> bool:
-        return bool(payload.outcome == "strategy_discussion")
-
-    def outcome_is_cin(self, payload: Any) -> bool:
-        return bool(payload.outcome == "cin")
-
-    def outcome_is_nfa(self, payload: Any) -> bool:
-        return bool(payload.outcome == "nfa")
-
-    def outcome_is_s47(self, payload: Any) -> bool:
-        return bool(payload.outcome == "s47")
-
-    def outcome_is_continue(self, payload: Any) -> bool:
-        return bool(payload.outcome == "continue")
-
-    def outcome_calls_for_a_safety_plan(self, payload: Any) -> bool:
-        return payload.outcome in ("cp_conference", "risk_of_harm")
-
-    def review_score_low(self, payload: Any) -> bool:
-        return bool(payload.score <= 1)
-
-    def review_score_high(self, payload: Any) -> bool:
-        return bool(payload.score >= 2)
-
-    # -- guards: each raises RuleBroken naming the rule -----------------------------------
-    def screening_recorded(self, payload: Any) -> None:
-        if self.case.risk_score is None:
-            raise RuleBroken(
-                "complete_assessment needs a CSE risk screening recorded first: the screening "
-                "tool is completed as part of the initial assessment",
-                rule="screening_required",
-            )
-
-    def nfa_needs_score_zero(self, payload: Any) -> None:
-        if payload.outcome != "nfa" or (self.stage, payload.name) not in _NFA_CLOSES:
-            return
-        score = self.case.risk_score
-        if score != 0:
-            raise RuleBroken(
-                f"no further action needs the latest screening score to be 0 (it is {score})",
-                rule="nfa_needs_score_zero",
-            )
-        if self.case.professional_concern == Concern.high:
-            raise RuleBroken(
-                "no further action is refused while professional concern is high: a low score "
-                "with high professional concern still needs consultation",
-                rule="nfa_with_high_concern",
-            )
-
-    def rationale_for_scored_case(self, payload: Any) -> None:
-        score = self.case.risk_score or 0
-        if payload.outcome != "strategy_discussion" and score >= 1 and not payload.rationale:
-            raise RuleBroken(
-                f"with a screening score of {score}, completing the assessment as "
-                f"{payload.outcome} instead of a strategy discussion needs a written rationale: "
-                "a score of 1-3 necessitates consideration of a strategy meeting",
-                rule="rationale_required",
-            )
-
-    def complex_case_chair(self, payload: Any) -> None:
-        if self.case.complex and payload.chair_role != Role.specialist_safeguarding_lead:
-            raise RuleBroken(
-                "a complex case's strategy discussion must be chaired by a specialist "
-                "safeguarding lead",
-                rule="complex_case_chair",
-            )
-
-    def further_meeting_is_due(self, payload: Any) -> None:
-        if self.stage == Stage.strategy_discussion:
-            return
-        due = self.case.running(ClockName.further_strategy_meeting) or self.case.running(
-            ClockName.strategy_discussion
-        )
-        if not due:
-            raise RuleBroken(
-                "outside the strategy discussion stage a strategy meeting is recorded only when "
-                "one is due: after a review scoring 2-3 has opened the further strategy meeting "
-                "clock, or when repeated missing episodes or a consultation have called one",
-                rule="further_strategy_meeting_not_due",
-            )
-
-    def mase_referral_allowed(self, payload: Any) -> None:
-        case = self.case
-        if case.mase.referred:
-            raise RuleBroken("the case is already referred to MASE", rule="mase_already_referred")
-        if not case.strategy_discussions:
-            raise RuleBroken(
-                "a case referred to MASE must have had a strategy discussion",
-                rule="mase_needs_strategy_discussion",
-            )
-        if not (payload.cris_number or case.cris_number):
-            raise RuleBroken(
-                "a case referred to MASE must have a police CSE CRIS number",
-                rule="mase_needs_cris_number",
-            )
-        if case.risk_score is None or not 1 <= case.risk_score <= 3:
-            raise RuleBroken(
-                f"a case referred to MASE must have a latest screening score of 1-3 "
-                f"(it is {case.risk_score})",
-                rule="mase_needs_score",
-            )
-
-    def initial_cp_conference_is_due(self, payload: Any) -> None:
-        self._clock_is_running(
-            ClockName.initial_cp_conference, "initial child protection conference"
-        )
-
-    def cp_review_is_due(self, payload: Any) -> None:
-        self._clock_is_running(ClockName.cp_review_conference, "child protection review conference")
-
-    def return_interview_is_due(self, payload: Any) -> None:
-        self._clock_is_running(ClockName.return_home_interview, "return home interview")
-
-    def consultation_is_due(self, payload: Any) -> None:
-        self._clock_is_running(ClockName.consultation, "consultation")
-
-    def _clock_is_running(self, clock: ClockName, words: str) -> None:
-        if not self.case.running(clock):
-            raise RuleBroken(f"no {words} is due for this case", rule=f"no_{clock.value}_due")
+    def only_asking(self, target: State) -> None:
+        """Every transition's first action: a question ends here, with its answer, before
+        any effect has run (guards and conditions have passed by now)."""
+        if not self.recording:
+            raise _OnlyAsked(target.value)
 
 
 class PathwayChecker:
-    """A machine that answers where an event takes a case, for one case after another:
-    building a machine costs about 4 ms (it resolves every callback name), asking it far
-    less. Each question starts from the asking case's own stage; a question that took it to
-    the final stage stops its engine, which the next question starts again."""
+    """One machine answering for case after case: building one costs about 4 ms (it resolves
+    every callback name), asking it far less. Each question starts from the asking case's own
+    stage; a question that took it to the final stage stops its engine, which the next question
+    starts again."""
 
     def __init__(self, case: Case) -> None:
-        self.case = case
-        self._build()
-
-    def _build(self) -> None:
-        self.rules = PathwayRules(self.case)
-        self.machine = PathwayMachine(model=self.rules, state_field="stage")
+        self.model = CaseOnPathway(case)
+        self.machine = PathwayMachine(model=self.model, state_field="stage")
+        self.model.closes_on_no_further_action = _closes_on_no_further_action()
 
     def _reopen(self) -> None:
         """A question that led to the final stage stops the machine's engine; the next one
-        starts it again (the stage itself is set from the case before each question), rather
-        than paying ~4 ms to build another machine after every closed case. python-statemachine
-        is pinned below 4, and the pathway tests run questions across closings."""
+        starts it again (the stage itself is read from the case), rather than paying ~4 ms to
+        build another machine after every closed case. python-statemachine is pinned below 4,
+        and the pathway tests run questions across closings."""
         self.machine._engine.running = True
 
-    def next_stage(self, event: Event) -> Stage:
-        """Where `event` takes the case; raises a PathwayRefusal and changes nothing if not."""
+    def next_stage(self, case: Case, event: Event) -> Stage:
+        """Where `event` takes `case`; raises a PathwayRefusal and changes nothing if not."""
+        try:
+            self._send(case, event, recording=False)
+        except _OnlyAsked as answer:
+            return Stage(answer.target)
+        raise AssertionError("a question reached the effects")  # pragma: no cover
+
+    def record(self, case: Case, event: Event) -> list[Notification]:
+        """Take `event`: check it as `next_stage` does, then run its effects; returns the
+        notifications they raised. A refused event changes nothing."""
+        self._send(case, event, recording=True)
+        return self.model.notices
+
+    def _send(self, case: Case, event: Event, recording: bool) -> None:
         if self.machine.is_terminated:
             self._reopen()
-        self.rules.case = self.case
-        self.rules.stage = self.case.stage.value
+        self.model.case, self.model.recording, self.model.notices = case, recording, []
         try:
             self.machine.send(event.name, payload=event)
         except TransitionNotAllowed:
-            raise EventNotAllowed(_not_allowed_message(self.case.stage, event)) from None
-        return Stage(self.rules.stage)
+            raise EventNotAllowed(_not_allowed_message(case.stage, event)) from None
+
+
+def _closes_on_no_further_action() -> frozenset[tuple[str, str]]:
+    return frozenset(
+        (transition.source.value, event.id)
+        for closing in _CLOSINGS_ON_NO_FURTHER_ACTION
+        for transition in closing
+        for event in transition.events
+    )
 
 
 _PER_THREAD = threading.local()
 
 
-def next_stage(case: Case, event: Event) -> Stage:
-    """Where `event` takes `case`; raises a PathwayRefusal and changes nothing if it may not.
-
-    One machine per thread serves every case (a worker runs many cases, and a case's first
+def _checker(case: Case) -> PathwayChecker:
+    """One machine per thread serves every case (a worker runs many cases, and a case's first
     question would otherwise pay for building one): a question is asked and answered with
     nothing awaited in between, so no other case ever sees the machine mid-question."""
     checker: PathwayChecker | None = getattr(_PER_THREAD, "checker", None)
     if checker is None:
         checker = _PER_THREAD.checker = PathwayChecker(case)
-    checker.case = case
-    return checker.next_stage(event)
+    return checker
+
+
+def next_stage(case: Case, event: Event) -> Stage:
+    """Where `event` takes `case`; raises a PathwayRefusal and changes nothing if it may not."""
+    return _checker(case).next_stage(case, event)
+
+
+def record(case: Case, event: Event) -> list[Notification]:
+    """Record `event` on `case` (its stage, facts and clocks); raises a PathwayRefusal and
+    changes nothing if it may not be recorded."""
+    return _checker(case).record(case, event)
+
+
+def events_allowed_in(stage: Stage) -> list[str]:
+    """The events that have a transition from `stage`, in the machine's order (their guards
+    may still refuse them for a particular case)."""
+    state = next(s for s in PathwayMachine.states if s.value == stage.value)
+    return list(dict.fromkeys(e.id for t in state.transitions for e in t.events))
+
+
+def ways_out(stage: Stage) -> list[tuple[str, Stage]]:
+    """(event, stage) for each move from `stage` to another stage, in the machine's order."""
+    state = next(s for s in PathwayMachine.states if s.value == stage.value)
+    moves = [(e.id, Stage(t.target.value)) for t in state.transitions for e in t.events]
+    return list(dict.fromkeys(m for m in moves if m[1] != stage))
+
+
+def stages() -> list[Stage]:
+    """Every stage in the order the machine declares them."""
+    return [Stage(s.value) for s in PathwayMachine.states]
 
 
 def mase_blocker(case: Case) -> str | None:
@@ -316,7 +284,7 @@ def mase_blocker(case: Case) -> str | None:
     if case.is_closed or case.mase.referred:
         return None
     try:
-        PathwayRules(case).mase_referral_allowed(_NO_CRIS_GIVEN)
+        CaseOnPathway(case).mase_referral_allowed(_NO_CRIS_GIVEN)
     except RuleBroken as refusal:
         return refusal.message
     return "not yet referred"
@@ -335,3 +303,14 @@ def _not_allowed_message(stage: Stage, event: Event) -> str:
     outcome = getattr(event, "outcome", None) or getattr(event, "decision", None)
     with_outcome = f" with outcome {outcome}" if outcome else ""
     return f"{event.name}{with_outcome} is not allowed while the case is in stage {stage.value}"
+
+
+def _machine_events() -> set[str]:
+    return {e.id for s in PathwayMachine.states for t in s.transitions for e in t.events}
+
+
+if _machine_events() != set(EVENT_TYPES):
+    raise TypeError(  # a mis-wired pathway fails at import, before any case can reach it
+        "the pathway machine's events and the contract's payloads differ: "
+        f"{sorted(_machine_events() ^ set(EVENT_TYPES))}"
+    )

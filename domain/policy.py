@@ -117,6 +117,36 @@ def _default_owners() -> dict[ClockName, list[Role]]:
     return {ClockName.consultation: [Role.team_manager, Role.specialist_safeguarding_lead]}
 
 
+class ScoreRules(BaseModel):
+    """What the latest CSE screening or review score (0-3) lets the pathway do (the directive:
+    0 no further action; 1-3 consider a strategy meeting and the MASE panel; a review scoring
+    0-1 ends the plan; a low score with high professional concern needs consultation)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    no_further_action_at_most: Annotated[int, Field(ge=0, le=3)] = 0
+    review_closes_at_most: Annotated[int, Field(ge=0, le=3)] = 1
+    consultation_at_most: Annotated[int, Field(ge=0, le=3)] = 1
+    mase_from: Annotated[int, Field(ge=0, le=3)] = 1
+    rationale_from: Annotated[int, Field(ge=0, le=3)] = 1
+
+    def allows_no_further_action(self, score: int | None) -> bool:
+        return score is not None and score <= self.no_further_action_at_most
+
+    def review_closes(self, score: int) -> bool:
+        return score <= self.review_closes_at_most
+
+    def is_low(self, score: int | None) -> bool:
+        """Low enough that high professional concern needs a consultation (no score is low)."""
+        return (score or 0) <= self.consultation_at_most
+
+    def fits_mase(self, score: int | None) -> bool:
+        return score is not None and score >= self.mase_from
+
+    def needs_rationale(self, score: int | None) -> bool:
+        """Any outcome but a strategy discussion needs a written rationale from this score."""
+        return (score or 0) >= self.rationale_from
+
+
 class Policy(BaseModel):
     """One version of the policy. Every field has the directive's value as its default."""
 
@@ -137,6 +167,9 @@ class Policy(BaseModel):
     ladder: Annotated[list[LadderStep], Field(min_length=1)] = Field(
         default_factory=_default_ladder
     )
+    scores: ScoreRules = ScoreRules()
+    # How far ahead of the engine's clock an event or referral time may be (device clocks
+    # drift); anything later is in the future and refused, at every door.
     clock_skew_minutes: Annotated[int, Field(ge=0, le=60)] = 5
     # Operational, but versioned with the rest so a running case never changes it: a case
     # continues as new (same id, fresh history) once its history grows past this many events.

@@ -33,29 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.notify import NOTIFY_RETRY, NOTIFY_TIMEOUT, PERMANENT_FAILURE
     from domain.case import Case
     from domain.errors import PathwayRefusal, field_errors
-    from domain.models import (
-        AgreeCinPlan,
-        Allocate,
-        CaseStatus,
-        Close,
-        CompleteAssessment,
-        ConcludeS47,
-        Decide,
-        Event,
-        RaiseProfessionalConcern,
-        Receipt,
-        RecordConsultation,
-        RecordCpConference,
-        RecordCpReview,
-        RecordMissingEpisode,
-        RecordReturnInterview,
-        RecordReview,
-        RecordSafetyPlan,
-        RecordScreening,
-        RecordStrategyDiscussion,
-        Referral,
-        ReferToMase,
-    )
+    from domain.models import EVENT_TYPES, CaseStatus, Event, Receipt, Referral
     from domain.notifications import Notification
     from workflows import configuration
     from workflows import search_attributes as sa
@@ -85,7 +63,30 @@ class CarriedCase(BaseModel):
     case: Case
 
 
+def _an_update_per_event(cls: type[Any]) -> type[Any]:
+    """One named update, checked by its validator before anything reaches history, for each
+    event of the pathway (EVENT_TYPES, which the pathway machine is checked against)."""
+    for event_type in EVENT_TYPES.values():
+        setattr(cls, event_type.name, _update_for(event_type))
+    return cls
+
+
+def _update_for(event_type: type[Event]) -> Callable[..., Any]:
+    # `*given, **_`: any number of payloads of any shape is refused naming the input.
+    async def record(self: Any, *given: Any, **_: Any) -> Receipt:
+        return await self._record(event_type, given)
+
+    def check(self: Any, *given: Any, **_: Any) -> None:
+        self._check(event_type, given)
+
+    record.__name__ = record.__qualname__ = event_type.name
+    update = workflow.update(name=event_type.name)(record)
+    update.validator(check)
+    return update
+
+
 @workflow.defn(name="ReferralWorkflow")
+@_an_update_per_event
 class ReferralWorkflow:
     # `*start`: any number of inputs of any shape reaches this code, so a bad start from any
     # client fails the case with a message instead of failing workflow tasks for ever.
@@ -127,142 +128,7 @@ class ReferralWorkflow:
     def status(self) -> CaseStatus:
         return self._opened_case().status()
 
-    # -- updates: one per event of the pathway ---------------------------------------------
-    @workflow.update
-    async def decide(self, *given: Any, **_: Any) -> Receipt:
-        return await self._record(Decide, given)
-
-    @decide.validator
-    def _check_decide(self, *given: Any, **_: Any) -> None:
-        self._check(Decide, given)
-
-    @workflow.update
-    async def record_screening(self, *given: Any, **_: Any) -> Receipt:
-        return await self._record(RecordScreening, given)
-
-    @record_screening.validator
-    def _check_record_screening(self, *given: Any, **_: Any) -> None:
-        self._check(RecordScreening, given)
-
-    @workflow.update
-    async def complete_assessment(self, *given: Any, **_: Any) -> Receipt:
-        return await self._record(CompleteAssessment, given)
-
-    @complete_assessment.validator
-    def _check_complete_assessment(self, *given: Any, **_: Any) -> None:
-        self._check(CompleteAssessment, given)
-
-    @workflow.update
-    async def record_strategy_discussion(self, *given: Any, **_: Any) -> Receipt:
-        return await self._record(RecordStrategyDiscussion, given)
-
-    @record_strategy_discussion.validator
-    def _check_record_strategy_discussion(self, *given: Any, **_: Any) -> None:
-        self._check(RecordStrategyDiscussion, given)
-
-    @workflow.update
-    async def conclude_s47(self, *given: Any, **_: Any) -> Receipt:
-        return await self._record(ConcludeS47, given)
-
-    @conclude_s47.validator
-    def _check_conclude_s47(self, *given: Any, **_: Any) -> None:
-        self._check(ConcludeS47, given)
-
-    @workflow.update
-    async def agree_cin_plan(self, *given: Any, **_: Any) -> Receipt:
-        return await self._record(AgreeCinPlan, given)
-
-    @agree_cin_plan.validator
-    def _check_agree_cin_plan(self, *given: Any, **_: Any) -> None:
-        self._check(AgreeCinPlan, given)
-
-    @workflow.update
-    async def record_cp_conference(self, *given: Any, **_: Any) -> Receipt:
-        return await self._record(RecordCpConference, given)
-
-    @record_cp_conference.validator
-    def _check_record_cp_conference(self, *given: Any, **_: Any) -> None:
-        self._check(RecordCpConference, given)
-
-    @workflow.update
-    async def record_safety_plan(self, *given: Any, **_: Any) -> Receipt:
-        return await self._record(RecordSafetyPlan, given)
-
-    @record_safety_plan.validator
-    def _check_record_safety_plan(self, *given: Any, **_: Any) -> None:
-        self._check(RecordSafetyPlan, given)
-
-    @workflow.update
-    async def record_review(self, *given: Any, **_: Any) -> Receipt:
-        return await self._record(RecordReview, given)
-
-    @record_review.validator
-    def _check_record_review(self, *given: Any, **_: Any) -> None:
-        self._check(RecordReview, given)
-
-    @workflow.update
-    async def refer_to_mase(self, *given: Any, **_: Any) -> Receipt:
-        return await self._record(ReferToMase, given)
-
-    @refer_to_mase.validator
-    def _check_refer_to_mase(self, *given: Any, **_: Any) -> None:
-        self._check(ReferToMase, given)
-
-    @workflow.update
-    async def record_missing_episode(self, *given: Any, **_: Any) -> Receipt:
-        return await self._record(RecordMissingEpisode, given)
-
-    @record_missing_episode.validator
-    def _check_record_missing_episode(self, *given: Any, **_: Any) -> None:
-        self._check(RecordMissingEpisode, given)
-
-    @workflow.update
-    async def record_cp_review(self, *given: Any, **_: Any) -> Receipt:
-        return await self._record(RecordCpReview, given)
-
-    @record_cp_review.validator
-    def _check_record_cp_review(self, *given: Any, **_: Any) -> None:
-        self._check(RecordCpReview, given)
-
-    @workflow.update
-    async def record_return_interview(self, *given: Any, **_: Any) -> Receipt:
-        return await self._record(RecordReturnInterview, given)
-
-    @record_return_interview.validator
-    def _check_record_return_interview(self, *given: Any, **_: Any) -> None:
-        self._check(RecordReturnInterview, given)
-
-    @workflow.update
-    async def raise_professional_concern(self, *given: Any, **_: Any) -> Receipt:
-        return await self._record(RaiseProfessionalConcern, given)
-
-    @raise_professional_concern.validator
-    def _check_raise_professional_concern(self, *given: Any, **_: Any) -> None:
-        self._check(RaiseProfessionalConcern, given)
-
-    @workflow.update
-    async def record_consultation(self, *given: Any, **_: Any) -> Receipt:
-        return await self._record(RecordConsultation, given)
-
-    @record_consultation.validator
-    def _check_record_consultation(self, *given: Any, **_: Any) -> None:
-        self._check(RecordConsultation, given)
-
-    @workflow.update
-    async def allocate(self, *given: Any, **_: Any) -> Receipt:
-        return await self._record(Allocate, given)
-
-    @allocate.validator
-    def _check_allocate(self, *given: Any, **_: Any) -> None:
-        self._check(Allocate, given)
-
-    @workflow.update
-    async def close(self, *given: Any, **_: Any) -> Receipt:
-        return await self._record(Close, given)
-
-    @close.validator
-    def _check_close(self, *given: Any, **_: Any) -> None:
-        self._check(Close, given)
+    # -- updates: one per event of the pathway, made by `_an_update_per_event` below ---------
 
     # -- how an event is checked and recorded ----------------------------------------------
     def _opened_case(self) -> Case:

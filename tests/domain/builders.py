@@ -35,12 +35,14 @@ from domain.models import (
     Concern,
     ConcludeS47,
     Decide,
+    DisruptionAction,
     Event,
     Indicator,
     RaiseProfessionalConcern,
     RecordConsultation,
     RecordCpConference,
     RecordCpReview,
+    RecordDisruptionActivity,
     RecordMissingEpisode,
     RecordReturnInterview,
     RecordReview,
@@ -246,6 +248,18 @@ def consultation(
 
 def allocate(at: datetime, social_worker: str = SOCIAL_WORKER, team: str = TEAM) -> Allocate:
     return Allocate(social_worker=social_worker, team=team, allocated_at=at, actor=MANAGER)
+
+
+def disruption_activity(
+    at: datetime, action: DisruptionAction = DisruptionAction.abduction_warning_notice
+) -> RecordDisruptionActivity:
+    return RecordDisruptionActivity(
+        action=action,
+        agency="police",
+        description="notice served",
+        taken_at=at,
+        actor=SOCIAL_WORKER,
+    )
 
 
 def close(reason: str = "moved out of the borough", at: datetime = T.decided) -> Close:

@@ -40,6 +40,7 @@ from tests.domain.builders import (
     cp_conference,
     cp_review,
     decide,
+    disruption_activity,
     last_happened,
     london,
     missing_episode,
@@ -481,6 +482,7 @@ ANY_STAGE_EVENTS: list[tuple[str, Callable[[datetime], Event]]] = [
     ("raise_professional_concern", lambda at: professional_concern(Concern.high, at)),
     ("record_consultation", lambda at: consultation(at)),
     ("allocate", lambda at: allocate(at)),
+    ("record_disruption_activity", lambda at: disruption_activity(at)),
     ("close", lambda at: close(at=at)),
 ]
 
@@ -508,7 +510,8 @@ CONTRACT_EVENTS = {
 
 def test_the_list_of_events_covers_every_event_of_the_contract() -> None:
     assert len(CONTRACT_EVENTS) == 16
-    assert set(EVENT_TYPES) == CONTRACT_EVENTS | {"record_consultation"}
+    added = {"record_consultation", "record_disruption_activity"}
+    assert set(EVENT_TYPES) == CONTRACT_EVENTS | added
     assert {name for name, _ in ANY_STAGE_EVENTS} == set(EVENT_TYPES)
 
 

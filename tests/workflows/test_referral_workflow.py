@@ -217,7 +217,8 @@ async def test_notifications_carry_no_child_details(
 ) -> None:
     handle = await start(env, task_queue, received_at=await now(env) - timedelta(days=30))
     case = await handle.query(ReferralWorkflow.status)
-    await eventually(handle, lambda s: True)
+    # The back-dated clocks' escalations are sent by activities: wait for them to arrive.
+    await eventually(handle, lambda s: bool(outbox.sent))
     await handle.terminate("seen enough")
     assert outbox.sent
     for notification in outbox.sent:

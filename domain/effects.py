@@ -1,0 +1,269 @@
+"""What each accepted event, and each stage entered or left, does to a case's facts.
+
+These are the pathway machine's actions (domain/pathway.py names each one beside its event's
+transitions, so a missing one fails the machine's construction). They run only when an event
+is recorded, after its guards have passed, in the machine's order: the event's effect, then
+the stage left, then the stage entered. Each may add notifications to `self.notices`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from domain.clocks import cancel_clock, due_after
+from domain.models import (
+    Allocate,
+    Close,
+    CompleteAssessment,
+    Concern,
+    ConcludeS47,
+    Decide,
+    DisruptionActivity,
+    Event,
+    MaseStatus,
+    MissingEpisode,
+    ProfessionalConcern,
+    RaiseProfessionalConcern,
+    RecordConsultation,
+    RecordCpConference,
+    RecordCpReview,
+    RecordDisruptionActivity,
+    RecordMissingEpisode,
+    RecordReturnInterview,
+    RecordReview,
+    RecordSafetyPlan,
+    RecordScreening,
+    RecordStrategyDiscussion,
+    ReferToMase,
+    Stage,
+    StrategyDiscussion,
+)
+from domain.notifications import Notification, NotificationKind
+from domain.policy import ClockName
+from domain.roles import Role
+
+if TYPE_CHECKING:
+    from domain.case import Case
+
+
+class EventEffects:
+    """The machine's actions, acting on `self.case` (mixed into the machine's model)."""
+
+    case: Case
+    notices: list[Notification]
+
+    # -- each event's effect -------------------------------------------------------------
+    def apply_decide(self, payload: Decide) -> None:
+        self.case.stop(ClockName.referral_decision, payload.decided_at)
+
+    def apply_record_screening(self, payload: RecordScreening) -> None:
+        self._score(payload.score, payload.professional_concern, payload.screened_at)
+        self.case.complex = payload.complex
+        self._consider_consultation(payload.screened_at)
+
+    def apply_complete_assessment(self, payload: CompleteAssessment) -> None:
+        case = self.case
+        case.stop(ClockName.assessment, payload.completed_at)
+        if payload.outcome != "strategy_discussion":
+            case.cancel(ClockName.strategy_discussion, payload.completed_at)
+        elif not case.running(ClockName.strategy_discussion):
+            case.open_clock(ClockName.strategy_discussion, payload.completed_at)
+
+    def apply_record_strategy_discussion(self, payload: RecordStrategyDiscussion) -> None:
+        case = self.case
+        case.stop(ClockName.strategy_discussion, payload.held_at)
+        case.stop(ClockName.further_strategy_meeting, payload.held_at)
+        case.strategy_discussions.append(
+            StrategyDiscussion(
+                held_at=payload.held_at, chair_role=payload.chair_role, outcome=payload.outcome
+            )
+        )
+        if payload.cris_number:
+            case.cris_number = payload.cris_number
+
+    def apply_conclude_s47(self, payload: ConcludeS47) -> None:
+        case = self.case
+        if payload.outcome == "cp_conference" and not case.running(ClockName.initial_cp_conference):
+            case.open_clock(ClockName.initial_cp_conference, case.strategy_discussions[-1].held_at)
+
+    def apply_agree_cin_plan(self, payload: Event) -> None:
+        """Agreeing the plan moves the case to its safety plan; nothing else changes."""
+
+    def apply_record_cp_conference(self, payload: RecordCpConference) -> None:
+        self.case.stop(ClockName.initial_cp_conference, payload.held_at)
+        if payload.outcome == "cp_plan":
+            self.case.open_clock(ClockName.cp_review_conference, payload.held_at)
+
+    def apply_record_cp_review(self, payload: RecordCpReview) -> None:
+        case = self.case
+        case.stop(ClockName.cp_review_conference, payload.held_at)
+        if payload.outcome == "continue_plan":
+            due = due_after(case.policy, case.policy.cp_review_interval, payload.held_at)
+            case.open_clock(ClockName.cp_review_conference, payload.held_at, due)
+
+    def apply_record_safety_plan(self, payload: RecordSafetyPlan) -> None:
+        self.case.stop(ClockName.safety_plan, payload.agreed_at)
+        self._open_risk_review(payload.agreed_at)
+
+    def apply_record_review(self, payload: RecordReview) -> None:
+        case = self.case
+        case.stop(ClockName.risk_review, payload.reviewed_at)
+        self._score(payload.score, payload.professional_concern, payload.reviewed_at)
+        if not case.policy.scores.review_closes(payload.score):
+            self._open_risk_review(payload.reviewed_at)
+            if case.running(ClockName.further_strategy_meeting) is None:
+                case.open_clock(ClockName.further_strategy_meeting, payload.reviewed_at)
+
+    def apply_refer_to_mase(self, payload: ReferToMase) -> None:
+        case = self.case
+        case.cris_number = payload.cris_number or case.cris_number
+        case.mase = MaseStatus(
+            referred=True, referred_at=payload.referred_at, cris_number=case.cris_number
+        )
+
+    def apply_record_missing_episode(self, payload: RecordMissingEpisode) -> None:
+        case = self.case
+        known = {e.went_missing_at for e in case.missing_episodes}
+        episode = self._episode(payload)
+        if payload.returned_at is not None and episode.returned_at is None:
+            episode.returned_at = payload.returned_at
+            case.open_clock(ClockName.return_home_interview, payload.returned_at)
+        if case.stage == Stage.review:
+            self._bring_review_forward(payload.returned_at or payload.went_missing_at)
+        new_episode = payload.went_missing_at not in known
+        if new_episode and self._missing_repeatedly(payload.went_missing_at):
+            self._open_strategy_discussion(payload.went_missing_at)
+        what = "missing episode recorded"
+        self.notices.append(
+            case.notice(NotificationKind.missing_episode, [Role.social_worker], what)
+        )
+
+    def apply_record_return_interview(self, payload: RecordReturnInterview) -> None:
+        self.case.stop(ClockName.return_home_interview, payload.held_at)
+
+    def apply_raise_professional_concern(self, payload: RaiseProfessionalConcern) -> None:
+        self.case.professional_concern = payload.level
+        self.case.concerns_raised.append(
+            ProfessionalConcern(level=payload.level, note=payload.note, raised_at=payload.raised_at)
+        )
+        self._consider_consultation(payload.raised_at)
+
+    def apply_record_consultation(self, payload: RecordConsultation) -> None:
+        self.case.stop(ClockName.consultation, payload.held_at)
+        if payload.outcome == "strategy_discussion":
+            self._open_strategy_discussion(payload.held_at)
+
+    def apply_record_disruption_activity(self, payload: RecordDisruptionActivity) -> None:
+        self.case.disruption_activities.append(
+            DisruptionActivity(
+                action=payload.action, agency=payload.agency, taken_at=payload.taken_at
+            )
+        )
+
+    def apply_allocate(self, payload: Allocate) -> None:
+        self.case.allocated_to = payload.social_worker
+        self.case.team = payload.team
+        what = "case allocated"
+        notice = self.case.notice(NotificationKind.allocation, [Role.social_worker], what)
+        self.notices.append(notice)
+
+    def apply_close(self, payload: Close) -> None:
+        self.case.closed_reason = payload.reason
+
+    # -- stages entered and left -----------------------------------------------------------
+    def on_enter_assessment(self, payload: Event) -> None:
+        """The assessment's 45 working days count from the referral, not the decision."""
+        self.case.open_clock(ClockName.assessment, self.case.referral.received_at)
+
+    def on_exit_assessment(self, payload: Event) -> None:
+        self.case.cancel(ClockName.assessment, payload.occurred_at)
+
+    def on_enter_safety_plan(self, payload: Event) -> None:
+        self.case.open_clock(ClockName.safety_plan, payload.occurred_at)
+
+    def on_exit_safety_plan(self, payload: Event) -> None:
+        self.case.cancel(ClockName.safety_plan, payload.occurred_at)
+
+    def on_exit_review(self, payload: Event) -> None:
+        self.case.cancel(ClockName.risk_review, payload.occurred_at)
+        self.case.cancel(ClockName.further_strategy_meeting, payload.occurred_at)
+
+    def on_enter_closed(self, payload: Event) -> None:
+        case = self.case
+        case.closed_reason = case.closed_reason or _closing_reason(payload)
+        for clock in case.clocks:
+            if clock.running:
+                cancel_clock(clock, payload.occurred_at)
+
+    # -- what several effects share ----------------------------------------------------------
+    def _score(self, score: int, concern: Concern, at: datetime) -> None:
+        self.case.risk_score = score
+        self.case.professional_concern = concern
+        self.case.latest_scored_at = at
+
+    def _episode(self, payload: RecordMissingEpisode) -> MissingEpisode:
+        for episode in self.case.missing_episodes:
+            if episode.went_missing_at == payload.went_missing_at:
+                return episode
+        episode = MissingEpisode(went_missing_at=payload.went_missing_at)
+        self.case.missing_episodes.append(episode)
+        return episode
+
+    def _open_risk_review(self, at: datetime) -> None:
+        """3 calendar months after the latest screening or review (the directive)."""
+        self.case.open_clock(ClockName.risk_review, self.case.latest_scored_at or at)
+
+    def _bring_review_forward(self, at: datetime) -> None:
+        case = self.case
+        review = case.running(ClockName.risk_review)
+        sooner = due_after(case.policy, case.policy.missing_episode_review, at)
+        if review is None or review.due_at <= sooner:
+            return
+        cancel_clock(review, at)
+        case.open_clock(ClockName.risk_review, at, sooner)
+
+    def _consider_consultation(self, at: datetime) -> None:
+        """A low score with high professional concern needs consultation (the directive)."""
+        case = self.case
+        low_score = case.policy.scores.is_low(case.risk_score)
+        if case.professional_concern != Concern.high or not low_score:
+            return
+        if case.running(ClockName.consultation):
+            return
+        case.open_clock(ClockName.consultation, at)
+        roles = case.policy.clock_owners[ClockName.consultation]
+        what = "high professional concern with a low score: consultation needed"
+        self.notices.append(case.notice(NotificationKind.consultation, roles, what))
+
+    def _missing_repeatedly(self, went_missing_at: datetime) -> bool:
+        """Some window of the policy's length holds this episode and enough others, whatever
+        order the episodes were recorded in."""
+        policy = self.case.policy
+        window = timedelta(days=policy.missing_episodes_window_days)
+        times = sorted(e.went_missing_at for e in self.case.missing_episodes)
+        return any(
+            start <= went_missing_at <= start + window
+            and sum(start <= t <= start + window for t in times)
+            >= policy.missing_episodes_for_strategy
+            for start in times
+        )
+
+    def _open_strategy_discussion(self, at: datetime) -> None:
+        case = self.case
+        if case.is_closed:
+            return
+        if not (
+            case.running(ClockName.strategy_discussion)
+            or case.running(ClockName.further_strategy_meeting)
+        ):
+            case.open_clock(ClockName.strategy_discussion, at)
+
+
+def _closing_reason(payload: Event) -> str:
+    outcome = getattr(payload, "outcome", None) or getattr(payload, "decision", None)
+    if isinstance(payload, RecordReview):
+        return f"risk reduced: review scored {payload.score}"
+    if isinstance(payload, Decide) and payload.reason:
+        return f"decide: nfa ({payload.reason})"
+    return f"{payload.name}: {outcome}" if outcome else payload.name
