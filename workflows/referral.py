@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.notifications import Notification
     from workflows import configuration
     from workflows import search_attributes as sa
+    from workflows.metrics import ClockCounter
     from workflows.refusals import (
         case_not_open,
         duplicate_referral,
@@ -112,10 +113,12 @@ class ReferralWorkflow:
         if not continues_a_case(workflow.info()) and workflow.patched(ONE_CASE_PER_REFERRAL_ID):
             self._publish(case)  # findable at once, as cases were before this check
             await _refuse_a_second_case(case)
+        self._clock_moves = ClockCounter(case.clocks if continues_a_case(workflow.info()) else ())
         while not (case.is_closed and not self._outbox):
             await self._sleep_until_something_happens(case)
             self._changed = False
             self._outbox += case.fire_due_steps(workflow.now())
+            self._clock_moves.count(case.clocks)  # cse_clocks_*_total, replay-safe
             self._dispatch()
             self._publish(case)
             if self._history_is_long(case):
@@ -253,6 +256,7 @@ class ReferralWorkflow:
 
     async def _continue_as_new(self, case: Case) -> None:
         await self._send_everything()
+        self._clock_moves.count(case.clocks)  # moves recorded while the last sends went out
         workflow.continue_as_new(CarriedCase(case=case))
 
 
