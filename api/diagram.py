@@ -37,13 +37,18 @@ def running_clocks(status: CaseStatus) -> list[Clock]:
     return sorted((c for c in status.clocks if c.running), key=lambda c: c.due_at)
 
 
+def clock_note(status: CaseStatus) -> list[str]:
+    """The note beside the case's stage: its running clocks, soonest due first."""
+    clocks = running_clocks(status)
+    return ["running clocks", *map(_clock_line, clocks)] if clocks else []
+
+
 def case_diagram(status: CaseStatus) -> str:
     lines = [pathway_at(status.stage).rstrip("\n")]
-    clocks = running_clocks(status)
-    if clocks:
+    note = clock_note(status)
+    if note:
         lines.append(f"    note right of {status.stage.value}")
-        lines.append("        running clocks")
-        lines += [f"        {_clock_line(clock)}" for clock in clocks]
+        lines += [f"        {line}" for line in note]
         lines.append("    end note")
     return "\n".join(lines) + "\n"
 

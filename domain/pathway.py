@@ -15,6 +15,7 @@ The machine serves two questions: `next_stage` asks where an event leads and cha
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from functools import reduce
 from operator import or_
 from typing import TYPE_CHECKING
@@ -267,16 +268,30 @@ def events_allowed_in(stage: Stage) -> list[str]:
     return list(dict.fromkeys(e.id for t in state.transitions for e in t.events))
 
 
-def ways_out(stage: Stage) -> list[tuple[str, Stage]]:
-    """(event, stage) for each move from `stage` to another stage, in the machine's order."""
-    state = next(s for s in PathwayMachine.states if s.value == stage.value)
-    moves = [(e.id, Stage(t.target.value)) for t in state.transitions for e in t.events]
-    return list(dict.fromkeys(m for m in moves if m[1] != stage))
+@dataclass(frozen=True)
+class Move:
+    """A transition from one stage to another, as the machine declares it."""
+
+    source: Stage
+    target: Stage
+    event: str
+    condition: str | None  # the condition on the event's outcome that selects it, if any
 
 
-def stages() -> list[Stage]:
-    """Every stage in the order the machine declares them."""
-    return [Stage(s.value) for s in PathwayMachine.states]
+def moves() -> list[Move]:
+    """Every move between two stages, in the machine's order."""
+    return [
+        Move(Stage(state.value), Stage(t.target.value), e.id, next(map(str, t.cond), None))
+        for state in PathwayMachine.states
+        for t in state.transitions
+        if t.target is not state
+        for e in t.events
+    ]
+
+
+def stages() -> list[tuple[Stage, str]]:
+    """Every stage and its name, in the order the machine declares them."""
+    return [(Stage(s.value), str(s.name)) for s in PathwayMachine.states]
 
 
 def mase_blocker(case: Case) -> str | None:
@@ -305,12 +320,13 @@ def _not_allowed_message(stage: Stage, event: Event) -> str:
     return f"{event.name}{with_outcome} is not allowed while the case is in stage {stage.value}"
 
 
-def _machine_events() -> set[str]:
+def machine_events() -> set[str]:
+    """The events the machine declares."""
     return {e.id for s in PathwayMachine.states for t in s.transitions for e in t.events}
 
 
-if _machine_events() != set(EVENT_TYPES):
+if machine_events() != set(EVENT_TYPES):
     raise TypeError(  # a mis-wired pathway fails at import, before any case can reach it
         "the pathway machine's events and the contract's payloads differ: "
-        f"{sorted(_machine_events() ^ set(EVENT_TYPES))}"
+        f"{sorted(machine_events() ^ set(EVENT_TYPES))}"
     )

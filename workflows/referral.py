@@ -75,7 +75,8 @@ def _an_update_per_event(cls: type[Any]) -> type[Any]:
 def _update_for(event_type: type[Event]) -> Callable[..., Any]:
     # `*given, **_`: any number of payloads of any shape is refused naming the input.
     async def record(self: Any, *given: Any, **_: Any) -> Receipt:
-        return await self._record(event_type, given)
+        receipt: Receipt = await self._record(event_type, given)
+        return receipt
 
     def check(self: Any, *given: Any, **_: Any) -> None:
         self._check(event_type, given)

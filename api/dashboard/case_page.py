@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from api.auth import Identity, Permission
+from api.auth import EVENT_PERMISSIONS, Identity
 from api.case_access import ReferralId, open_case
 from api.dashboard.diagram import draw
 from api.dashboard.guard import CaseReaderUser, DashboardRoute
@@ -16,16 +16,16 @@ from api.dashboard.rendering import render
 from api.deps import TemporalClientDep
 from api.diagram import case_diagram
 from api.routes.cases import history_csv
-from domain.models import EVENT_TYPES, Stage
+from domain.models import Stage
+from domain.pathway import events_allowed_in
 
 router = APIRouter(route_class=DashboardRoute)
 
 
-def events_for(user: Identity) -> list[str]:
-    """The events this user may record: every one, but `close` only for managers."""
-    if not user.may(Permission.record_event):
-        return []
-    return [name for name in EVENT_TYPES if name != "close" or user.may(Permission.close_case)]
+def events_for(user: Identity, stage: Stage) -> list[str]:
+    """The events the case's stage allows (the pathway machine says which) that this user may
+    record (api/auth.py says who)."""
+    return [name for name in events_allowed_in(stage) if user.may_record(name)]
 
 
 @router.get("/cases/{referral_id}")
@@ -39,8 +39,9 @@ async def case_page(
     context = {
         "case": status,
         "clocks": sorted(status.clocks, key=lambda c: (not c.running, c.due_at)),
-        "events": events_for(user) if status.stage != Stage.closed else [],
-        "drawing": draw(mermaid),
+        "events": events_for(user, status.stage),
+        "managers_events": set(EVENT_PERMISSIONS),
+        "drawing": draw(status),
         "mermaid": mermaid,
         "notice": session.take(f"notice:{referral_id}"),
     }

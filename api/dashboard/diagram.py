@@ -1,18 +1,19 @@
-"""The API's pathway diagram (Mermaid text, api/diagram.py) drawn as an SVG arc diagram, so
-the browser needs no script: the stages in a row in the order the machine declares them,
-moves forward arced above, moves back arced below, the case's stage and its ways out marked.
+"""The pathway machine drawn as an SVG arc diagram for one case, so the browser needs no
+script: the stages in a row in the order the machine declares them, moves forward arced
+above, moves back arced below, the case's stage and its ways out marked (all read from the
+machine itself, domain/pathway.py), its running clocks in a note (api/diagram.py's lines).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
+
+from api.diagram import clock_note
+from domain.models import CaseStatus
+from domain.pathway import moves, stages
 
 NODE_WIDTH, NODE_HEIGHT, GAP, MARGIN = 124, 48, 30, 16
 ARC_RISE, ARC_STEP = 22, 15  # how far an arc rises: more the further it goes
-STATE = re.compile(r'^\s*state "(?P<label>[^"]+)" as (?P<id>\w+)\s*$')
-MOVE = re.compile(r"^\s*(?P<source>\w+) --> (?P<target>\w+) : (?P<label>.+?)\s*$")
-ACTIVE = re.compile(r"^\s*(?P<id>\w+):::active\s*$")
 
 
 @dataclass(frozen=True)
@@ -25,23 +26,13 @@ class Pathway:
     note: list[str]
 
 
-def parse(mermaid: str) -> Pathway:
-    stages, moves, note = [], [], []
-    active, in_note = None, False
-    for line in mermaid.splitlines():
-        if line.strip().startswith("note "):
-            in_note = True
-        elif line.strip() == "end note":
-            in_note = False
-        elif in_note:
-            note.append(line.strip())
-        elif found := STATE.match(line):
-            stages.append((found["id"], found["label"]))
-        elif found := MOVE.match(line):
-            moves.append((found["source"], found["target"], found["label"]))
-        elif found := ACTIVE.match(line):
-            active = found["id"]
-    return Pathway(stages=stages, moves=moves, active=active, note=note)
+def pathway_of(status: CaseStatus) -> Pathway:
+    return Pathway(
+        stages=[(stage.value, name) for stage, name in stages()],
+        moves=[(m.source.value, m.target.value, _event(m.event, m.condition)) for m in moves()],
+        active=status.stage.value,
+        note=clock_note(status),
+    )
 
 
 @dataclass(frozen=True)
@@ -81,8 +72,8 @@ class Drawing:
     note: list[str]
 
 
-def draw(mermaid: str) -> Drawing:
-    pathway = parse(mermaid)
+def draw(status: CaseStatus) -> Drawing:
+    pathway = pathway_of(status)
     index = {stage: i for i, (stage, _) in enumerate(pathway.stages)}
     labels = dict(pathway.stages)
     spans = [index[t] - index[s] for s, t, _ in pathway.moves if s in index and t in index]
@@ -95,7 +86,7 @@ def draw(mermaid: str) -> Drawing:
     grouped: dict[tuple[str, str], list[str]] = {}
     for source, target, label in pathway.moves:
         if source in index and target in index:
-            grouped.setdefault((source, target), []).append(_event(label))
+            grouped.setdefault((source, target), []).append(label)
     arcs = [
         Arc(
             _arc(index[s], index[t], top),
@@ -105,9 +96,7 @@ def draw(mermaid: str) -> Drawing:
         for (s, t), events in grouped.items()
     ]
     ways_out = [
-        (_event(label), labels[t])
-        for s, t, label in pathway.moves
-        if s == pathway.active and t in labels
+        (label, labels[t]) for s, t, label in pathway.moves if s == pathway.active and t in labels
     ]
     height = top + NODE_HEIGHT + below + MARGIN
     width = _left(len(boxes)) - GAP + MARGIN
@@ -123,11 +112,11 @@ def _two_lines(label: str) -> list[str]:
     return [head, rest] if rest and len(label) > 12 else [label]
 
 
-def _event(label: str) -> str:
-    """`Complete assessment [outcome_is_cin]` as `Complete assessment (cin)`."""
-    name, _, guard = label.partition(" [")
-    condition = guard.rstrip("]").removeprefix("outcome_is_").removeprefix("decision_is_")
-    return f"{name} ({condition.replace('_', ' ')})" if condition else name
+def _event(event: str, condition: str | None) -> str:
+    """`complete_assessment` on `outcome_is_cin` as `Complete assessment (cin)`."""
+    name = event.replace("_", " ").capitalize()
+    outcome = (condition or "").removeprefix("outcome_is_").removeprefix("decision_is_")
+    return f"{name} ({outcome.replace('_', ' ')})" if outcome else name
 
 
 def _arc(source: int, target: int, top: int) -> str:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
-from api.auth import Identity, Permission
+from api.auth import Identity, permission_to_record
 from api.case_access import ReferralId, open_case
 from api.dashboard.form_flow import (
     back_to_form,
@@ -54,8 +54,9 @@ def event_type_of(name: str) -> type[Event]:
 
 
 def may_record(request: Request, user: Identity, name: str) -> None:
-    if name == "close":
-        check_permission(request, user, Permission.close_case)
+    needs = permission_to_record(name)
+    if needs is not None:
+        check_permission(request, user, needs)
 
 
 @router.get("/cases/{referral_id}/events/{event}")
@@ -144,7 +145,7 @@ async def start_referral(
         return back_to_form(request, "form:referral", values, referral)
     try:
         status = await referrals.create_referral(
-            referral=referral, user=user, client=client, settings=settings
+            referral=referral, user=user, client=client, settings=settings, request=request
         )
     except Exception as err:
         refusal = form_refusal(err, None)

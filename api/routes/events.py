@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from pydantic import Field, ValidationError, create_model
 from pydantic.json_schema import SkipJsonSchema
 
-from api.auth import Identity, Permission
+from api.auth import PERMISSIONS, Identity, permission_to_record
 from api.case_access import UPDATE_TIMEOUT, ReferralId, open_case
 from api.deps import CaseWorker, TemporalClientDep, check_permission
 from api.errors import FieldProblem, InvalidInput, documented
@@ -49,7 +49,7 @@ def as_recorded_by(event_type: type[Event], body: Event, user: Identity) -> Even
 
 def recorder(event_type: type[Event]) -> Any:
     """The endpoint recording one kind of event."""
-    needs_manager = event_type.name == "close"
+    needs = permission_to_record(event_type.name)
 
     async def record(
         referral_id: ReferralId,
@@ -58,8 +58,8 @@ def recorder(event_type: type[Event]) -> Any:
         client: TemporalClientDep,
         request: Request,
     ) -> CaseStatus:
-        if needs_manager:
-            check_permission(request, user, Permission.close_case)
+        if needs is not None:
+            check_permission(request, user, needs)
         case = await open_case(client, referral_id, user, request)
         case.refuse_if_closed()
         event = as_recorded_by(event_type, body, user)
@@ -74,6 +74,14 @@ def recorder(event_type: type[Event]) -> Any:
     return record
 
 
+def _who_may(event: str) -> str:
+    needs = permission_to_record(event)
+    if needs is None:
+        return ""
+    roles = " or ".join(role.value for role, allowed in PERMISSIONS.items() if needs in allowed)
+    return f" Only a {roles} may record it ({needs.value})."
+
+
 for _name, _event_type in EVENT_TYPES.items():
     router.add_api_route(
         f"/cases/{{referral_id}}/events/{_name}",
@@ -84,8 +92,7 @@ for _name, _event_type in EVENT_TYPES.items():
         summary=f"Record `{_name}`",
         description=(
             f"Records the `{_name}` event on the case and returns its new status. A refusal "
-            "(409) names the pathway rule, and nothing about the case changes."
-            + (" Only a team manager or head of service may close a case." * (_name == "close"))
+            "(409) names the pathway rule, and nothing about the case changes." + _who_may(_name)
         ),
         operation_id=f"record_{_name}",
     )

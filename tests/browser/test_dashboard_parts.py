@@ -1,5 +1,5 @@
 """The dashboard's parts without a server: forms generated from the contract's models and read
-back, the pathway drawing from the API's Mermaid text, and the session store."""
+back, and the pathway drawing from the machine (sessions: tests/api/test_sessions.py)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from api.dashboard import sessions
-from api.dashboard.diagram import draw, parse
+from api.dashboard.diagram import draw, pathway_of
 from api.dashboard.event_forms import RECORDERS
 from api.dashboard.forms import Widget, field_problems, form_fields, initial_values, submitted
-from api.diagram import case_diagram, pathway_at
+from api.diagram import pathway_at
 from domain.models import (
     EVENT_TYPES,
     CaseStatus,
@@ -143,7 +142,7 @@ def status_at(stage: Stage, clocks: list[Clock]) -> CaseStatus:
     )
 
 
-def test_the_drawing_follows_the_apis_mermaid_text() -> None:
+def test_the_drawing_follows_the_machine() -> None:
     now = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
     clock = Clock(
         id="c1",
@@ -153,7 +152,7 @@ def test_the_drawing_follows_the_apis_mermaid_text() -> None:
         escalations=[],
     )
 
-    drawing = draw(case_diagram(status_at(Stage.safety_plan, [clock])))
+    drawing = draw(status_at(Stage.safety_plan, [clock]))
 
     assert [box.id for box in drawing.boxes if box.active] == ["safety_plan"]
     assert len(drawing.boxes) == len(Stage)
@@ -163,40 +162,15 @@ def test_the_drawing_follows_the_apis_mermaid_text() -> None:
     assert all(box.x >= 0 and box.x + box.width <= drawing.width for box in drawing.boxes)
 
 
-def test_parsing_reads_every_move_the_machine_declares() -> None:
-    pathway = parse(pathway_at(Stage.assessment))
+def test_the_drawing_has_every_move_of_the_mermaid_text() -> None:
+    pathway = pathway_of(status_at(Stage.assessment, []))
+    mermaid = pathway_at(Stage.assessment)
 
     assert pathway.active == "assessment"
-    assert ("assessment", "child_in_need", "Complete assessment [outcome_is_cin]") in pathway.moves
+    assert ("assessment", "child_in_need", "Complete assessment (cin)") in pathway.moves
     assert dict(pathway.stages)["s47_enquiry"] == "S47 enquiry"
-
-
-# ---- sessions -----------------------------------------------------------------------------
-
-
-def test_sessions_expire_after_inactivity(monkeypatch: pytest.MonkeyPatch) -> None:
-    store = sessions.SessionStore()
-    clock = [1000.0]
-    monkeypatch.setattr(sessions.time, "monotonic", lambda: clock[0])
-    signed_in, login = store.new(token="t"), store.new()
-
-    clock[0] += sessions.LOGIN_TIMEOUT + 1
-    assert store.get(login.id) is None
-    assert store.get(signed_in.id) is signed_in
-    clock[0] += sessions.IDLE_TIMEOUT + 1
-    assert store.get(signed_in.id) is None
-
-
-def test_the_store_keeps_at_most_its_capacity_and_csrf_tokens_must_match() -> None:
-    store = sessions.SessionStore(capacity=2)
-    first, second, third = store.new(), store.new(), store.new()
-
-    assert store.get(first.id) is None
-    assert store.get(second.id) is second
-    assert store.get(third.id) is third
-    assert third.csrf_matches(third.csrf_token)
-    assert not third.csrf_matches(second.csrf_token)
-    assert not third.csrf_matches(None)
+    for source, target, _ in pathway.moves:
+        assert f"{source} --> {target}" in mermaid
 
 
 def test_every_event_form_posts_through_the_apis_own_route() -> None:

@@ -1,0 +1,53 @@
+"""An event is declared once (its payload in EVENT_TYPES, its transitions, guards and effect on
+the pathway machine); every layer that offers events is made from, or checked against, that
+list: the workflow's updates, the API's routes, the dashboard's forms and buttons."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.routing import APIRoute
+from statemachine.exceptions import InvalidDefinition
+from temporalio.workflow import _Definition
+
+from api.dashboard.event_forms import RECORDERS, event_body
+from api.routes import events
+from domain.models import EVENT_TYPES, Stage
+from domain.pathway import PathwayMachine, events_allowed_in, machine_events
+from domain.rules import PathwayRules
+from workflows.referral import ReferralWorkflow
+
+
+def test_every_layer_offers_exactly_the_events_of_the_contract() -> None:
+    updates = set(_Definition.must_from_class(ReferralWorkflow).updates)
+    routes = {
+        route.path.removeprefix("/cases/{referral_id}/events/")
+        for route in events.router.routes
+        if isinstance(route, APIRoute)
+    }
+    offered_somewhere = {name for stage in Stage for name in events_allowed_in(stage)}
+
+    assert machine_events() == set(EVENT_TYPES)
+    assert updates == set(EVENT_TYPES)
+    assert routes == set(EVENT_TYPES)
+    assert set(RECORDERS) == set(EVENT_TYPES)
+    assert offered_somewhere == set(EVENT_TYPES)
+    assert all(event_body(name).model_fields.keys() >= {"actor"} for name in EVENT_TYPES)
+
+
+def test_every_update_has_a_validator_that_refuses_before_history() -> None:
+    definition = _Definition.must_from_class(ReferralWorkflow)
+
+    assert all(update.validator is not None for update in definition.updates.values())
+
+
+def test_a_machine_without_an_events_effect_fails_at_construction() -> None:
+    class RulesWithoutEffects(PathwayRules):
+        stage = Stage.referral_received.value
+
+    with pytest.raises(InvalidDefinition, match="apply_decide"):
+        PathwayMachine(model=RulesWithoutEffects(), state_field="stage")
+
+
+def test_a_closed_case_offers_no_event_and_an_open_one_always_offers_close() -> None:
+    assert events_allowed_in(Stage.closed) == []
+    assert all("close" in events_allowed_in(stage) for stage in Stage if stage != Stage.closed)
