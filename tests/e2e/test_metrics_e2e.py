@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import subprocess
 import threading
 import urllib.request
 import uuid
@@ -25,6 +27,7 @@ from pydantic import SecretStr
 from api.app import create_app
 from edge.settings import Settings
 from tests.e2e.conftest import (
+    PYTHON,
     REPO,
     TemporalCli,
     clean_env,
@@ -241,6 +244,24 @@ def test_no_metric_carries_a_case_or_a_child(
     sdks = {"namespace", "task_queue", "workflow_type", "activity_type", "service_name"}
     cse_labels = {k for s in parse(text) if s.name.startswith("cse_") for k in s.labels}
     assert cse_labels <= ours | sdks
+
+
+def test_the_worker_refuses_to_start_on_a_metrics_port_that_is_taken(tmp_path: Path) -> None:
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        env = clean_env(
+            TEMPORAL_ADDRESS="127.0.0.1:1",  # never reached: the endpoint is set up first
+            CSE_POLICY_DIR=str(REPO / "policies"),
+            CSE_OUTBOX_FILE=str(tmp_path / "outbox.jsonl"),
+            CSE_METRICS_PORT=str(port),
+        )
+        cmd = [str(PYTHON), "worker.py"]
+        done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert f"worker not started: CSE_METRICS_HOST/CSE_METRICS_PORT 127.0.0.1:{port}" in done.stderr
+    assert "Address already in use" in done.stderr
 
 
 # ---- deploy/: the dashboard, the alerts and the scrape config ----------------------------
