@@ -24,7 +24,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.calendar import LONDON
-from domain.models import CaseStatus, ClockState, Stage
+from domain.models import CaseStatus, ClockState, DisruptionAction, Stage
 from domain.notifications import Notification, NotificationKind
 from domain.policy import ClockName
 from domain.roles import Role
@@ -64,6 +64,7 @@ class CaseFacts(BaseModel):
     mase_blocker: str | None
     clocks: list[ClockOutcome]
     missing_episodes: list[datetime]
+    disruption_activities: list[tuple[DisruptionAction, datetime]] = []
 
     @classmethod
     def from_status(cls, status: CaseStatus) -> CaseFacts:
@@ -82,6 +83,7 @@ class CaseFacts(BaseModel):
                 for c in status.clocks
             ],
             missing_episodes=[e.went_missing_at for e in status.missing_episodes],
+            disruption_activities=[(d.action, d.taken_at) for d in status.disruption_activities],
         )
 
     @property
@@ -90,7 +92,10 @@ class CaseFacts(BaseModel):
 
 
 def _received_at(status: CaseStatus) -> datetime | None:
-    """The referral decision clock opens when the referral is received (pathway.md section 3)."""
+    """When the referral was received; a status from before it said so has it as the opening
+    of its referral decision clock (pathway.md section 3)."""
+    if status.received_at is not None:
+        return status.received_at
     decision = [c.opened_at for c in status.clocks if c.name == ClockName.referral_decision]
     return min(decision or [c.opened_at for c in status.clocks], default=None)
 
@@ -106,6 +111,8 @@ class AgendaItem(BaseModel):
     next_due: datetime | None
     overdue: bool
     why_not_referred: str | None = None
+    disruption_activities: int = 0
+    """How many disruption actions against those exploiting the child are recorded."""
 
 
 class Agenda(BaseModel):
@@ -143,6 +150,7 @@ def _item(case: CaseFacts, why_not: str | None) -> AgendaItem:
         next_due=case.next_due,
         overdue=case.overdue,
         why_not_referred=why_not,
+        disruption_activities=len(case.disruption_activities),
     )
 
 
@@ -182,6 +190,9 @@ class Oversight(BaseModel):
     open_cases_with_missing_episodes: int
     missing_episodes_this_month: int
     trend: list[MonthFigures]
+    open_cases_with_disruption: int = 0
+    disruption_this_month: dict[DisruptionAction, int] = {}
+    """Disruption actions taken this month, by kind (the strategy meeting and MASE track them)."""
 
 
 def month_of(moment: datetime) -> str:
@@ -225,7 +236,16 @@ def oversight(cases: Iterable[CaseFacts], as_of: datetime, unreadable: int = 0) 
             1 for c in facts for at in c.missing_episodes if month_of(at) == this_month
         ),
         trend=_trend(facts, months, new),
+        open_cases_with_disruption=sum(1 for c in open_cases if c.disruption_activities),
+        disruption_this_month=_disruption_in(facts, this_month),
     )
+
+
+def _disruption_in(cases: list[CaseFacts], month: str) -> dict[DisruptionAction, int]:
+    counts = Counter(
+        action for c in cases for action, at in c.disruption_activities if month_of(at) == month
+    )
+    return {action: counts[action] for action in DisruptionAction}
 
 
 def _by_stage(cases: list[CaseFacts]) -> dict[Stage, int]:

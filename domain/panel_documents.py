@@ -64,6 +64,7 @@ _CSV_COLUMNS = [
     "next_due",
     "overdue",
     "why_not_referred",
+    "disruption_activities",
 ]
 
 
@@ -101,7 +102,15 @@ def _score(value: int | None) -> str:
 
 
 def agenda_html(panel_name: str, day: date, agenda: Agenda, unreadable: int = 0) -> str:
-    headers = ["Referral", "Stage", "Score", "Team", "Next due (London)", "Overdue"]
+    headers = [
+        "Referral",
+        "Stage",
+        "Score",
+        "Team",
+        "Next due (London)",
+        "Overdue",
+        "Disruption actions",
+    ]
     referred = [_row(i) for i in agenda.referred]
     waiting = [[*_row(i), i.why_not_referred or ""] for i in agenda.not_referred]
     return page(
@@ -134,6 +143,7 @@ def _row(item: AgendaItem) -> list[str | int]:
         item.team,
         when(item.next_due),
         "yes" if item.overdue else "no",
+        item.disruption_activities,
     ]
 
 
@@ -153,6 +163,7 @@ def _csv_row(section: str, item: AgendaItem) -> list[str]:
         "" if item.next_due is None else item.next_due.isoformat(),
         "true" if item.overdue else "false",
         item.why_not_referred or "",
+        str(item.disruption_activities),
     ]
 
 
@@ -180,6 +191,10 @@ def report_html(panel_name: str, report: Oversight) -> str:
             table(["Clock", "Met", "Breached"], _deadline_rows(report)),
             "<h2>Missing episodes</h2>",
             table(["", "Count"], _missing_rows(report)),
+            "<h2>Disruption of those exploiting children</h2>",
+            f"<p>Open cases with a disruption action recorded: "
+            f"{report.open_cases_with_disruption}</p>",
+            table(["Action this month", "Count"], _disruption_rows(report)),
             "<h2>Trend, last 12 months</h2>",
             bar_chart("New referrals per month", new),
             bar_chart("Deadlines breached per month", late, colour="#c53030"),
@@ -209,6 +224,10 @@ def _missing_rows(report: Oversight) -> list[list[str | int]]:
         ["Open cases with missing episodes", report.open_cases_with_missing_episodes],
         ["Missing episodes this month", report.missing_episodes_this_month],
     ]
+
+
+def _disruption_rows(report: Oversight) -> list[list[str | int]]:
+    return [[a.value.replace("_", " "), n] for a, n in report.disruption_this_month.items()]
 
 
 def _unreadable(report: Oversight) -> str:

@@ -159,3 +159,33 @@ async def test_only_a_manager_closes_a_case_and_a_closed_case_takes_no_more_even
     assert closed.json()["history"][-1]["actor"] == users.manager_a.user_id
     assert again.status_code == 409
     assert again.json()["rule"] in {"case_closed", "event_not_allowed_in_stage"}
+
+
+async def test_a_disruption_activity_is_kept_on_the_case_and_its_timeline(
+    api: httpx.AsyncClient, users: Users, start_case: StartCase
+) -> None:
+    case = await start_case()
+    rid = case["referral_id"]
+    body = {
+        "action": "abduction_warning_notice",
+        "agency": "police",
+        "description": "notice served on an adult seen with the child",
+        "taken_at": just_now(),
+    }
+
+    answer = await api.post(
+        f"/cases/{rid}/events/record_disruption_activity",
+        json=body,
+        headers=users.social_worker_a.headers,
+    )
+
+    assert answer.status_code == 200, answer.text
+    status = await status_of(api, users, rid)
+    assert status["stage"] == "referral_received"
+    assert [(d["action"], d["agency"]) for d in status["disruption_activities"]] == [
+        ("abduction_warning_notice", "police")
+    ]
+    entry = status["history"][-1]
+    assert entry["event"] == "record_disruption_activity"
+    assert entry["details"] == {"action": "abduction_warning_notice", "agency": "police"}
+    assert "notice served" not in str(entry)  # the words stay on the case, not the audit trail

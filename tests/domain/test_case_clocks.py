@@ -11,7 +11,7 @@ import json
 from datetime import UTC, timedelta
 
 from domain.case import Case
-from domain.models import Clock, ClockState, Concern, Stage, StepStatus
+from domain.models import Clock, ClockState, Concern, DisruptionAction, Stage, StepStatus
 from domain.notifications import Notification, NotificationKind
 from domain.policy import ClockName, Policy, StepName
 from domain.roles import Role
@@ -31,7 +31,9 @@ from tests.domain.builders import (
     cp_conference,
     cp_review,
     decide,
+    disruption_activity,
     end_of,
+    last_happened,
     london,
     make_referral,
     missing_episode,
@@ -618,3 +620,17 @@ def test_a_clock_cancelled_before_it_was_due_is_cancelled_with_no_breach() -> No
     clock = only_clock(case, ClockName.assessment)
     assert clock.state == ClockState.cancelled
     assert clock.breached_by is None
+
+
+def test_a_disruption_activity_is_recorded_in_any_open_stage_without_moving_it() -> None:
+    case = case_at(Stage.safety_plan)
+    stage, clocks = case.stage, [c.model_copy(deep=True) for c in case.clocks]
+
+    record(case, disruption_activity(last_happened(case) + timedelta(hours=1)))
+
+    assert case.stage == stage
+    assert case.clocks == clocks
+    assert [(d.action, d.agency) for d in case.disruption_activities] == [
+        (DisruptionAction.abduction_warning_notice, "police")
+    ]
+    assert case.status().disruption_activities == case.disruption_activities

@@ -13,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from domain.charts import bar_chart
-from domain.models import ClockState, Concern, Stage
+from domain.models import ClockState, Concern, DisruptionAction, Stage
 from domain.notifications import NotificationKind
 from domain.oversight import (
     CaseFacts,
@@ -398,3 +398,46 @@ def test_the_report_is_a_plain_model() -> None:
     assert Oversight.model_validate_json(report_json(report)) == report
     assert report.open_cases == 0
     assert all(m.new_referrals == 0 for m in report.trend)
+
+
+def test_disruption_activities_are_counted_by_kind_for_the_month_and_on_the_agenda() -> None:
+    as_of = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    acted = _facts_with_disruption(
+        "R-D1",
+        [
+            (DisruptionAction.arrest, datetime(2026, 11, 3, tzinfo=UTC)),
+            (DisruptionAction.arrest, datetime(2026, 11, 9, tzinfo=UTC)),
+            (DisruptionAction.sexual_risk_order, datetime(2026, 10, 30, tzinfo=UTC)),
+        ],
+    )
+    quiet = _facts_with_disruption("R-D2", [])
+
+    report = oversight([acted, quiet], as_of)
+    agenda = select_agenda([acted, quiet])
+
+    assert report.open_cases_with_disruption == 1
+    assert report.disruption_this_month[DisruptionAction.arrest] == 2
+    assert report.disruption_this_month[DisruptionAction.sexual_risk_order] == 0
+    assert {i.referral_id: i.disruption_activities for i in agenda.not_referred} == {
+        "R-D1": 3,
+        "R-D2": 0,
+    }
+
+
+def _facts_with_disruption(
+    referral_id: str, actions: list[tuple[DisruptionAction, datetime]]
+) -> CaseFacts:
+    return CaseFacts(
+        referral_id=referral_id,
+        stage=Stage.safety_plan,
+        risk_score=2,
+        team="T",
+        received_at=datetime(2026, 9, 1, tzinfo=UTC),
+        next_due=None,
+        overdue=False,
+        mase_referred=False,
+        mase_blocker="no CRIS number",
+        clocks=[],
+        missing_episodes=[],
+        disruption_activities=actions,
+    )
