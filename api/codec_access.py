@@ -22,7 +22,7 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from api.auth import Identity, Permission
-from api.dashboard.sessions import signed_in_session
+from api.dashboard.sessions import session_user, signed_in_session
 from api.deps import bearer, check_permission, forbidden, get_current_user, log, route_of
 from api.errors import Unauthenticated
 from api.same_origin import origin_of
@@ -51,8 +51,7 @@ async def codec_caller(
         raise refused(request, NO_CREDENTIALS)
     if not from_web_ui(request):
         raise refused(request, FROM_ELSEWHERE)
-    token = HTTPAuthorizationCredentials(scheme="Bearer", credentials=session.token or "")
-    return await get_current_user(request, token)
+    return session_user(request, session)
 
 
 def refused(request: Request, reason: str) -> Unauthenticated:

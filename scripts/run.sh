@@ -127,6 +127,17 @@ if [ -z "${CSE_CODEC_KEYS:-}" ] && [ "${CSE_PLAINTEXT_PAYLOADS:-false}" != "true
   export CSE_CODEC_KEYS
 fi
 
+# Dashboard sessions live in a sealed cookie (api/dashboard/sessions.py): on first run a key is
+# made beside the payload key, so a restart of the API signs nobody out.
+if [ -z "${CSE_SESSION_KEYS:-}" ]; then
+  if [ ! -s "$data/session-keys" ]; then
+    (umask 077 && .venv/bin/python -c 'from edge.codec import new_key_item; print(new_key_item("session-1"))' >"$data/session-keys")
+  fi
+  chmod 600 "$data/session-keys"
+  CSE_SESSION_KEYS=$(cat "$data/session-keys")
+  export CSE_SESSION_KEYS
+fi
+
 # Sign in on first run: a local users file, on loopback only (api/first_run.py says why not).
 if [ -z "${CSE_USERS_FILE:-}" ] && [ -z "${CSE_OIDC_ISSUER:-}" ]; then
   [ -e "$data/users.toml" ] || signin_new=true

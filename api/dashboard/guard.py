@@ -1,7 +1,8 @@
 """Who is at the browser, and how the dashboard says no: the API's own rules, shown as pages.
 
-The signed-in user is identified exactly as an API caller is (api.deps.get_current_user with
-the token kept in the session) and held to the same permissions (api.deps.check_permission).
+The signed-in user is the session's, looked up again as the API knows its users
+(api.dashboard.sessions.session_user), and held to the same permissions
+(api.deps.check_permission). Each page seals the session back into its cookie.
 Every refusal is one of the API's errors (api/errors.py); Temporal's errors are mapped by the
 API's own functions. `DashboardRoute` turns them into pages: 401 back to the login form,
 anything else an error page with the API's words. It also refuses every state-changing request
@@ -19,7 +20,6 @@ from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
-from fastapi.security import HTTPAuthorizationCredentials
 from temporalio.client import (
     RPCTimeoutOrCancelledError,
     WorkflowUpdateFailedError,
@@ -29,8 +29,8 @@ from temporalio.service import RPCError
 
 from api.auth import Identity, Permission
 from api.dashboard.rendering import render
-from api.dashboard.sessions import Session, signed_in_session, store_of
-from api.deps import check_permission, get_current_user
+from api.dashboard.sessions import Session, keep, session_user, signed_in_session
+from api.deps import check_permission
 from api.errors import (
     ApiError,
     Forbidden,
@@ -75,9 +75,8 @@ SignedIn = Annotated[Session, Depends(current_session)]
 
 
 async def dashboard_user(request: Request, session: SignedIn) -> Identity:
-    """The user holding the session's token, identified as the API identifies a caller."""
-    credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=session.token or "")
-    user = await get_current_user(request, credentials)
+    """The session's user, as the API's users file (or the OIDC token signed in with) says."""
+    user = session_user(request, session)
     request.state.user = user
     return user
 
@@ -150,6 +149,9 @@ class DashboardRoute(APIRoute):
                 if refusal is None:
                     raise
                 response = error_page(request, refusal)
+            session: Session | None = getattr(request.state, "session", None)
+            if session is not None:
+                keep(response, request, session)
             for name, value in SECURITY_HEADERS.items():
                 response.headers.setdefault(name, value)
             return response
@@ -160,7 +162,7 @@ class DashboardRoute(APIRoute):
 def end_session(request: Request) -> None:
     session: Session | None = getattr(request.state, "session", None)
     if session is not None:
-        store_of(request).end(session)
+        session.ended = True
 
 
 HEADINGS = {

@@ -1,7 +1,8 @@
 """Signing in with a bearer token, and out again.
 
 The token is checked exactly as the API checks one (api.deps.get_current_user); on success a
-new session holds it on the server and the browser gets only the new session's id.
+new session names the user it identified (never the token) and the browser keeps it, sealed
+(api/dashboard/sessions.py). A session made from an OIDC token ends when the token would.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials
+from jwt import PyJWTError
+from jwt import decode as jwt_claims
 
 from api.auth import ApiRole, Identity
 from api.dashboard.guard import DashboardRoute, SignedIn, check_csrf
@@ -21,9 +24,9 @@ from api.dashboard.sessions import (
     SESSION_COOKIE,
     clear_cookie,
     login_session,
+    new_session,
     set_cookie,
     signed_in_session,
-    store_of,
 )
 from api.deps import get_current_user
 from api.errors import Forbidden, Unauthenticated
@@ -51,7 +54,7 @@ async def login_form(request: Request, next: NextPage = "", reason: str = "") ->
     target = safe_next(next)
     if signed_in is not None:
         return RedirectResponse(target or HOME, status_code=303)
-    session = login_session(request) or store_of(request).new()
+    session = login_session(request) or new_session()
     context = {
         "login_csrf": session.csrf_token,
         "next": target or "",
@@ -80,10 +83,10 @@ async def log_in(
         session.flash("login", f"Not signed in: {err.body.detail}")
         target = safe_next(next)
         again = "/dashboard/login" + (f"?next={quote(target, safe='')}" if target else "")
-        return RedirectResponse(again, status_code=303)
-    store = store_of(request)
-    store.end(session)
-    signed_in = store.new(token=token.strip())
+        response = RedirectResponse(again, status_code=303)
+        set_cookie(response, request, LOGIN_COOKIE, session)
+        return response
+    signed_in = new_session(user, until=token_expiry(token.strip()))
     response = RedirectResponse(safe_next(next) or landing(user), status_code=303)
     set_cookie(response, request, SESSION_COOKIE, signed_in)
     clear_cookie(response, request, LOGIN_COOKIE)
@@ -95,7 +98,16 @@ async def log_out(
     request: Request, session: SignedIn, csrf_token: Annotated[str, Form(max_length=200)] = ""
 ) -> Response:
     check_csrf(session, csrf_token)
-    store_of(request).end(session)
-    response = RedirectResponse("/dashboard/login", status_code=303)
-    clear_cookie(response, request, SESSION_COOKIE)
-    return response
+    session.ended = True  # its cookie is cleared on the way out (api/dashboard/guard.py)
+    return RedirectResponse("/dashboard/login", status_code=303)
+
+
+def token_expiry(token: str) -> float | None:
+    """When a token that has just been accepted expires: an OIDC JWT's `exp` (its signature
+    was checked a moment ago); None for a users-file token, which does not expire."""
+    try:
+        claims = jwt_claims(token, options={"verify_signature": False})
+    except PyJWTError:
+        return None
+    expiry = claims.get("exp")
+    return float(expiry) if isinstance(expiry, int | float) else None

@@ -81,7 +81,7 @@ async def send_form(client: httpx.AsyncClient, path: str, fields: dict[str, Any]
 # ---- signing in ---------------------------------------------------------------------------
 
 
-async def test_signing_in_keeps_only_a_session_id_in_an_http_only_strict_cookie(
+async def test_signing_in_keeps_no_token_in_the_browser_only_a_sealed_http_only_strict_cookie(
     browser: Browser, users: Users
 ) -> None:
     client = await browser(None)
@@ -132,15 +132,16 @@ async def test_a_page_asks_for_sign_in_then_returns_to_it(
     assert (await client.get(page)).status_code == 200
 
 
-async def test_signing_out_ends_the_session(browser: Browser, users: Users) -> None:
+async def test_signing_out_clears_the_session_cookie(browser: Browser, users: Users) -> None:
     client = await browser(users.manager_a)
     home = await client.get("/dashboard/")
-    cookie = client.cookies.get("cse_session")
 
     answer = await client.post("/dashboard/logout", data={"csrf_token": csrf_of(home.text)})
 
     assert answer.status_code == 303
-    client.cookies.set("cse_session", cookie or "", path="/dashboard")
+    [cleared] = [c for c in answer.headers.get_list("set-cookie") if c.startswith("cse_session=")]
+    assert "max-age=0" in cleared.lower()
+    assert client.cookies.get("cse_session") is None
     assert (await client.get("/dashboard/")).status_code == 303
 
 

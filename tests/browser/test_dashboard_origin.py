@@ -33,6 +33,7 @@ def settings_for(users_file: Path, **overrides: Any) -> Settings:
         "users_file": users_file,
         "policy_dir": REPO / "policies",
         "codec_keys": SecretStr(new_key_item("dash-test-1")),
+        "session_keys": SecretStr(new_key_item("dash-session-1")),
         "plaintext_payloads": False,
         "public_url": f"{PUBLIC}/",
         "api_host": "127.0.0.1",

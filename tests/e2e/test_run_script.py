@@ -117,6 +117,19 @@ def test_run_sh_demo_prints_a_token_lists_the_caseload_and_stops_on_ctrl_c(
         users = data / "users.toml"
         assert stat.S_IMODE(users.stat().st_mode) == 0o600
         assert token not in users.read_text()
+        session_keys = data / "session-keys"  # dashboard sessions survive a restart of the API
+        assert stat.S_IMODE(session_keys.stat().st_mode) == 0o600
+
+        agenda = re.search(r"/reports/\d{4}-\d{2}-\d{2}/agenda\.html", said)
+        assert agenda, "the demo's panel run prints its agenda's link"
+        document = httpx.get(
+            f"http://127.0.0.1:{api_port}{agenda[0]}",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert document.status_code == 200, document.text
+        assert "panel agenda" in document.text
+        assert not (data / "reports").exists(), "no document on the worker's disk"
 
         answer = httpx.get(
             f"http://127.0.0.1:{api_port}/cases",
