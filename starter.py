@@ -17,8 +17,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from domain.errors import field_errors
-from domain.models import Referral
 from domain.policy import PolicyError, load_policy_book
+from domain.referral import Referral
 from edge.client import connect
 from edge.codec import CodecKeyError
 from edge.intake import CaseExists, IntakeRefused, referral_from_json, take_referral

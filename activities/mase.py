@@ -33,8 +33,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain import panel_documents as docs
 from domain.errors import INVALID_INPUT
-from domain.models import CaseStatus, workflow_id_for
 from domain.oversight import CaseFacts, oversight, run_date, select_agenda, window_start
+from domain.referral import workflow_id_for
+from domain.status import CaseStatus
 from edge.visibility import quoted
 
 READ_TIMEOUT = timedelta(minutes=10)

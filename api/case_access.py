@@ -31,7 +31,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.auth import Identity
 from api.deps import forbidden
 from api.errors import CaseClosed, CaseGone, CaseStuck
-from domain.models import CaseStatus, workflow_id_for
+from domain.referral import workflow_id_for
+from domain.status import CaseStatus
 from edge.visibility import is_a_case, quoted
 from workflows import search_attributes as sa
 

@@ -6,8 +6,9 @@ from functools import cache
 from statemachine.contrib.diagram import MermaidGraphMachine
 
 from domain.calendar import LONDON
-from domain.models import CaseStatus, Clock, ClockState, Stage
 from domain.pathway import CaseOnPathway, PathwayMachine
+from domain.status import CaseStatus, Clock, ClockState
+from domain.vocabulary import Stage
 
 
 class _DrawnAt(CaseOnPathway):

@@ -7,8 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from domain.models import ClockState, HistoryEntry, Stage
 from domain.policy import ClockName
+from domain.status import ClockState, HistoryEntry
+from domain.vocabulary import Stage
 from edge.caseload import CaseSummary, ClockDue
 
 WITHHELD = "withheld (null) for analysts: aggregates carry no case reference"

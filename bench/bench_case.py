@@ -33,8 +33,8 @@ from activities.cases import CaseRegistry
 from bench.activities import NotificationSink
 from bench.bare_workflow import BareWorkflow
 from bench.rig import start_dev_server, stop
-from domain.models import Referral
 from domain.policy import Policy, PolicyBook
+from domain.referral import Referral
 from edge.codec import CodecKeys, new_key_item
 from edge.converter import data_converter, sealed_data_converter
 from edge.search_attributes import ensure_search_attributes

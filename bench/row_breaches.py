@@ -27,7 +27,7 @@ from bench import rig
 from bench.bare_workflow import BareAlarmWorkflow
 from bench.report import Row
 from bench.stand import Stand, queue_name, work_done
-from domain.models import Referral
+from domain.referral import Referral
 from edge.intake import start_case
 
 GOAL_SECONDS = 30.0

@@ -28,7 +28,7 @@ from bench import rig
 from bench.bare_workflow import BareWorkflow
 from bench.report import Row
 from bench.stand import Stand, queue_name, work_done
-from domain.models import Referral
+from domain.referral import Referral
 from edge.intake import start_case
 from edge.settings import Settings
 from scripts import bench_caseload

@@ -14,8 +14,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from cli import tables
 from domain.clocks import policy_calendar
-from domain.models import CaseStatus, workflow_id_for
 from domain.policy import PolicyError, load_policy_book
+from domain.referral import workflow_id_for
+from domain.status import CaseStatus
 from edge.caseload import (
     MAX_PAGE_SIZE,
     CaseFilter,

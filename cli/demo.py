@@ -50,18 +50,14 @@ from api.first_run import DEMO_TEAM
 from api.same_origin import is_loopback
 from domain.calendar import LONDON
 from domain.errors import field_errors
-from domain.models import (
+from domain.events import (
     AgreeCinPlan,
     Allocate,
     Close,
     CompleteAssessment,
-    Concern,
     ConcludeS47,
-    CseModel,
     Decide,
     Event,
-    Indicator,
-    Receipt,
     RecordConsultation,
     RecordCpConference,
     RecordCpReview,
@@ -71,12 +67,13 @@ from domain.models import (
     RecordSafetyPlan,
     RecordScreening,
     RecordStrategyDiscussion,
-    Referral,
     ReferToMase,
-    Stage,
 )
 from domain.oversight import PanelRun
+from domain.referral import Referral
 from domain.roles import Role
+from domain.status import Receipt
+from domain.vocabulary import Concern, CseModel, Indicator, Stage
 from edge.client import connect
 from edge.codec import CodecKeyError
 from edge.intake import CaseExists, start_case

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from cli.commands import CommandError, run
 from domain.errors import field_errors
-from domain.models import Stage
+from domain.vocabulary import Stage
 from edge.settings import Settings
 
 REFERRAL_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from domain.calendar import LONDON
-from domain.models import CaseStatus, Clock
+from domain.status import CaseStatus, Clock
 from edge.caseload import CaseSummary, ClockDue
 
 PIPE_WIDTH = 160  # when printing into a pipe or a file, rather than a terminal

@@ -23,22 +23,7 @@ from domain.clocks import (
     stop_clock,
 )
 from domain.errors import InvalidEventTime
-from domain.models import (
-    CaseStatus,
-    Clock,
-    Concern,
-    DeliveryFailure,
-    DisruptionActivity,
-    Event,
-    HistoryEntry,
-    MaseStatus,
-    MissingEpisode,
-    ProfessionalConcern,
-    Receipt,
-    Referral,
-    Stage,
-    StrategyDiscussion,
-)
+from domain.events import Event
 from domain.notifications import (
     Addressee,
     Notification,
@@ -48,7 +33,21 @@ from domain.notifications import (
 )
 from domain.pathway import mase_blocker, next_stage, record
 from domain.policy import ClockName, Policy, StepName
+from domain.referral import Referral
 from domain.roles import Role
+from domain.status import (
+    CaseStatus,
+    Clock,
+    DeliveryFailure,
+    DisruptionActivity,
+    HistoryEntry,
+    MaseStatus,
+    MissingEpisode,
+    ProfessionalConcern,
+    Receipt,
+    StrategyDiscussion,
+)
+from domain.vocabulary import Concern, Stage
 
 
 class Case(BaseModel):

@@ -12,8 +12,8 @@ from datetime import date, datetime
 from functools import cache
 
 from domain.calendar import WorkingDayCalendar
-from domain.models import Clock, ClockState, Escalation, StepStatus
 from domain.policy import ClockName, Deadline, Policy
+from domain.status import Clock, ClockState, Escalation, StepStatus
 
 
 @cache

@@ -12,18 +12,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from domain.clocks import cancel_clock, due_after
-from domain.models import (
+from domain.events import (
     Allocate,
     Close,
     CompleteAssessment,
-    Concern,
     ConcludeS47,
     Decide,
-    DisruptionActivity,
     Event,
-    MaseStatus,
-    MissingEpisode,
-    ProfessionalConcern,
     RaiseProfessionalConcern,
     RecordConsultation,
     RecordCpConference,
@@ -36,12 +31,18 @@ from domain.models import (
     RecordScreening,
     RecordStrategyDiscussion,
     ReferToMase,
-    Stage,
-    StrategyDiscussion,
 )
 from domain.notifications import Notification, NotificationKind
 from domain.policy import ClockName
 from domain.roles import Role
+from domain.status import (
+    DisruptionActivity,
+    MaseStatus,
+    MissingEpisode,
+    ProfessionalConcern,
+    StrategyDiscussion,
+)
+from domain.vocabulary import Concern, Stage
 
 if TYPE_CHECKING:
     from domain.case import Case

@@ -24,10 +24,11 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.calendar import LONDON
-from domain.models import CaseStatus, ClockState, DisruptionAction, Stage
 from domain.notifications import Notification, NotificationKind
 from domain.policy import ClockName
 from domain.roles import Role
+from domain.status import CaseStatus, ClockState
+from domain.vocabulary import DisruptionAction, Stage
 
 TREND_MONTHS = 12
 SCORES = ("0", "1", "2", "3", "unscored")

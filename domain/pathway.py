@@ -27,9 +27,10 @@ from statemachine.transition_list import TransitionList
 
 from domain.effects import EventEffects
 from domain.errors import EventNotAllowed, RuleBroken
-from domain.models import EVENT_TYPES, Event, Stage
+from domain.events import EVENT_TYPES, Event
 from domain.notifications import Notification
 from domain.rules import PathwayRules
+from domain.vocabulary import Stage
 
 if TYPE_CHECKING:
     from domain.case import Case

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import RuleBroken
-from domain.models import Concern, Stage
 from domain.policy import ClockName
 from domain.roles import Role
+from domain.vocabulary import Concern, Stage
 
 if TYPE_CHECKING:
     from domain.case import Case

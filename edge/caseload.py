@@ -33,8 +33,9 @@ from temporalio.common import SearchAttributeKey
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.calendar import WorkingDayCalendar
-from domain.models import CaseStatus, ClockState, Stage
 from domain.policy import ClockName
+from domain.status import CaseStatus, ClockState
+from domain.vocabulary import Stage
 from edge.visibility import quoted
 from workflows import search_attributes as sa
 

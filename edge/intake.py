@@ -20,8 +20,8 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from domain.models import Referral
 from domain.policy import PolicyBook
+from domain.referral import Referral
 from domain.timing import IN_THE_FUTURE, received_in_the_future
 from workflows.referral import ReferralWorkflow
 

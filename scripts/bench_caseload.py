@@ -43,7 +43,7 @@ from bench.rig import (  # noqa: E402
     wait_for,
     worker_process,
 )
-from domain.models import Referral  # noqa: E402
+from domain.referral import Referral  # noqa: E402
 from edge.client import connect  # noqa: E402
 from edge.codec import new_key_item  # noqa: E402
 from edge.intake import start_case  # noqa: E402

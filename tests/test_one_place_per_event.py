@@ -11,9 +11,10 @@ from temporalio.workflow import _Definition
 
 from api.dashboard.event_forms import RECORDERS, event_body
 from api.routes import events
-from domain.models import EVENT_TYPES, Stage
+from domain.events import EVENT_TYPES
 from domain.pathway import PathwayMachine, events_allowed_in, machine_events
 from domain.rules import PathwayRules
+from domain.vocabulary import Stage
 from workflows.referral import ReferralWorkflow
 
 

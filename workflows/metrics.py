@@ -20,7 +20,7 @@ from temporalio import workflow
 from temporalio.common import MetricCounter
 
 with workflow.unsafe.imports_passed_through():
-    from domain.models import Clock, ClockState
+    from domain.status import Clock, ClockState
 
 _CLOCK_COUNTERS = {
     ClockState.open: ("cse_clocks_opened", "Case deadlines opened, by clock"),

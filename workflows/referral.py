@@ -33,8 +33,10 @@ with workflow.unsafe.imports_passed_through():
     from activities.notify import NOTIFY_RETRY, NOTIFY_TIMEOUT, PERMANENT_FAILURE
     from domain.case import Case
     from domain.errors import PathwayRefusal, field_errors
-    from domain.models import EVENT_TYPES, CaseStatus, Event, Receipt, Referral
+    from domain.events import EVENT_TYPES, Event
     from domain.notifications import Notification
+    from domain.referral import Referral
+    from domain.status import CaseStatus, Receipt
     from workflows import configuration
     from workflows import search_attributes as sa
     from workflows.metrics import ClockCounter

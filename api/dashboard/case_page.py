@@ -16,8 +16,8 @@ from api.dashboard.rendering import render
 from api.deps import TemporalClientDep
 from api.diagram import case_diagram
 from api.routes.cases import history_csv
-from domain.models import Stage
 from domain.pathway import events_allowed_in
+from domain.vocabulary import Stage
 
 router = APIRouter(route_class=DashboardRoute)
 

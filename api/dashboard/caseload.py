@@ -22,7 +22,7 @@ from api.deps import SettingsDep, TemporalClientDep, check_permission
 from api.routes.cases import get_cases
 from api.routes.forecast import get_forecast
 from api.schemas import Forecast
-from domain.models import Stage
+from domain.vocabulary import Stage
 
 router = APIRouter(route_class=DashboardRoute)
 

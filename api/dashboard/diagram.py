@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from api.diagram import clock_note
-from domain.models import CaseStatus
 from domain.pathway import moves, stages
+from domain.status import CaseStatus
 
 NODE_WIDTH, NODE_HEIGHT, GAP, MARGIN = 124, 48, 30, 16
 ARC_RISE, ARC_STEP = 22, 15  # how far an arc rises: more the further it goes

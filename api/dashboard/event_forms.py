@@ -28,7 +28,8 @@ from api.dashboard.guard import CaseWorkerUser, DashboardRoute, IntakeUser, Page
 from api.dashboard.rendering import words
 from api.deps import SettingsDep, TemporalClientDep, check_permission
 from api.routes import events, referrals
-from domain.models import EVENT_TYPES, Event, Referral
+from domain.events import EVENT_TYPES, Event
+from domain.referral import Referral
 
 router = APIRouter(route_class=DashboardRoute)
 

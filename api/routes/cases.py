@@ -11,7 +11,8 @@ from api.deps import CaseLister, CaseReader, SettingsDep, TemporalClientDep, for
 from api.errors import FieldProblem, InvalidInput, documented
 from api.schemas import CaseHistory, CaseItem, CaseList
 from domain.csv_export import csv_table
-from domain.models import CaseStatus, HistoryEntry, Stage
+from domain.status import CaseStatus, HistoryEntry
+from domain.vocabulary import Stage
 from edge.caseload import MAX_PAGE_SIZE, CaseFilter, CaseloadError, list_cases
 
 router = APIRouter(tags=["cases"])

@@ -1,6 +1,6 @@
 """Practitioners' events: one route per update of the contract (pathway.md section 7).
 
-The routes are generated from domain.models.EVENT_TYPES, each with its own body model: the
+The routes are generated from domain.events.EVENT_TYPES, each with its own body model: the
 event's payload without `actor`, which is always the authenticated user. (A body that still
 carries `actor`, as the contract's JSON for the temporal CLI does, is accepted and its
 `actor` ignored.)
@@ -16,7 +16,8 @@ from api.auth import PERMISSIONS, Identity, permission_to_record
 from api.case_access import UPDATE_TIMEOUT, ReferralId, open_case
 from api.deps import CaseWorker, TemporalClientDep, check_permission
 from api.errors import FieldProblem, InvalidInput, documented
-from domain.models import EVENT_TYPES, CaseStatus, Event, Receipt
+from domain.events import EVENT_TYPES, Event
+from domain.status import CaseStatus, Receipt
 
 router = APIRouter(tags=["events"])
 

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Request, status
 from api.case_access import query_status
 from api.deps import Intake, SettingsDep, TemporalClientDep
 from api.errors import FieldProblem, InvalidInput, Refused, documented
-from domain.models import CaseStatus, Referral
 from domain.policy import PolicyBook
+from domain.referral import Referral
+from domain.status import CaseStatus
 from edge.intake import CaseExists, ReferralInvalid, take_referral
 
 router = APIRouter(tags=["intake"])

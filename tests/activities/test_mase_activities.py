@@ -30,8 +30,9 @@ from activities.mase import (
     link_panel_documents,
     visibility_queries,
 )
-from domain.models import RecordScreening, Stage
+from domain.events import RecordScreening
 from domain.oversight import CaseFacts, Oversight
+from domain.vocabulary import Stage
 from edge.codec import CodecKeys, new_key_item
 from edge.converter import sealed_data_converter
 from tests.conftest import STARTED, Outbox, running_worker, start_test_server

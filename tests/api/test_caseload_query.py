@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from api.routes.cases import history_csv
-from domain.models import HistoryEntry, Stage
+from domain.status import HistoryEntry
+from domain.vocabulary import Stage
 from edge.caseload import (
     CaseFilter,
     CaseloadError,

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from api.app import create_app
-from domain.models import EVENT_TYPES
+from domain.events import EVENT_TYPES
 from edge.settings import Settings
 from tests.api.conftest import Users, just_now
 

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from api.dashboard.rendering import words
-from domain.models import EVENT_TYPES
+from domain.events import EVENT_TYPES
 from tests.api.conftest import TEAM_A, User, Users, just_now, referral
 from tests.browser.accessibility import audit, focus_is_visible, focused
 from tests.browser.test_dashboard_browser import sign_in, sign_out

@@ -12,17 +12,11 @@ from api.dashboard.diagram import draw, pathway_of
 from api.dashboard.event_forms import RECORDERS
 from api.dashboard.forms import Widget, field_problems, form_fields, initial_values, submitted
 from api.diagram import pathway_at
-from domain.models import (
-    EVENT_TYPES,
-    CaseStatus,
-    Clock,
-    MaseStatus,
-    RecordMissingEpisode,
-    RecordScreening,
-    Referral,
-    Stage,
-)
+from domain.events import EVENT_TYPES, RecordMissingEpisode, RecordScreening
 from domain.policy import ClockName
+from domain.referral import Referral
+from domain.status import CaseStatus, Clock, MaseStatus
+from domain.vocabulary import Stage
 
 LONDON_WINTER = "2026-11-27T10:00"
 LONDON_SUMMER = "2026-07-01T10:00"

@@ -14,8 +14,9 @@ import pytest
 
 from cli.demo import PREFIX, STORIES, TEAMS, DemoCase, demo_cases
 from domain.case import Case
-from domain.models import ClockState, Stage, StepStatus
 from domain.policy import Policy
+from domain.status import ClockState, StepStatus
+from domain.vocabulary import Stage
 
 POLICY = Policy()
 FIRST = datetime(2026, 1, 1, 7, 30, tzinfo=UTC)

@@ -26,18 +26,14 @@ import pytest
 
 from domain.case import Case
 from domain.errors import PathwayRefusal
-from domain.models import (
+from domain.events import (
     AgreeCinPlan,
     Allocate,
-    Clock,
     Close,
     CompleteAssessment,
-    Concern,
     ConcludeS47,
     Decide,
-    DisruptionAction,
     Event,
-    Indicator,
     RaiseProfessionalConcern,
     RecordConsultation,
     RecordCpConference,
@@ -49,13 +45,14 @@ from domain.models import (
     RecordSafetyPlan,
     RecordScreening,
     RecordStrategyDiscussion,
-    Referral,
     ReferToMase,
-    Stage,
 )
 from domain.notifications import Notification
 from domain.policy import ClockName, Policy
+from domain.referral import Referral
 from domain.roles import Role
+from domain.status import Clock
+from domain.vocabulary import Concern, DisruptionAction, Indicator, Stage
 
 LONDON = ZoneInfo("Europe/London")
 MINUTE = timedelta(minutes=1)

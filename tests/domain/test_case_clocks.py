@@ -11,10 +11,11 @@ import json
 from datetime import UTC, timedelta
 
 from domain.case import Case
-from domain.models import Clock, ClockState, Concern, DisruptionAction, Stage, StepStatus
 from domain.notifications import Notification, NotificationKind
 from domain.policy import ClockName, Policy, StepName
 from domain.roles import Role
+from domain.status import Clock, ClockState, StepStatus
+from domain.vocabulary import Concern, DisruptionAction, Stage
 from tests.domain.builders import (
     CHILD_REF,
     CONCERN_NOTE,

@@ -24,10 +24,11 @@ import pytest
 
 from domain.case import Case
 from domain.errors import EventNotAllowed, InvalidEventTime, RuleBroken
-from domain.models import Clock, ClockState, Concern, DeliveryFailure, Stage, StepStatus
 from domain.notifications import Notification, NotificationKind
 from domain.policy import ClockName, Policy, StepName
 from domain.roles import Role
+from domain.status import Clock, ClockState, DeliveryFailure, StepStatus
+from domain.vocabulary import Concern, Stage
 from tests.domain.builders import (
     CHILD_REF,
     CONCERN_NOTE,

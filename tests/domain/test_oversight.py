@@ -13,7 +13,6 @@ import pytest
 from pydantic import ValidationError
 
 from domain.charts import bar_chart
-from domain.models import ClockState, Concern, DisruptionAction, Stage
 from domain.notifications import NotificationKind
 from domain.oversight import (
     CaseFacts,
@@ -29,6 +28,8 @@ from domain.oversight import (
 from domain.panel_documents import agenda_csv, agenda_html, report_html, report_json
 from domain.policy import ClockName
 from domain.roles import Role
+from domain.status import ClockState
+from domain.vocabulary import Concern, DisruptionAction, Stage
 from edge.schedules import PanelMeeting, parse_panel_meeting
 from edge.settings import Settings
 from tests.domain.builders import (

@@ -15,16 +15,10 @@ import pytest
 from pydantic import ValidationError
 
 from domain.errors import EventNotAllowed, InvalidEventTime, RuleBroken
-from domain.models import (
-    EVENT_TYPES,
-    Concern,
-    Event,
-    RecordReview,
-    RecordScreening,
-    Stage,
-)
+from domain.events import EVENT_TYPES, Event, RecordReview, RecordScreening
 from domain.policy import ClockName, Policy
 from domain.roles import Role
+from domain.vocabulary import Concern, Stage
 from tests.domain.builders import (
     MANAGER,
     MINUTE,
@@ -937,7 +931,7 @@ def test_the_status_reports_the_policy_version_the_case_started_with() -> None:
 def test_a_referral_outside_the_calendar_is_refused_naming_received_at(received_at: str) -> None:
     from pydantic import ValidationError
 
-    from domain.models import Referral
+    from domain.referral import Referral
 
     with pytest.raises(ValidationError, match="received_at"):
         Referral.model_validate(

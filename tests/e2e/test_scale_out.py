@@ -30,7 +30,8 @@ from typing import Any
 import httpx
 import pytest
 
-from domain.models import Event, Stage
+from domain.events import Event
+from domain.vocabulary import Stage
 from edge.client import connect
 from edge.codec import new_key_item
 from edge.settings import Settings

@@ -40,7 +40,7 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
-from domain.models import (
+from domain.events import (
     Allocate,
     CompleteAssessment,
     ConcludeS47,
@@ -51,8 +51,8 @@ from domain.models import (
     RecordSafetyPlan,
     RecordScreening,
     RecordStrategyDiscussion,
-    Referral,
 )
+from domain.referral import Referral
 from tests.faults.rig import Mail, WebhookReceiver, role_email, role_path
 
 TEAM = "FAULTS-1"

@@ -23,7 +23,7 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus
 
-from domain.models import Allocate
+from domain.events import Allocate
 from tests.faults.conftest import MakeRig, Rig
 from tests.faults.ledger import (
     TEAM,

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from temporalio.client import WorkflowHandle
 
-from domain.models import Allocate, Decide, RecordMissingEpisode
+from domain.events import Allocate, Decide, RecordMissingEpisode
 from tests.faults.conftest import MakeRig
 from tests.faults.ledger import (
     TEAM,

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from temporalio.client import WorkflowHandle
 
-from domain.models import Allocate
+from domain.events import Allocate
 from tests.faults.conftest import MakeRig, Rig
 from tests.faults.ledger import (
     PATHWAY,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from domain.case import Case
-from domain.models import Concern, Stage
+from domain.vocabulary import Concern, Stage
 from tests.domain.builders import (
     T,
     case_at,

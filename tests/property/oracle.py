@@ -21,8 +21,10 @@ from temporalio.exceptions import ApplicationError
 
 from domain.case import Case
 from domain.errors import PathwayRefusal
-from domain.models import EVENT_TYPES, Event, Referral, Stage, workflow_id_for
+from domain.events import EVENT_TYPES, Event
 from domain.policy import Policy
+from domain.referral import Referral, workflow_id_for
+from domain.vocabulary import Stage
 from edge.converter import data_converter
 from workflows.referral import ReferralWorkflow, event_from
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 
 from domain.case import Case
-from domain.models import Referral
 from domain.policy import Policy
+from domain.referral import Referral
 from tests.property.oracle import CONVERTER, convert, judge_start, names_a_field_or_rule
 from tests.property.payloads import Sent, Window, payloads
 from tests.property.tally import count

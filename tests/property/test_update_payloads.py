@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from domain.case import Case
 from domain.errors import PathwayRefusal
-from domain.models import EVENT_TYPES
+from domain.events import EVENT_TYPES
 from tests.property.cases import templates
 from tests.property.oracle import UPDATE_TYPES, Verdict, judge_update, names_a_field_or_rule
 from tests.property.payloads import Sent, Window, payloads

@@ -22,8 +22,8 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.case import Case
-from domain.models import Referral
 from domain.policy import Policy
+from domain.referral import Referral
 from tests.property.live import drawn, failed_tasks, raw, server_now, settle, start
 from tests.property.oracle import judge_start, names_a_field_or_rule
 from tests.property.payloads import Sent, Window, near_valid, payloads, valid_payloads

@@ -21,8 +21,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.case import Case
-from domain.models import Referral
 from domain.policy import Policy
+from domain.referral import Referral
 from tests.property.live import drawn, failed_tasks, raw, server_now, start
 from tests.property.oracle import UPDATE_TYPES, judge_update, names_a_field_or_rule
 from tests.property.payloads import At, Sent, Window, payloads

@@ -6,7 +6,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.models import Clock
+    from domain.status import Clock
     from workflows.metrics import ClockCounter
 
 

@@ -12,7 +12,8 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import LONDON, WorkingDayCalendar
-from domain.models import CaseStatus, Clock, Referral
+from domain.referral import Referral
+from domain.status import CaseStatus, Clock
 from tests.conftest import STARTED
 from workflows.referral import ReferralWorkflow
 

@@ -15,7 +15,7 @@ from typing import Any
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
-from domain.models import (
+from domain.events import (
     AgreeCinPlan,
     Allocate,
     Close,

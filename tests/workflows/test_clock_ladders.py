@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from domain.models import (
+from domain.events import (
     CompleteAssessment,
     ConcludeS47,
     Decide,
@@ -228,7 +228,7 @@ async def test_each_clock_reminds_breaches_and_escalates(
 
 
 def _step(status: object, clock_id: str, step: object) -> str:
-    from domain.models import CaseStatus
+    from domain.status import CaseStatus
 
     assert isinstance(status, CaseStatus)
     clock = clock_by_id(status, clock_id)

@@ -13,8 +13,8 @@ from temporalio.runtime import MetricBuffer, Runtime, TelemetryConfig
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from domain.models import Clock, ClockState
 from domain.policy import ClockName
+from domain.status import Clock, ClockState
 from edge.converter import data_converter
 from tests.workflows.clock_tally import ClockTally
 from workflows.sandbox import workflow_runner

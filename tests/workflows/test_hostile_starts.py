@@ -16,7 +16,7 @@ from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowQuer
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from domain.models import Referral
+from domain.referral import Referral
 from tests.conftest import EARLIER_CASES, STARTED, Outbox
 from tests.workflows.helpers import now, referral
 from workflows.referral import continues_a_case

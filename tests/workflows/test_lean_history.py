@@ -6,7 +6,7 @@ from __future__ import annotations
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
-from domain.models import Allocate
+from domain.events import Allocate
 from tests.workflows.helpers import now, start
 from workflows.referral import ReferralWorkflow
 

@@ -10,13 +10,12 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from domain.models import (
+from domain.events import (
     Allocate,
     Close,
     CompleteAssessment,
     ConcludeS47,
     Decide,
-    Receipt,
     RecordReview,
     RecordSafetyPlan,
     RecordScreening,
@@ -25,6 +24,7 @@ from domain.models import (
 )
 from domain.notifications import Notification
 from domain.policy import Policy, PolicyBook
+from domain.status import Receipt
 from tests.conftest import Outbox, earlier_cases, running_worker
 from tests.workflows.helpers import Handle, eventually, now, referral, start
 from workflows import configuration

@@ -1,4 +1,6 @@
-"""The payloads of the public contract (pathway.md section 7): one pydantic model per message.
+"""The practitioners' events (pathway.md section 7): one pydantic payload per update, and
+`EVENT_TYPES`, the list every layer is made from or checked against (the pathway machine, the
+workflow's updates, the API's routes, the dashboard's forms).
 
 Every time says when the thing happened, as ISO 8601 with an offset. Field names are the
 contract's; add fields, never rename them.
@@ -6,103 +8,13 @@ contract's; add fields, never rename them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from enum import StrEnum
+from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    field_validator,
-    model_validator,
-)
+from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints, model_validator
 
-from domain.policy import ClockName, StepName
 from domain.roles import Role
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Score = Annotated[int, Field(ge=0, le=3, strict=True)]
-
-
-class Stage(StrEnum):
-    referral_received = "referral_received"
-    assessment = "assessment"
-    strategy_discussion = "strategy_discussion"
-    s47_enquiry = "s47_enquiry"
-    child_in_need = "child_in_need"
-    safety_plan = "safety_plan"
-    review = "review"
-    closed = "closed"
-
-
-class Indicator(StrEnum):
-    """The SAFEGUARDED indicators of the directive's screening tool."""
-
-    sexual_health = "sexual_health"
-    absent_from_school = "absent_from_school"
-    running_away = "running_away"
-    familial_abuse = "familial_abuse"
-    emotional_and_physical_condition = "emotional_and_physical_condition"
-    gangs_older_age_groups_crime = "gangs_older_age_groups_crime"
-    use_of_technology = "use_of_technology"
-    alcohol_and_drug_misuse = "alcohol_and_drug_misuse"
-    unexplained_gifts_or_money = "unexplained_gifts_or_money"
-    distrust_of_authority = "distrust_of_authority"
-
-
-class CseModel(StrEnum):
-    peer_on_peer = "peer_on_peer"
-    online = "online"
-    inappropriate_relationship = "inappropriate_relationship"
-    county_lines = "county_lines"
-    gangs = "gangs"
-    familial = "familial"
-    organised = "organised"
-    trafficking = "trafficking"
-
-
-class Concern(StrEnum):
-    low = "low"
-    medium = "medium"
-    high = "high"
-
-
-EARLIEST_REFERRAL = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST_REFERRAL = datetime(2100, 1, 1, tzinfo=UTC)
-
-
-class Referral(BaseModel):
-    """The intake system's start input: one referral, one case."""
-
-    model_config = ConfigDict(extra="forbid")
-    referral_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-    received_at: AwareDatetime
-    child_ref: Name
-    team: Name
-    referrer_agency: Name
-    concerns: list[Indicator] = []
-    significant_harm_suspected: bool = False
-    summary: Text = ""
-
-    @field_validator("received_at")
-    @classmethod
-    def _within_the_calendar(cls, received_at: datetime) -> datetime:
-        """The working-day calendar covers 1995-2100; a clock must never reach outside it."""
-        if not EARLIEST_REFERRAL <= received_at < LATEST_REFERRAL:
-            raise ValueError("a referral must be received between 2000 and 2099")
-        return received_at
-
-    @property
-    def workflow_id(self) -> str:
-        return workflow_id_for(self.referral_id)
-
-
-def workflow_id_for(referral_id: str) -> str:
-    return f"referral-{referral_id}"
+from domain.vocabulary import Concern, CseModel, DisruptionAction, Indicator, Name, Score, Text
 
 
 class Event(BaseModel):
@@ -293,19 +205,6 @@ class RecordConsultation(Event):
         return {"outcome": self.outcome}
 
 
-class DisruptionAction(StrEnum):
-    """Multi-agency action against those exploiting the child, which the strategy meeting
-    and the MASE panel track (the directive: "all appropriate actions ... to disrupt any
-    perpetrators")."""
-
-    abduction_warning_notice = "abduction_warning_notice"
-    sexual_risk_order = "sexual_risk_order"
-    arrest = "arrest"
-    premises_or_licensing_action = "premises_or_licensing_action"
-    online_takedown = "online_takedown"
-    other = "other"
-
-
 class RecordDisruptionActivity(Event):
     """A disruption action taken by an agency; what it was in words stays on the case only."""
 
@@ -350,127 +249,3 @@ EVENT_TYPES: dict[str, type[Event]] = {
         Close,
     )
 }
-
-
-# ---- what the status query returns ----------------------------------------------------
-
-
-class StepStatus(StrEnum):
-    pending = "pending"
-    sent = "sent"
-    skipped = "skipped"
-    cancelled = "cancelled"
-
-
-class ClockState(StrEnum):
-    open = "open"
-    met = "met"
-    breached = "breached"
-    cancelled = "cancelled"
-
-
-class Escalation(BaseModel):
-    step: StepName
-    at: datetime
-    status: StepStatus = StepStatus.pending
-    sent_at: datetime | None = None
-    roles: list[Role] = []
-
-
-class Clock(BaseModel):
-    id: str
-    name: ClockName
-    opened_at: datetime
-    due_at: datetime
-    stopped_at: datetime | None = None
-    state: ClockState = ClockState.open
-    breached_by: timedelta | None = None
-    escalations: list[Escalation]
-
-    @property
-    def running(self) -> bool:
-        return self.stopped_at is None and self.state in (ClockState.open, ClockState.breached)
-
-
-class HistoryEntry(BaseModel):
-    event: str
-    at: datetime
-    recorded_at: datetime
-    actor: str
-    details: dict[str, str | int | bool | None] = {}
-
-
-class MaseStatus(BaseModel):
-    referred: bool = False
-    referred_at: datetime | None = None
-    cris_number: str | None = None
-
-
-class MissingEpisode(BaseModel):
-    went_missing_at: datetime
-    returned_at: datetime | None = None
-
-
-class StrategyDiscussion(BaseModel):
-    held_at: datetime
-    chair_role: Role
-    outcome: str
-
-
-class ProfessionalConcern(BaseModel):
-    level: Concern
-    note: str
-    raised_at: datetime
-
-
-class DisruptionActivity(BaseModel):
-    action: DisruptionAction
-    agency: str
-    taken_at: datetime
-
-
-class DeliveryFailure(BaseModel):
-    """A notification that could not be delivered and was raised to the team manager."""
-
-    notification_id: str
-    failed_at: datetime
-    problem: str
-
-
-class Receipt(BaseModel):
-    """What an accepted update answers: small, because Temporal keeps every update's result
-    in the case's history for as long as the case runs. The `status` query is the whole
-    picture (pathway.md section 7)."""
-
-    referral_id: str
-    stage: Stage
-    event: str
-    at: datetime
-    recorded_at: datetime
-    next_due: datetime | None
-
-
-class CaseStatus(BaseModel):
-    """Where a case stands: the answer to the `status` query."""
-
-    referral_id: str
-    received_at: datetime | None = None
-    """When the referral was received (None only from a case that answered before it was
-    kept here); the referral decision and assessment clocks count from it."""
-    stage: Stage
-    risk_score: int | None
-    complex: bool
-    professional_concern: Concern | None
-    team: str
-    allocated_to: str | None
-    clocks: list[Clock]
-    history: list[HistoryEntry]
-    mase: MaseStatus
-    missing_episodes: list[MissingEpisode]
-    closed_reason: str | None
-    mase_blocker: str | None = None
-    delivery_failures: list[DeliveryFailure] = []
-    disruption_activities: list[DisruptionActivity] = []
-    overdue: bool
-    next_due: datetime | None
-    policy_version: str

@@ -1,0 +1,134 @@
+"""What a case answers: the `status` query's picture of it (clocks with their ladders, the
+audit trail, MASE, missing episodes...) and the receipt of an accepted update."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+from domain.policy import ClockName, StepName
+from domain.roles import Role
+from domain.vocabulary import Concern, DisruptionAction, Stage
+
+
+class StepStatus(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    skipped = "skipped"
+    cancelled = "cancelled"
+
+
+class ClockState(StrEnum):
+    open = "open"
+    met = "met"
+    breached = "breached"
+    cancelled = "cancelled"
+
+
+class Escalation(BaseModel):
+    step: StepName
+    at: datetime
+    status: StepStatus = StepStatus.pending
+    sent_at: datetime | None = None
+    roles: list[Role] = []
+
+
+class Clock(BaseModel):
+    id: str
+    name: ClockName
+    opened_at: datetime
+    due_at: datetime
+    stopped_at: datetime | None = None
+    state: ClockState = ClockState.open
+    breached_by: timedelta | None = None
+    escalations: list[Escalation]
+
+    @property
+    def running(self) -> bool:
+        return self.stopped_at is None and self.state in (ClockState.open, ClockState.breached)
+
+
+class HistoryEntry(BaseModel):
+    event: str
+    at: datetime
+    recorded_at: datetime
+    actor: str
+    details: dict[str, str | int | bool | None] = {}
+
+
+class MaseStatus(BaseModel):
+    referred: bool = False
+    referred_at: datetime | None = None
+    cris_number: str | None = None
+
+
+class MissingEpisode(BaseModel):
+    went_missing_at: datetime
+    returned_at: datetime | None = None
+
+
+class StrategyDiscussion(BaseModel):
+    held_at: datetime
+    chair_role: Role
+    outcome: str
+
+
+class ProfessionalConcern(BaseModel):
+    level: Concern
+    note: str
+    raised_at: datetime
+
+
+class DisruptionActivity(BaseModel):
+    action: DisruptionAction
+    agency: str
+    taken_at: datetime
+
+
+class DeliveryFailure(BaseModel):
+    """A notification that could not be delivered and was raised to the team manager."""
+
+    notification_id: str
+    failed_at: datetime
+    problem: str
+
+
+class Receipt(BaseModel):
+    """What an accepted update answers: small, because Temporal keeps every update's result
+    in the case's history for as long as the case runs. The `status` query is the whole
+    picture (pathway.md section 7)."""
+
+    referral_id: str
+    stage: Stage
+    event: str
+    at: datetime
+    recorded_at: datetime
+    next_due: datetime | None
+
+
+class CaseStatus(BaseModel):
+    """Where a case stands: the answer to the `status` query."""
+
+    referral_id: str
+    received_at: datetime | None = None
+    """When the referral was received (None only from a case that answered before it was
+    kept here); the referral decision and assessment clocks count from it."""
+    stage: Stage
+    risk_score: int | None
+    complex: bool
+    professional_concern: Concern | None
+    team: str
+    allocated_to: str | None
+    clocks: list[Clock]
+    history: list[HistoryEntry]
+    mase: MaseStatus
+    missing_episodes: list[MissingEpisode]
+    closed_reason: str | None
+    mase_blocker: str | None = None
+    delivery_failures: list[DeliveryFailure] = []
+    disruption_activities: list[DisruptionActivity] = []
+    overdue: bool
+    next_due: datetime | None
+    policy_version: str
