@@ -17,10 +17,11 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from domain.errors import field_errors
-from domain.policy import PolicyError, load_policy_book
+from domain.policy import PolicyError
 from domain.referral import Referral
 from edge.client import connect
 from edge.codec import CodecKeyError
+from edge.config_files import load_policy_book
 from edge.intake import CaseExists, IntakeRefused, referral_from_json, take_referral
 from edge.settings import Settings
 

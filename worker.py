@@ -15,12 +15,13 @@ from activities.govuk_notify import GovukNotifyChannel, NotifyService
 from activities.mase import PanelCases, build_panel_documents, link_panel_documents
 from activities.notify import Channel, Notifier, OutboxFile
 from activities.webhook import WebhookChannel
-from domain.directory import AddressKind, Directory, DirectoryError, load_directory, roles_needed
+from domain.directory import AddressKind, Directory, DirectoryError, roles_needed
 from domain.errors import field_errors
-from domain.govuk_notify import NotifyTemplateError, load_notify_templates
-from domain.policy import PolicyBook, PolicyError, load_policy_book
+from domain.govuk_notify import NotifyTemplateError
+from domain.policy import PolicyBook, PolicyError
 from edge.client import MetricsError, connect, metrics_address, metrics_runtime, warn_if_plaintext
 from edge.codec import CodecKeyError
+from edge.config_files import load_directory, load_notify_templates, load_policy_book
 from edge.logs import configure_logging
 from edge.namespace import RetentionError, ensure_case_retention
 from edge.schedules import ensure_panel_schedule

@@ -12,10 +12,11 @@ from api.errors import install_error_handlers
 from api.middleware import ReferrerPolicy
 from api.oidc import load_oidc
 from api.routes import cases, codec, diagram, events, forecast, health, referrals, reports
-from domain.policy import PolicyError, load_policy_book
+from domain.policy import PolicyError
 from edge.caseload import RecentListings
 from edge.client import connect
 from edge.codec import CodecKeyError
+from edge.config_files import load_policy_book
 from edge.settings import Settings
 
 

@@ -36,7 +36,7 @@ from pydantic import (
     model_validator,
 )
 
-from domain.files import FileRefused, read_toml
+from edge.config_files import FileRefused, read_toml
 
 UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")]
 TeamName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

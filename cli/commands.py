@@ -14,7 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from cli import tables
 from domain.clocks import policy_calendar
-from domain.policy import PolicyError, load_policy_book
+from domain.policy import PolicyError
 from domain.referral import workflow_id_for
 from domain.status import CaseStatus
 from edge.caseload import (
@@ -28,6 +28,7 @@ from edge.caseload import (
 from edge.caseload import forecast as clocks_due
 from edge.client import connect
 from edge.codec import CodecKeyError
+from edge.config_files import load_policy_book
 from edge.settings import Settings
 
 EXIT_NOT_FOUND, EXIT_USAGE, EXIT_UNAVAILABLE = 1, 2, 3

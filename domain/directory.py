@@ -27,13 +27,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from domain.files import FileRefused, read_toml
 from domain.notifications import Notification
 from domain.policy import PolicyBook
 from domain.roles import Role
@@ -166,16 +164,3 @@ def roles_needed(book: PolicyBook) -> set[Role]:
         for owners in policy.clock_owners.values():
             needed.update(owners)
     return needed
-
-
-def load_directory(path: Path, needed: Iterable[Role] = ()) -> Directory:
-    """Read and validate a directory file; every needed role must have a global entry."""
-    try:
-        directory = read_toml(path, Directory, "directory file")
-    except FileRefused as err:
-        raise DirectoryError(str(err)) from err
-    missing = directory.missing(needed)
-    if missing:
-        names = ", ".join(r.value for r in missing)
-        raise DirectoryError(f"directory file {path}: roles: no address for role(s) {names}")
-    return directory

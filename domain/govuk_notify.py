@@ -22,14 +22,12 @@ NotifyTemplateError   the file is missing, not TOML, invalid, or lacks a table o
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from domain.calendar import LONDON
 from domain.directory import AddressKind
-from domain.files import FileRefused, read_toml
 from domain.notifications import Notification, NotificationKind, what_is_due
 
 PERSONALISATION_FIELDS = ("case_reference", "what", "when", "link")
@@ -72,19 +70,6 @@ class NotifyTemplates(BaseModel):
         """The kinds of message asked for that have no table of templates."""
         have = {AddressKind.email: self.email, AddressKind.sms: self.sms}
         return [k for k in kinds if have.get(k) is None]
-
-
-def load_notify_templates(path: Path, needed: Iterable[AddressKind] = ()) -> NotifyTemplates:
-    """Read and validate a templates file; every kind of message needed must have its table."""
-    try:
-        templates = read_toml(path, NotifyTemplates, "GOV.UK Notify templates file")
-    except FileRefused as err:
-        raise NotifyTemplateError(str(err)) from err
-    missing = templates.lacks(needed)
-    if missing:
-        tables = ", ".join(f"[{k.value}]" for k in missing)
-        raise NotifyTemplateError(f"GOV.UK Notify templates file {path}: no {tables} table")
-    return templates
 
 
 def personalisation(notification: Notification, link: str) -> dict[str, str]:

@@ -10,21 +10,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
 from domain.calendar import LONDON
-from domain.errors import field_errors
-from domain.files import FileRefused, read_toml
 from domain.roles import Role
 
 
@@ -247,26 +243,3 @@ class PolicyBook(BaseModel):
         if not eligible:
             return min(self.versions, key=lambda p: p.effective_from)
         return max(eligible, key=lambda p: p.effective_from)
-
-
-def load_policy_book(folder: Path | None) -> PolicyBook:
-    """Every `*.toml` policy file in a folder; no folder means the directive's defaults."""
-    if folder is None:
-        return PolicyBook(versions=[Policy()])
-    if not folder.is_dir():
-        raise PolicyError(f"policy folder {folder}: not a folder")
-    files = sorted(folder.glob("*.toml"))
-    if not files:
-        raise PolicyError(f"policy folder {folder}: no *.toml policy files")
-    try:
-        return PolicyBook(versions=[load_policy(f) for f in files])
-    except ValidationError as err:
-        raise PolicyError(f"policy folder {folder}: {'; '.join(field_errors(err))}") from err
-
-
-def load_policy(path: Path) -> Policy:
-    """Read and validate one policy file (TOML)."""
-    try:
-        return read_toml(path, Policy, "policy file")
-    except FileRefused as err:
-        raise PolicyError(str(err)) from err

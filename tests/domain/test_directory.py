@@ -11,12 +11,12 @@ from domain.directory import (
     Directory,
     DirectoryError,
     NoAddress,
-    load_directory,
     roles_needed,
 )
 from domain.notifications import Notification, NotificationKind
 from domain.policy import ClockName, LadderStep, Policy, PolicyBook, StepName
 from domain.roles import Role
+from edge.config_files import load_directory
 
 REPO = Path(__file__).resolve().parents[2]
 BOOK = PolicyBook(versions=[Policy()])

@@ -6,17 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from domain.directory import AddressKind, Directory, DirectoryError, load_directory
-from domain.govuk_notify import (
-    PERSONALISATION_FIELDS,
-    NotifyTemplateError,
-    load_notify_templates,
-    personalisation,
-)
+from domain.directory import AddressKind, Directory, DirectoryError
+from domain.govuk_notify import PERSONALISATION_FIELDS, NotifyTemplateError, personalisation
 from domain.notifications import Addressee, Notification, NotificationKind, event_notice
 from domain.oversight import panel_notifications
 from domain.policy import ClockName, StepName
 from domain.roles import Role
+from edge.config_files import load_directory, load_notify_templates
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "config" / "govuk-notify-templates.example.toml"

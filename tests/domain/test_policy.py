@@ -7,17 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from domain.policy import (
-    ClockName,
-    Deadline,
-    Policy,
-    PolicyBook,
-    PolicyError,
-    StepName,
-    load_policy,
-    load_policy_book,
-)
+from domain.policy import ClockName, Deadline, Policy, PolicyBook, PolicyError, StepName
 from domain.roles import Role
+from edge.config_files import load_policy, load_policy_book
 from tests.domain.builders import end_of, london, only_clock, open_case
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"

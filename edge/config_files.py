@@ -1,0 +1,91 @@
+"""The files an operator writes, read at the edge and handed to the domain as models: the
+policy folder, the directory of addresses, GOV.UK Notify's templates and the API's users file.
+
+Each is TOML read into its pydantic model; a file that is missing, not TOML or not valid is
+refused with an error that names the file and the field, which each loader turns into its
+domain's own error so start-up stops saying what is wrong.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from domain.directory import AddressKind, Directory, DirectoryError
+from domain.errors import field_errors
+from domain.govuk_notify import NotifyTemplateError, NotifyTemplates
+from domain.policy import Policy, PolicyBook, PolicyError
+from domain.roles import Role
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class FileRefused(Exception):
+    """The file is missing, not TOML, or not valid for its model; the message says which."""
+
+
+def read_toml(path: Path, model: type[M], what: str) -> M:
+    """`what` names the kind of file in the message, e.g. "policy file"."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise FileRefused(f"{what} {path}: {err.strerror}") from err
+    except tomllib.TOMLDecodeError as err:
+        raise FileRefused(f"{what} {path}: not valid TOML: {err}") from err
+    try:
+        return model.model_validate(raw)
+    except ValidationError as err:
+        raise FileRefused(f"{what} {path}: {'; '.join(field_errors(err))}") from err
+
+
+def load_policy_book(folder: Path | None) -> PolicyBook:
+    """Every `*.toml` policy file in a folder; no folder means the directive's defaults."""
+    if folder is None:
+        return PolicyBook(versions=[Policy()])
+    if not folder.is_dir():
+        raise PolicyError(f"policy folder {folder}: not a folder")
+    files = sorted(folder.glob("*.toml"))
+    if not files:
+        raise PolicyError(f"policy folder {folder}: no *.toml policy files")
+    try:
+        return PolicyBook(versions=[load_policy(f) for f in files])
+    except ValidationError as err:
+        raise PolicyError(f"policy folder {folder}: {'; '.join(field_errors(err))}") from err
+
+
+def load_policy(path: Path) -> Policy:
+    """Read and validate one policy file (TOML)."""
+    try:
+        return read_toml(path, Policy, "policy file")
+    except FileRefused as err:
+        raise PolicyError(str(err)) from err
+
+
+def load_directory(path: Path, needed: Iterable[Role] = ()) -> Directory:
+    """Read and validate a directory file; every needed role must have a global entry."""
+    try:
+        directory = read_toml(path, Directory, "directory file")
+    except FileRefused as err:
+        raise DirectoryError(str(err)) from err
+    missing = directory.missing(needed)
+    if missing:
+        names = ", ".join(r.value for r in missing)
+        raise DirectoryError(f"directory file {path}: roles: no address for role(s) {names}")
+    return directory
+
+
+def load_notify_templates(path: Path, needed: Iterable[AddressKind] = ()) -> NotifyTemplates:
+    """Read and validate a templates file; every kind of message needed must have its table."""
+    try:
+        templates = read_toml(path, NotifyTemplates, "GOV.UK Notify templates file")
+    except FileRefused as err:
+        raise NotifyTemplateError(str(err)) from err
+    missing = templates.lacks(needed)
+    if missing:
+        tables = ", ".join(f"[{k.value}]" for k in missing)
+        raise NotifyTemplateError(f"GOV.UK Notify templates file {path}: no {tables} table")
+    return templates
