@@ -1,4 +1,4 @@
-"""What the API answers besides the contract's own CaseStatus (domain/models.py)."""
+"""What the API answers besides the contract's own CaseStatus (domain/status.py)."""
 
 from __future__ import annotations
 
@@ -10,22 +10,15 @@ from pydantic import BaseModel, Field
 from domain.policy import ClockName
 from domain.status import ClockState, HistoryEntry
 from domain.vocabulary import Stage
-from edge.caseload import CaseSummary, ClockDue
+from edge.caseload import CaseAttributes, CaseSummary, ClockDue
 
 WITHHELD = "withheld (null) for analysts: aggregates carry no case reference"
 
 
-class CaseItem(BaseModel):
+class CaseItem(CaseAttributes):
     """One case in a listing, from its search attributes alone."""
 
     referral_id: str | None = Field(description=f"The case's referral id; {WITHHELD}")
-    stage: Stage | None
-    risk_score: int | None
-    team: str | None
-    overdue: bool
-    next_due: datetime | None
-    complex: bool
-    mase_referred: bool
 
     @classmethod
     def of(cls, case: CaseSummary, with_reference: bool) -> CaseItem:

@@ -13,7 +13,6 @@ from temporalio.client import Client, RPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from cli import tables
-from domain.clocks import policy_calendar
 from domain.policy import PolicyError
 from domain.referral import workflow_id_for
 from domain.status import CaseStatus
@@ -22,6 +21,7 @@ from edge.caseload import (
     CaseFilter,
     CaseloadError,
     CaseSummary,
+    ForecastAsk,
     forecast_cutoff,
     list_cases,
 )
@@ -74,9 +74,7 @@ def _unavailable(settings: Settings, err: Exception) -> CommandError:
 
 
 async def show_cases(client: Client, settings: Settings, args: argparse.Namespace) -> None:
-    wanted = CaseFilter(
-        stage=args.stage, team=args.team, overdue=args.overdue, risk_score=args.score
-    )
+    wanted: CaseFilter = args.wanted
     found: list[CaseSummary] = []
     token: str | None = None
     while True:  # every page, up to the limit: a keyset cursor, so nothing shown twice
@@ -106,7 +104,7 @@ async def show_forecast(client: Client, settings: Settings, args: argparse.Names
     except PolicyError as err:
         problem = f"CSE_POLICY_DIR: {err} (set it to the service's policy folder)"
         raise CommandError(problem, EXIT_USAGE) from None
-    now = datetime.now(UTC)
-    cutoff = forecast_cutoff(policy_calendar(book.in_force_on(now)), now, args.working_days)
-    due = await clocks_due(client, settings.task_queue, cutoff, args.team)
-    tables.print_forecast(due, args.working_days, cutoff, as_json=args.json)
+    ask: ForecastAsk = args.forecast
+    cutoff = forecast_cutoff(book, datetime.now(UTC), ask.working_days)
+    due = await clocks_due(client, settings.task_queue, cutoff, ask.team)
+    tables.print_forecast(due, ask.working_days, cutoff, as_json=args.json)

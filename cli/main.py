@@ -27,21 +27,10 @@ from pydantic import ValidationError
 from cli.commands import CommandError, run
 from domain.errors import field_errors
 from domain.vocabulary import Stage
+from edge.caseload import CaseFilter, ForecastAsk
 from edge.settings import Settings
 
 REFERRAL_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-
-
-def score(text: str) -> int:
-    if text not in ("0", "1", "2", "3"):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a risk score: give 0, 1, 2 or 3")
-    return int(text)
-
-
-def working_days(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 60:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of working days from 1 to 60")
-    return int(text)
 
 
 def add_json(parser: argparse.ArgumentParser) -> None:
@@ -56,7 +45,7 @@ def add_cases(parser: argparse.ArgumentParser) -> None:
         action=argparse.BooleanOptionalAction,
         help="only overdue cases (--no-overdue: only those on time)",
     )
-    parser.add_argument("--score", type=score, help="only this latest risk score (0-3)")
+    parser.add_argument("--score", type=int, help="only this latest risk score (0-3)")
     parser.add_argument("--limit", type=int, default=1000, help="show at most this many cases")
     add_json(parser)
 
@@ -67,9 +56,7 @@ def add_case(parser: argparse.ArgumentParser) -> None:
 
 
 def add_forecast(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--working-days", type=working_days, default=5, help="how far ahead (default 5)"
-    )
+    parser.add_argument("--working-days", type=int, default=5, help="how far ahead (default 5)")
     parser.add_argument("--team", help="only this team")
     add_json(parser)
 
@@ -102,8 +89,15 @@ def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         parser.error(f"referral id {args.referral_id!r}: letters, digits, '_', '.', '-' only")
     if args.command == "cases" and not 1 <= args.limit <= 100_000:
         parser.error("--limit: give a number from 1 to 100000")
-    if getattr(args, "team", None) is not None and not args.team.strip():
-        parser.error("--team: give a team name")
+    try:
+        if args.command == "cases":
+            args.wanted = CaseFilter(
+                stage=args.stage, team=args.team, overdue=args.overdue, score=args.score
+            )
+        if args.command == "forecast":
+            args.forecast = ForecastAsk(working_days=args.working_days, team=args.team)
+    except ValidationError as err:  # the limits the API's query parameters have too
+        parser.error("; ".join(f"--{p.replace('_', '-')}" for p in field_errors(err)))
 
 
 def main(argv: Sequence[str] | None = None, command: str | None = None) -> int:

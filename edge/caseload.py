@@ -8,8 +8,9 @@ supervisors' command line, so it knows nothing of HTTP.
 Listing is sorted by next due (soonest first; cases with no running clock last) and paged
 with an opaque keyset token: each page is "the cases after the last one shown", so a case
 that changes between two pages is neither shown twice nor skipped because of an offset.
-Visibility on the dev server (SQLite) cannot ORDER BY, so each page reads the matching
-cases from the cursor on and sorts them here.
+Visibility on the dev server (SQLite) cannot ORDER BY: a fresh page counts and reads windows
+of next dues until it holds the page (edge/listing.py), so it reads about what it shows, not
+every match; a shared listing (RecentListings) reads every match once and cuts pages from it.
 """
 
 from __future__ import annotations
@@ -25,17 +26,21 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from temporalio.api.workflow.v1 import WorkflowExecutionInfo
-from temporalio.api.workflowservice.v1 import ListWorkflowExecutionsRequest
+from temporalio.api.workflowservice.v1 import (
+    CountWorkflowExecutionsRequest,
+    ListWorkflowExecutionsRequest,
+)
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.calendar import WorkingDayCalendar
-from domain.policy import ClockName
+from domain.clocks import policy_calendar
+from domain.policy import ClockName, PolicyBook
 from domain.status import CaseStatus, ClockState
 from domain.vocabulary import Stage
+from edge.listing import SortKey, after, first_after, key_of
 from edge.visibility import quoted
 from workflows import search_attributes as sa
 
@@ -45,6 +50,7 @@ VISIBILITY_TIMEOUT = timedelta(seconds=10)
 QUERY_TIMEOUT = timedelta(seconds=10)
 FORECAST_CONCURRENCY = 16
 MAX_PAGE_SIZE = 500
+MAX_FORECAST_DAYS = 60
 LIST_PAGE = 1000  # entries per visibility read (the server's maximum)
 RECENT_LISTINGS_KEPT = 256
 
@@ -58,20 +64,36 @@ class CaseloadError(ValueError):
         self.message = message
 
 
+RiskScore = Annotated[int, Field(ge=0, le=3, description="Latest risk score")]
+TeamName = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
+WorkingDaysAhead = Annotated[int, Field(ge=1, le=MAX_FORECAST_DAYS)]
+
+
 class CaseFilter(BaseModel):
-    """What a supervisor narrows the caseload to; every field is optional."""
+    """What a supervisor narrows the caseload to; every field is optional. The one model of
+    the filters and their limits: the API's query parameters (`score` for `risk_score`) and
+    the command line's options are both read into it."""
 
+    model_config = ConfigDict(populate_by_name=True)
     stage: Stage | None = None
-    risk_score: Annotated[int | None, Field(ge=0, le=3)] = None
-    team: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+    risk_score: Annotated[RiskScore | None, Field(alias="score")] = None
+    team: TeamName | None = None
     overdue: bool | None = None
-    due_before: AwareDatetime | None = None
+    due_before: Annotated[
+        AwareDatetime | None, Field(description="Next due strictly before this time")
+    ] = None
 
 
-class CaseSummary(BaseModel):
-    """One case as visibility knows it: its search attributes, never a child's details."""
+class ForecastAsk(BaseModel):
+    """How far ahead the forecast looks, and for which team (all, unless given)."""
 
-    referral_id: str
+    working_days: WorkingDaysAhead = 5
+    team: TeamName | None = None
+
+
+class CaseAttributes(BaseModel):
+    """A case's search attributes as a listing shows them, never a child's details."""
+
     stage: Stage | None
     risk_score: int | None
     team: str | None
@@ -79,6 +101,16 @@ class CaseSummary(BaseModel):
     next_due: datetime | None
     complex: bool
     mase_referred: bool
+
+
+class CaseSummary(CaseAttributes):
+    """One case as visibility knows it."""
+
+    referral_id: str
+
+    @property
+    def key(self) -> SortKey:
+        return sort_key(self)
 
 
 class CasePage(BaseModel):
@@ -130,13 +162,11 @@ def referral_id_of(workflow_id: str) -> str:
 
 # ---- listing, sorted by next due, one keyset page at a time ---------------------------------
 
-SortKey = tuple[bool, datetime, str]
-_NEVER = datetime.max.replace(tzinfo=UTC)
-
 
 def sort_key(case: CaseSummary) -> SortKey:
-    """Soonest due first; cases with no running clock last; ties by referral id."""
-    return (case.next_due is None, case.next_due or _NEVER, case.referral_id)
+    """Soonest due first (to the millisecond); cases with no running clock last; ties by
+    referral id."""
+    return key_of(case.next_due, case.referral_id)
 
 
 class Cursor(BaseModel):
@@ -165,39 +195,47 @@ class Cursor(BaseModel):
         return cursor
 
     def key(self) -> SortKey:
-        return (self.next_due is None, self.next_due or _NEVER, self.referral_id)
+        return key_of(self.next_due, self.referral_id)
 
     def narrowing(self) -> str:
-        """Only the cases that can sort after the cursor (visibility cannot sort for us)."""
-        due = sa.CSE_NEXT_DUE.name
-        if self.next_due is None:
-            return f" AND {due} IS NULL"
-        return f" AND ({due} >= {timestamp(self.next_due)} OR {due} IS NULL)"
+        """Only the cases that sort after the cursor."""
+        return f" AND {after(self.key())}"
 
 
 def _fingerprint(query: str) -> str:
     return hashlib.sha256(query.encode()).hexdigest()[:16]
 
 
-async def find_cases(client: Client, query: str) -> list[CaseSummary]:
-    """Every case visibility finds for `query`, sorted by next due.
+async def find_cases(client: Client, query: str, limit: int | None = None) -> list[CaseSummary]:
+    """Every case visibility finds for `query` (the first `limit` it lists, if given),
+    sorted by next due.
 
     Reads the raw listing and decodes only the case attributes: on a large caseload building
     the SDK's full WorkflowExecution for each entry costs as much as the query itself.
     """
     found: list[CaseSummary] = []
     token = b""
+    size = LIST_PAGE if limit is None else min(limit, LIST_PAGE)
     while True:
         request = ListWorkflowExecutionsRequest(
-            namespace=client.namespace, query=query, page_size=LIST_PAGE, next_page_token=token
+            namespace=client.namespace, query=query, page_size=size, next_page_token=token
         )
         answer = await client.workflow_service.list_workflow_executions(
             request, retry=True, timeout=VISIBILITY_TIMEOUT
         )
         found += [summary_of(info) for info in answer.executions]
         token = answer.next_page_token
-        if not token or len(answer.executions) < LIST_PAGE:
-            return sorted(found, key=sort_key)
+        enough = limit is not None and len(found) >= limit
+        if enough or not token or len(answer.executions) < size:
+            return sorted(found[:limit], key=sort_key)
+
+
+async def count_cases(client: Client, query: str) -> int:
+    request = CountWorkflowExecutionsRequest(namespace=client.namespace, query=query)
+    answer = await client.workflow_service.count_workflow_executions(
+        request, retry=True, timeout=VISIBILITY_TIMEOUT
+    )
+    return int(answer.count)
 
 
 def summary_of(info: WorkflowExecutionInfo) -> CaseSummary:
@@ -268,7 +306,7 @@ async def list_cases(
     """One page of the caseload, sorted by next due; pass `next_page_token` for the next.
 
     With `recent`, every page is cut from the whole listing read (or shared) there;
-    without, each page reads only the cases that can sort after the previous page.
+    without, each page reads about the cases it shows (edge/listing.py).
     """
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise CaseloadError("page_size", f"must be between 1 and {MAX_PAGE_SIZE}")
@@ -276,12 +314,18 @@ async def list_cases(
     cursor = Cursor.decode(page_token, query) if page_token else None
     if recent is not None and recent.max_age > 0:
         found = await recent.find(client, query)
+        if cursor is not None:
+            found = [case for case in found if sort_key(case) > cursor.key()]
+        page, more = found[:page_size], len(found) > page_size
     else:
-        found = await find_cases(client, query + (cursor.narrowing() if cursor else ""))
-    if cursor is not None:
-        found = [case for case in found if sort_key(case) > cursor.key()]
-    page = found[:page_size]
-    more = len(found) > page_size
+        page, total = await first_after(
+            query,
+            cursor.key() if cursor else None,
+            page_size,
+            lambda q: count_cases(client, q),
+            lambda q, limit: find_cases(client, q, limit),
+        )
+        more = total > len(page) > 0
     token = Cursor.after(page[-1], query).encode() if more else None
     return CasePage(cases=page, next_page_token=token)
 
@@ -289,11 +333,12 @@ async def list_cases(
 # ---- the forecast ----------------------------------------------------------------------------
 
 
-def forecast_cutoff(calendar: WorkingDayCalendar, now: datetime, working_days: int) -> datetime:
-    """The end of the Nth working day after today (today itself is not counted)."""
-    if working_days < 1:
-        raise CaseloadError("working_days", "must be at least 1")
-    return calendar.add_working_days(now, working_days)
+def forecast_cutoff(book: PolicyBook, now: datetime, working_days: int) -> datetime:
+    """The end of the Nth working day after today (today itself is not counted), by the
+    calendar of the policy in force today."""
+    if not 1 <= working_days <= MAX_FORECAST_DAYS:
+        raise CaseloadError("working_days", f"must be between 1 and {MAX_FORECAST_DAYS}")
+    return policy_calendar(book.in_force_on(now)).add_working_days(now, working_days)
 
 
 async def forecast(

@@ -23,24 +23,21 @@ from api.routes.cases import get_cases
 from api.routes.forecast import get_forecast
 from api.schemas import Forecast
 from domain.vocabulary import Stage
+from edge.caseload import CaseFilter, WorkingDaysAhead
 
 router = APIRouter(route_class=DashboardRoute)
 
 PAGE_SIZE = 50
 
 
-class CaseloadFilters(BaseModel):
-    """The filter form; an empty field means "any"."""
+class CaseloadFilters(CaseFilter):
+    """The filter form: the API's own filters (an empty field means "any"), and the page."""
 
-    stage: Stage | None = None
-    team: Annotated[str | None, Field(min_length=1, max_length=200)] = None
-    overdue: bool | None = None
-    score: Annotated[int | None, Field(ge=0, le=3)] = None
     page: Annotated[str | None, Field(max_length=2000)] = None
 
 
 class ForecastFilters(BaseModel):
-    working_days: Annotated[int, Field(ge=1, le=60)] = 5
+    working_days: WorkingDaysAhead = 5
 
 
 def given(request: Request) -> dict[str, str]:
@@ -75,10 +72,7 @@ async def caseload(
         client=client,
         settings=settings,
         request=request,
-        stage=wanted.stage,
-        score=wanted.score,
-        team=wanted.team,
-        overdue=wanted.overdue,
+        wanted=wanted,
         page_size=PAGE_SIZE,
         next_page_token=wanted.page,
     )

@@ -4,7 +4,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
-from pydantic import AwareDatetime
 
 from api.case_access import ReferralId, open_case
 from api.deps import CaseLister, CaseReader, SettingsDep, TemporalClientDep, forbidden
@@ -12,7 +11,6 @@ from api.errors import FieldProblem, InvalidInput, documented
 from api.schemas import CaseHistory, CaseItem, CaseList
 from domain.csv_export import csv_table
 from domain.status import CaseStatus, HistoryEntry
-from domain.vocabulary import Stage
 from edge.caseload import MAX_PAGE_SIZE, CaseFilter, CaseloadError, list_cases
 
 router = APIRouter(tags=["cases"])
@@ -29,25 +27,16 @@ async def get_cases(
     client: TemporalClientDep,
     settings: SettingsDep,
     request: Request,
-    stage: Stage | None = None,
-    score: Annotated[int | None, Query(ge=0, le=3, description="Latest risk score")] = None,
-    team: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-    overdue: bool | None = None,
-    due_before: Annotated[
-        AwareDatetime | None, Query(description="Next due strictly before this time")
-    ] = None,
+    wanted: Annotated[CaseFilter, Query()],
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 50,
     next_page_token: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> CaseList:
     """Filters are read from the cases' search attributes only; no case is opened. Social
     workers and team managers see their own team; analysts get no case references."""
     if not user.sees_every_team:
-        if team is not None and team != user.team:
+        if wanted.team is not None and wanted.team != user.team:
             raise forbidden(request, user, f"a {user.role.value} sees only team {user.team}")
-        team = user.team
-    wanted = CaseFilter(
-        stage=stage, risk_score=score, team=team, overdue=overdue, due_before=due_before
-    )
+        wanted = wanted.model_copy(update={"team": user.team})
     try:
         page = await list_cases(
             client,

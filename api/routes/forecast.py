@@ -8,9 +8,8 @@ from fastapi import APIRouter, Query, Request
 from api.deps import Forecaster, SettingsDep, TemporalClientDep
 from api.errors import documented
 from api.schemas import Forecast, ForecastClock
-from domain.clocks import policy_calendar
 from domain.policy import PolicyBook
-from edge.caseload import forecast, forecast_cutoff
+from edge.caseload import WorkingDaysAhead, forecast, forecast_cutoff
 
 router = APIRouter(tags=["cases"])
 
@@ -26,14 +25,14 @@ async def get_forecast(
     client: TemporalClientDep,
     settings: SettingsDep,
     request: Request,
-    working_days: Annotated[int, Query(ge=1, le=60)] = 5,
+    working_days: Annotated[WorkingDaysAhead, Query()] = 5,
 ) -> Forecast:
     """Running clocks, not yet breached, due by the end of the Nth working day from today
     (bank holidays and the policy's closures are not working days). Social workers and team
     managers see their team's; analysts get no case references."""
     now = datetime.now(UTC)
     book: PolicyBook = request.app.state.policy_book
-    cutoff = forecast_cutoff(policy_calendar(book.in_force_on(now)), now, working_days)
+    cutoff = forecast_cutoff(book, now, working_days)
     team = None if user.sees_every_team else user.team
     due = await forecast(client, settings.task_queue, cutoff, team)
     clocks = [ForecastClock.of(clock, user.sees_case_references) for clock in due]

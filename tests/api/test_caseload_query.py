@@ -70,9 +70,13 @@ def test_a_page_token_round_trips_and_narrows_the_next_query() -> None:
 
     assert cursor.key() == sort_key(summary("A", AT))
     assert cursor.narrowing() == (
-        " AND (CseNextDue >= '2026-11-27T10:00:00Z' OR CseNextDue IS NULL)"
+        " AND ((CseNextDue >= '2026-11-27T09:59:59.999500Z' "
+        "AND CseNextDue < '2026-11-27T10:00:00.000500Z' AND WorkflowId > 'referral-A') "
+        "OR CseNextDue >= '2026-11-27T10:00:00.000500Z' OR CseNextDue IS NULL)"
     )
-    assert Cursor.after(summary("Z", None), query).narrowing() == " AND CseNextDue IS NULL"
+    assert Cursor.after(summary("Z", None), query).narrowing() == (
+        " AND (CseNextDue IS NULL AND WorkflowId > 'referral-Z')"
+    )
 
 
 @pytest.mark.parametrize("token", ["", "not base64!", "eyJmb28iOiAxfQ", "e30"])
