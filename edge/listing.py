@@ -61,22 +61,24 @@ def _workflow_id(key: SortKey) -> str:
     return quoted(WORKFLOW_ID_PREFIX + key[2])
 
 
+def _in_bucket(key: SortKey, compared: str) -> str:
+    """The cases due in `key`'s millisecond whose workflow id compares so with `key`'s."""
+    bounds = f"{_DUE} >= {_edge(key[1])} AND {_DUE} < {_edge(key[1] + 1)}"
+    return f"{bounds} AND WorkflowId {compared} {_workflow_id(key)}"
+
+
 def after(key: SortKey) -> str:
     """Visibility's clause for the cases whose key is greater than `key`."""
     if key[0]:
         return f"({_DUE} IS NULL AND WorkflowId > {_workflow_id(key)})"
-    this, next_ = _edge(key[1]), _edge(key[1] + 1)
-    same = f"{_DUE} >= {this} AND {_DUE} < {next_} AND WorkflowId > {_workflow_id(key)}"
-    return f"(({same}) OR {_DUE} >= {next_} OR {_DUE} IS NULL)"
+    return f"(({_in_bucket(key, '>')}) OR {_DUE} >= {_edge(key[1] + 1)} OR {_DUE} IS NULL)"
 
 
 def up_to(key: SortKey) -> str:
     """Visibility's clause for the cases whose key is at most `key`."""
     if key[0]:
         return f"({_DUE} IS NOT NULL OR WorkflowId <= {_workflow_id(key)})"
-    this, next_ = _edge(key[1]), _edge(key[1] + 1)
-    same = f"{_DUE} >= {this} AND {_DUE} < {next_} AND WorkflowId <= {_workflow_id(key)}"
-    return f"({_DUE} < {this} OR ({same}))"
+    return f"({_DUE} < {_edge(key[1])} OR ({_in_bucket(key, '<=')}))"
 
 
 def before_bucket(ms: int) -> str:
