@@ -10,7 +10,7 @@ workflow can carry it across continue-as-new unchanged.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pydantic import BaseModel
 
@@ -47,6 +47,7 @@ from domain.status import (
     Receipt,
     StrategyDiscussion,
 )
+from domain.timing import IN_THE_FUTURE, is_in_the_future
 from domain.vocabulary import Concern, Stage
 
 
@@ -177,11 +178,10 @@ class Case(BaseModel):
         return notices
 
     def _check_times(self, event: Event, now: datetime) -> None:
-        skew = timedelta(minutes=self.policy.clock_skew_minutes)
         for at in event.times():
-            if at > now + skew:
+            if is_in_the_future(at, now, self.policy):
                 raise InvalidEventTime(
-                    f"{event.name}: {at.isoformat()} is in the future; record what has happened",
+                    f"{event.name}: {at.isoformat()} {IN_THE_FUTURE}; record what has happened",
                     rule="event_time_in_future",
                 )
             if at < self.referral.received_at:

@@ -35,8 +35,10 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import PathwayRefusal, field_errors
     from domain.events import EVENT_TYPES, Event
     from domain.notifications import Notification
+    from domain.policy import Policy
     from domain.referral import Referral
     from domain.status import CaseStatus, Receipt
+    from domain.timing import IN_THE_FUTURE, is_in_the_future
     from workflows import configuration
     from workflows import search_attributes as sa
     from workflows.metrics import ClockCounter
@@ -285,7 +287,7 @@ def _opened(start: tuple[Any, ...]) -> tuple[Case, list[Notification]]:
         raise invalid_input([f"referral_id: {problem}, not {info.workflow_id}"])
     book = configuration.policy_book_for(info.task_queue)
     policy = book.in_force_on(referral.received_at)
-    _refuse_a_referral_from_the_future(referral, policy.clock_skew_minutes)
+    _refuse_a_referral_from_the_future(referral, policy)
     case_key = info.first_execution_run_id.replace("-", "")[:12]
     return Case.open(referral, policy, workflow.now(), case_key=case_key)
 
@@ -325,11 +327,11 @@ def _referral(value: Any) -> Referral:
         raise invalid_input(field_errors(err)) from None
 
 
-def _refuse_a_referral_from_the_future(referral: Referral, skew_minutes: int) -> None:
+def _refuse_a_referral_from_the_future(referral: Referral, policy: Policy) -> None:
     """A start cannot be refused, so a referral dated in the future fails its case at once."""
-    if referral.received_at > workflow.now() + timedelta(minutes=skew_minutes):
+    if is_in_the_future(referral.received_at, workflow.now(), policy):
         received = referral.received_at.isoformat()
-        raise invalid_input([f"received_at: {received} is in the future"])
+        raise invalid_input([f"received_at: {received} {IN_THE_FUTURE}"])
 
 
 def _refuse_on_pathway_error(step: Callable[[], object]) -> None:
