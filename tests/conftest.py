@@ -133,7 +133,7 @@ async def running_worker(
         task_queue=task_queue,
         workflows=[ReferralWorkflow],
         activities=[outbox.notify, earlier_cases],
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(strict=True),
     ) as worker:
         try:
             yield worker

@@ -110,7 +110,7 @@ async def panel_worker(
             link_panel_documents,
             notifier.notify,
         ],
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(strict=True),
     ):
         yield task_queue
 

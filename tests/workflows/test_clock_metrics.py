@@ -65,7 +65,7 @@ async def test_each_clock_move_counts_once_though_every_task_replays_the_case(
         client,
         task_queue=queue,
         workflows=[ClockTally],
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(strict=True),
         max_cached_workflows=0,  # every workflow task replays all that came before it
     ):
         handle = await client.start_workflow(ClockTally.run, carried, id=queue, task_queue=queue)

@@ -298,7 +298,7 @@ async def test_an_undeliverable_notification_is_recorded_and_raised_to_the_team_
         task_queue=task_queue,
         workflows=[ReferralWorkflow],
         activities=[relay.notify, earlier_cases],
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(strict=True),
     ):
         configuration.install(task_queue, PolicyBook(versions=[Policy()]))
         handle = await start(env, task_queue, received_at=await now(env) - timedelta(days=21))

@@ -52,7 +52,7 @@ def test_history_replays(path: Path) -> None:
     replayer = Replayer(
         workflows=[ReferralWorkflow, MasePanelWorkflow],
         data_converter=data_converter,
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(strict=True),
     )
     result = asyncio.run(replayer.replay_workflow(history, raise_on_replay_failure=True))
     assert result.replay_failure is None
