@@ -21,6 +21,7 @@ from api.dashboard.form_flow import (
     form_refusal,
     problems_of,
     read_form,
+    submission_of,
     validated,
 )
 from api.dashboard.forms import form_fields
@@ -102,7 +103,12 @@ async def record_event(
         return back_to_form(request, key, values, body)
     try:
         status = await RECORDERS[event](
-            referral_id=referral_id, body=body, user=user, client=client, request=request
+            referral_id=referral_id,
+            body=body,
+            user=user,
+            client=client,
+            request=request,
+            idempotency_key=await submission_of(request),
         )
     except Exception as err:
         problems = problems_of(form_refusal(err, referral_id), fields, event_type.time_field)

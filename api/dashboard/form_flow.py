@@ -7,6 +7,8 @@ it, so reloading a page never sends anything twice.
 
 from __future__ import annotations
 
+import re
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +28,7 @@ from api.dashboard.forms import (
 from api.dashboard.guard import api_error_of, check_csrf
 from api.dashboard.rendering import render
 from api.errors import ApiError
+from api.routes.events import IDEMPOTENCY_KEY
 
 # The field a pathway rule is about, when the form has it; other refusals go at the top.
 RULE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -66,8 +69,16 @@ def form_page(request: Request, key: str, fields: list[FormField], **context: An
         "values": kept.get("values") or initial_values(fields, datetime.now(UTC)),
         "problems": kept.get("problems") or {},
         "action": request.url.path,
+        "submission": secrets.token_urlsafe(18),
     }
     return render(request, "form.html", context, status_code=422 if kept else 200)
+
+
+async def submission_of(request: Request) -> str | None:
+    """The form's own key, new each time the form is shown: the same form sent twice (a
+    double click, a resend after a timeout) records its event once."""
+    value = (await request.form()).get("submission")
+    return value if isinstance(value, str) and re.fullmatch(IDEMPOTENCY_KEY, value) else None
 
 
 async def read_form(request: Request, fields: list[FormField]) -> Values:

@@ -6,9 +6,9 @@ carries `actor`, as the contract's JSON for the temporal CLI does, is accepted a
 `actor` ignored.)
 """
 
-from typing import Any, TypeAlias
+from typing import Annotated, Any, TypeAlias
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Request
 from pydantic import Field, ValidationError, create_model
 from pydantic.json_schema import SkipJsonSchema
 
@@ -22,6 +22,25 @@ from domain.status import CaseStatus, Receipt
 router = APIRouter(tags=["events"])
 
 IgnoredActor: TypeAlias = SkipJsonSchema[str | None]
+IDEMPOTENCY_KEY = r"^[A-Za-z0-9_.:-]{8,128}$"
+IdempotencyKey: TypeAlias = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=IDEMPOTENCY_KEY,
+        description=(
+            "Optional, 8-128 of A-Z a-z 0-9 _ . : -. The same key sent again (a retry after a "
+            "timeout, a form sent twice) records the event once: the second answer is the "
+            "first's. Keys are kept per case run."
+        ),
+    ),
+]
+
+
+def update_id(user: Identity, event: str, key: str | None) -> str | None:
+    """Temporal records an update id once per case run: a caller's key, scoped to the caller
+    and the event, so one user's key can never stand for another's event."""
+    return None if key is None else f"{user.user_id}/{event}/{key}"
 
 
 def body_model(event_type: type[Event]) -> type[Event]:
@@ -58,6 +77,7 @@ def recorder(event_type: type[Event]) -> Any:
         user: CaseWorker,
         client: TemporalClientDep,
         request: Request,
+        idempotency_key: IdempotencyKey = None,
     ) -> CaseStatus:
         if needs is not None:
             check_permission(request, user, needs)
@@ -66,7 +86,11 @@ def recorder(event_type: type[Event]) -> Any:
         event = as_recorded_by(event_type, body, user)
         # The update answers a receipt; the page and the caller want the whole picture.
         await case.handle.execute_update(
-            event_type.name, event, result_type=Receipt, rpc_timeout=UPDATE_TIMEOUT
+            event_type.name,
+            event,
+            id=update_id(user, event_type.name, idempotency_key),
+            result_type=Receipt,
+            rpc_timeout=UPDATE_TIMEOUT,
         )
         return await case.status()
 

@@ -189,3 +189,26 @@ async def test_a_disruption_activity_is_kept_on_the_case_and_its_timeline(
     assert entry["event"] == "record_disruption_activity"
     assert entry["details"] == {"action": "abduction_warning_notice", "agency": "police"}
     assert "notice served" not in str(entry)  # the words stay on the case, not the audit trail
+
+
+async def test_an_event_sent_again_with_its_idempotency_key_is_recorded_once(
+    api: httpx.AsyncClient, users: Users, start_case: StartCase
+) -> None:
+    rid = (await start_case())["referral_id"]
+    path = f"/cases/{rid}/events/raise_professional_concern"
+    body = {"level": "medium", "note": "seen with older men", "raised_at": just_now()}
+    sent_twice = {"Idempotency-Key": "retry-after-timeout-1", **users.social_worker_a.headers}
+
+    first = await api.post(path, json=body, headers=sent_twice)
+    again = await api.post(path, json=body, headers=sent_twice)
+    other = await api.post(
+        path, json=body, headers={**sent_twice, "Idempotency-Key": "another-one-2"}
+    )
+    bad = await api.post(
+        path, json=body, headers={**users.social_worker_a.headers, "Idempotency-Key": "no spaces"}
+    )
+
+    assert [first.status_code, again.status_code, other.status_code] == [200, 200, 200]
+    assert bad.status_code == 422
+    events = [h["event"] for h in (await status_of(api, users, rid))["history"]]
+    assert events.count("raise_professional_concern") == 2

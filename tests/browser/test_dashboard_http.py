@@ -354,3 +354,29 @@ async def test_pages_forbid_scripts_and_stay_out_of_the_openapi_document(
     assert "<script" not in page.text
     paths = (await api.get("/openapi.json")).json()["paths"]
     assert not [path for path in paths if path.startswith("/dashboard")]
+
+
+async def test_the_same_form_sent_twice_records_its_event_once(
+    browser: Browser, users: Users, api: httpx.AsyncClient, start_case: StartCase
+) -> None:
+    rid = (await start_case())["referral_id"]
+    client = await browser(users.social_worker_a)
+    path = f"/dashboard/cases/{rid}/events/record_disruption_activity"
+    form = await client.get(path)
+    [submission] = re.findall(r'name="submission" value="([^"]+)"', form.text)
+    fields = {
+        "csrf_token": csrf_of(form.text),
+        "submission": submission,
+        "action": "arrest",
+        "agency": "police",
+        "taken_at": just_now()[:16],
+    }
+
+    first = await client.post(path, data=fields)
+    again = await client.post(path, data=fields)  # a double click, or a resend
+    shown_anew = await client.get(path)
+
+    assert (first.status_code, again.status_code) == (303, 303)
+    events = [h["event"] for h in await history_of(api, users, rid)]
+    assert events.count("record_disruption_activity") == 1, events
+    assert submission not in shown_anew.text  # each showing of the form is a new submission
