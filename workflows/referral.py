@@ -136,7 +136,7 @@ class ReferralWorkflow:
     def status(self) -> CaseStatus:
         return self._opened_case().status()
 
-    # -- updates: one per event of the pathway, made by `_an_update_per_event` below ---------
+    # -- updates: one per event of the pathway, made by `_an_update_per_event` above --------
 
     # -- how an event is checked and recorded ----------------------------------------------
     def _opened_case(self) -> Case:
