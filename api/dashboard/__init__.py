@@ -9,12 +9,12 @@ API accepts; the browser keeps the session, sealed, and never the token
 
 from fastapi import FastAPI
 
-from api.dashboard import assets, case_page, caseload, event_forms, login
+from api.dashboard import assets, case_page, caseload, event_forms, login, reports_page
 from api.dashboard.sessions import SessionSealer, session_keys
 
 
 def install(app: FastAPI) -> None:
     """Mount the dashboard's pages on the API app (kept out of the OpenAPI document)."""
     app.state.dashboard_sessions = SessionSealer(session_keys(app.state.settings))
-    for module in (login, caseload, case_page, event_forms, assets):
+    for module in (login, caseload, case_page, event_forms, reports_page, assets):
         app.include_router(module.router, prefix="/dashboard", include_in_schema=False)

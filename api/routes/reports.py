@@ -11,14 +11,15 @@ disk holds them.
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi import Path as PathParam
-from temporalio.client import WorkflowQueryFailedError, WorkflowQueryRejectedError
+from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
 
-from api.auth import Permission
+from api.auth import Identity, Permission
 from api.deps import CurrentUser, SettingsDep, TemporalClientDep, check_permission
 from api.errors import DocumentNotFound, Unavailable, documented
 from edge.panel_runs import panel_document
+from edge.settings import Settings
 
 router = APIRouter(tags=["panel"])
 
@@ -39,11 +40,23 @@ UNANSWERED = (
 )
 
 
+async def browsers_sign_in_on_the_dashboard(request: Request) -> None:
+    """A person following a notification's link opens it in a browser, which sends no bearer
+    token: the same document on the dashboard asks them to sign in, then shows it."""
+    wants_a_page = "text/html" in request.headers.get("accept", "")
+    if wants_a_page and "authorization" not in request.headers:
+        on_the_dashboard = {"Location": f"/dashboard{request.url.path}"}
+        raise HTTPException(303, "sign in on the dashboard", on_the_dashboard)
+
+
 @router.get(
     "/reports/{run_date}/{name}",
     response_class=Response,
     responses=_RESPONSES,
     summary="A document of a panel run: agenda or oversight report",
+    description="A browser without a token (Accept: text/html) is sent to the same document "
+    "on the dashboard (303), which asks it to sign in.",
+    dependencies=[Depends(browsers_sign_in_on_the_dashboard)],
 )
 async def get_panel_document(
     run_date: RunDate,
@@ -53,6 +66,13 @@ async def get_panel_document(
     client: TemporalClientDep,
     request: Request,
 ) -> Response:
+    return await read_panel_document(run_date, name, user, settings, client, request)
+
+
+async def read_panel_document(
+    run_date: str, name: str, user: Identity, settings: Settings, client: Client, request: Request
+) -> Response:
+    """The document, for a user whose role may read it (the API's and the dashboard's route)."""
     if name not in DOCUMENTS:
         raise DocumentNotFound(run_date, name)
     permission, media_type = DOCUMENTS[name]

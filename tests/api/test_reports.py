@@ -6,6 +6,7 @@ through the run's `document` query, with nothing on any disk.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date, timedelta
 
@@ -97,3 +98,36 @@ def test_a_run_date_looks_at_runs_started_that_london_day_and_the_catch_up_after
     assert "TaskQueue = 'cse-referrals'" in query
     assert "StartTime >= '2026-07-06T23:00:00Z'" in query
     assert "StartTime < '2026-07-10T00:00:00Z'" in query
+
+
+async def test_a_link_opened_in_a_browser_signs_in_on_the_dashboard_then_shows_it(
+    app: FastAPI, users: Users, panel_run: PanelOutcome
+) -> None:
+    link = panel_run.links["agenda.html"]
+    page = {"accept": "text/html,application/xhtml+xml"}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://dash", headers={"Origin": "http://dash"}
+    ) as browser:
+        followed = await browser.get(link, headers=page)
+        assert followed.status_code == 303
+        assert followed.headers["location"] == f"/dashboard{link}"
+        asked = await browser.get(followed.headers["location"], headers=page)
+        assert asked.status_code == 303
+        assert asked.headers["location"].startswith("/dashboard/login?next=")
+        login = await browser.get(asked.headers["location"])
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
+        assert csrf is not None
+        back_to = re.search(r'name="next" value="([^"]+)"', login.text)
+        assert back_to is not None
+        form = {"token": users.manager_a.token, "csrf_token": csrf.group(1), "next": back_to[1]}
+        signed_in = await browser.post(asked.headers["location"], data=form)
+        assert signed_in.status_code == 303
+        assert signed_in.headers["location"] == f"/dashboard{link}"
+        shown = await browser.get(signed_in.headers["location"], headers=page)
+        assert shown.status_code == 200, shown.text
+        assert "MASE panel agenda" in shown.text
+        report = await browser.get(f"/dashboard/reports/{panel_run.run_date}/oversight.html")
+        assert report.status_code == 403  # a manager reads the agenda, not the report
+    async with httpx.AsyncClient(transport=transport, base_url="http://dash") as script:
+        assert (await script.get(link)).status_code == 401  # no token, and not a browser
