@@ -57,6 +57,10 @@ before it never asked, and replay without asking)."""
 ONE_ALARM_UNTIL_IT_MOVES = "one-alarm-until-it-moves"
 """Patch: the wake-up timer is kept while the next wake-up time stays (before it, every update
 cancelled the timer and started another)."""
+EARLIER_CASES_ASKED_LOCALLY = "earlier-cases-asked-locally"
+"""Patch: a new case asks about earlier cases of its referral id as a local activity, in the
+worker that runs its first task (before it, an activity the server scheduled: one more round
+trip, task and three history events for every new case)."""
 SEND_EVERYTHING_BEFORE_THE_RUN_ENDS = "send-everything-before-the-run-ends"
 """Patch: notifications added while a run waits on its last sends are sent too (before it, a
 run that continued as new, or closed, while a send was slow dropped them)."""
@@ -297,13 +301,23 @@ async def _refuse_a_second_case(case: Case) -> None:
     ignoring REJECT_DUPLICATE) fails before it sends anything. Readers know a case by its
     published CseTeam on a run that has not failed (a case never fails; refused runs do)."""
     info = workflow.info()
-    earlier = await workflow.execute_activity(
-        "earlier_cases",
-        EarlierCasesRequest(workflow_id=info.workflow_id, run_id=info.run_id),
-        result_type=EarlierCases,
-        start_to_close_timeout=EARLIER_CASES_TIMEOUT,
-        retry_policy=EARLIER_CASES_RETRY,
-    )
+    asking = EarlierCasesRequest(workflow_id=info.workflow_id, run_id=info.run_id)
+    if workflow.patched(EARLIER_CASES_ASKED_LOCALLY):
+        earlier = await workflow.execute_local_activity(
+            "earlier_cases",
+            asking,
+            result_type=EarlierCases,
+            start_to_close_timeout=EARLIER_CASES_TIMEOUT,
+            retry_policy=EARLIER_CASES_RETRY,
+        )
+    else:
+        earlier = await workflow.execute_activity(
+            "earlier_cases",
+            asking,
+            result_type=EarlierCases,
+            start_to_close_timeout=EARLIER_CASES_TIMEOUT,
+            retry_policy=EARLIER_CASES_RETRY,
+        )
     if earlier.run_ids:
         raise duplicate_referral(case.referral_id, earlier.run_ids[-1])
 

@@ -19,6 +19,7 @@ from tests.workflows.scenarios import HISTORIES, LONG_CASE_POLICY
 from workflows import configuration
 from workflows.mase_panel import DOCUMENTS_IN_HISTORY, MasePanelWorkflow
 from workflows.referral import (
+    EARLIER_CASES_ASKED_LOCALLY,
     ONE_ALARM_UNTIL_IT_MOVES,
     ONE_CASE_PER_REFERRAL_ID,
     SEND_EVERYTHING_BEFORE_THE_RUN_ENDS,
@@ -84,6 +85,11 @@ def patches_in(path: Path) -> set[str]:
             ONE_ALARM_UNTIL_IT_MOVES,
             "v3-s47_conference_review_to_closed",
             "v4-s47_conference_review_to_closed",
+        ),
+        (
+            EARLIER_CASES_ASKED_LOCALLY,
+            "v4-s47_conference_review_to_closed",
+            "v5-s47_conference_review_to_closed",
         ),
         (DOCUMENTS_IN_HISTORY, "mase-v1-agenda_and_report", "mase-v2-agenda_and_report"),
     ],
