@@ -10,7 +10,8 @@ deadline meets the dead worker's 10 s sticky queue timeout): it is sent again, a
 practitioner would, only once the case shows it was not recorded.
 
 Then, through the API: every case is at review with each of its eight events in its history
-once, in order; every notification the cases say they sent is in the shared outbox file once;
+once, in order; every notification the cases say they sent is in the shared outbox file under one
+id (a repeat of an id, the killed worker's delivery sent again, is counted, not refused);
 no workflow task failed; and both workers and both API replicas did part of the work.
 """
 
@@ -176,15 +177,24 @@ async def statuses(cluster: Cluster, referral_ids: list[str]) -> dict[str, dict[
     return {rid: answer.json() for rid, answer in zip(referral_ids, answers, strict=True)}
 
 
+def repeats(outbox: Path) -> int:
+    ids = Counter(line["notification_id"] for line in outbox_lines(outbox))
+    return sum(n - 1 for n in ids.values())
+
+
 def outbox_problems(cases: dict[str, dict[str, Any]], outbox: Path) -> list[str]:
-    """Every notification a case says it sent is in the shared outbox once; nothing else is."""
+    """Every notification a case says it sent is in the shared outbox, under one id each;
+    nothing else is. Delivery is at least once: a notification the killed worker had written
+    but not yet reported done is written again by the other worker with the same id (what
+    receivers drop it by: the email's Message-ID, the webhook's Idempotency-Key), so repeats
+    of one id are counted apart, never as a second notification."""
     due: Counter[Any] = Counter()
     for status in cases.values():
         due += due_notifications(status)
     lines = outbox_lines(outbox)
-    ids = Counter(line["notification_id"] for line in lines)
-    problems = [f"{nid}: {n} outbox lines" for nid, n in ids.items() if n > 1]
-    recorded = Counter(line_key(line) for line in lines)
+    first_of_each = {line["notification_id"]: line for line in lines}.values()
+    problems: list[str] = []
+    recorded = Counter(line_key(line) for line in first_of_each)
     problems += [
         f"{k}: due {n}x, in the outbox {recorded[k]}x" for k, n in due.items() if recorded[k] != n
     ]
@@ -213,7 +223,7 @@ async def test_cases_carry_on_across_two_workers_and_two_api_replicas_when_one_w
     async def outbox_settled() -> list[str]:
         return outbox_problems(await statuses(cluster, referral_ids), cluster.outbox)
 
-    await eventually("every notification in the outbox once", outbox_settled, SETTLE_TIMEOUT)
+    await eventually("every notification in the outbox, once each", outbox_settled, SETTLE_TIMEOUT)
     client = await connect(cluster.settings)
     failures = await workflow_task_failures(client, [f"referral-{r}" for r in referral_ids])
     failed = {wid: n["workflow task failed"] for wid, n in failures.items()}
@@ -228,6 +238,7 @@ async def test_cases_carry_on_across_two_workers_and_two_api_replicas_when_one_w
         f"\n{CASES} cases, {UPDATES} updates through 2 API replicas: driven in "
         f"{driven - started:.1f} s (worker killed {killed_at - started:.1f} s in), "
         f"{cluster.unanswered} requests answered 503 and checked before sending again, "
-        f"{len(outbox_lines(cluster.outbox))} notifications, all settled in "
+        f"{len(outbox_lines(cluster.outbox))} outbox lines ({repeats(cluster.outbox)} of them "
+        "a notification written again with its id), all settled in "
         f"{time.monotonic() - started:.1f} s"
     )
