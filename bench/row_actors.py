@@ -181,8 +181,8 @@ def cpu_rows(tallies: dict[str, Tally]) -> list[Row]:
         "less its idle rate, divided by the updates or cases of the step; a step ends when the "
         "worker has been quiet for a second and the server holds no workflow task or activity "
         "for its workflows. Per update includes closing the case after its 9th update; per new "
-        "case is the start up to the case waiting (for a full case: its first task with the "
-        "`earlier_cases` local activity)."
+        "case is the start up to the case waiting (for a full case: its first task, the "
+        "`earlier_cases` activity and the task after it)."
     )
     return [
         Row(

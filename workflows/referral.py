@@ -58,9 +58,13 @@ ONE_ALARM_UNTIL_IT_MOVES = "one-alarm-until-it-moves"
 """Patch: the wake-up timer is kept while the next wake-up time stays (before it, every update
 cancelled the timer and started another)."""
 EARLIER_CASES_ASKED_LOCALLY = "earlier-cases-asked-locally"
-"""Patch: a new case asks about earlier cases of its referral id as a local activity, in the
-worker that runs its first task (before it, an activity the server scheduled: one more round
-trip, task and three history events for every new case)."""
+"""Patch (withdrawn by the next): a new case asked about earlier cases of its referral id as a
+local activity. Updates arriving while it ran could be replayed in another order than they
+ran, which moved where the alarm's patch was asked, and a replay then failed; kept only so that
+runs recorded with it replay."""
+EARLIER_CASES_ASKED_THROUGH_THE_SERVER = "earlier-cases-asked-through-the-server"
+"""Patch: a new case asks about earlier cases as an activity the server schedules again, whose
+answer arrives in a task of its own, after every update accepted before it."""
 SEND_EVERYTHING_BEFORE_THE_RUN_ENDS = "send-everything-before-the-run-ends"
 """Patch: notifications added while a run waits on its last sends are sent too (before it, a
 run that continued as new, or closed, while a send was slow dropped them)."""
@@ -302,7 +306,8 @@ async def _refuse_a_second_case(case: Case) -> None:
     published CseTeam on a run that has not failed (a case never fails; refused runs do)."""
     info = workflow.info()
     asking = EarlierCasesRequest(workflow_id=info.workflow_id, run_id=info.run_id)
-    if workflow.patched(EARLIER_CASES_ASKED_LOCALLY):
+    through_the_server = workflow.patched(EARLIER_CASES_ASKED_THROUGH_THE_SERVER)
+    if not through_the_server and workflow.patched(EARLIER_CASES_ASKED_LOCALLY):
         earlier = await workflow.execute_local_activity(
             "earlier_cases",
             asking,
@@ -310,7 +315,7 @@ async def _refuse_a_second_case(case: Case) -> None:
             start_to_close_timeout=EARLIER_CASES_TIMEOUT,
             retry_policy=EARLIER_CASES_RETRY,
         )
-    else:
+    else:  # runs before either patch, and every run since the second
         earlier = await workflow.execute_activity(
             "earlier_cases",
             asking,

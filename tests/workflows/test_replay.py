@@ -20,6 +20,7 @@ from workflows import configuration
 from workflows.mase_panel import DOCUMENTS_IN_HISTORY, MasePanelWorkflow
 from workflows.referral import (
     EARLIER_CASES_ASKED_LOCALLY,
+    EARLIER_CASES_ASKED_THROUGH_THE_SERVER,
     ONE_ALARM_UNTIL_IT_MOVES,
     ONE_CASE_PER_REFERRAL_ID,
     SEND_EVERYTHING_BEFORE_THE_RUN_ENDS,
@@ -91,6 +92,11 @@ def patches_in(path: Path) -> set[str]:
             "v4-s47_conference_review_to_closed",
             "v5-s47_conference_review_to_closed",
         ),
+        (
+            EARLIER_CASES_ASKED_THROUGH_THE_SERVER,
+            "v5-s47_conference_review_to_closed",
+            "v6-s47_conference_review_to_closed",
+        ),
         (DOCUMENTS_IN_HISTORY, "mase-v1-agenda_and_report", "mase-v2-agenda_and_report"),
     ],
 )
@@ -100,3 +106,15 @@ def test_histories_from_before_and_after_each_patch_are_kept(
     """Both replaying (above) proves old cases keep the old path and new ones take the new."""
     assert patch not in patches_in(HISTORIES / f"{without}.json")
     assert patch in patches_in(HISTORIES / f"{with_it}.json")
+
+
+def test_runs_since_the_local_ask_was_withdrawn_ask_through_the_server() -> None:
+    """v6 runs record the second patch and never the first, and schedule the activity."""
+    history = HISTORIES / "v6-nfa_at_referral.json"
+    events = json.loads(history.read_text())["events"]
+    assert EARLIER_CASES_ASKED_LOCALLY not in patches_in(history)
+    assert any(
+        e.get("activityTaskScheduledEventAttributes", {}).get("activityType", {}).get("name")
+        == "earlier_cases"
+        for e in events
+    )
