@@ -9,13 +9,11 @@ import json
 import re
 import socket
 import subprocess
-import threading
 import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +35,7 @@ from tests.e2e.conftest import (
     wait_until,
     worker_process,
 )
+from tests.e2e.webhooks import Hooks, serve_hooks
 from tests.prometheus_text import Sample, parse, total
 
 pytestmark = pytest.mark.e2e
@@ -76,31 +75,15 @@ class MeteredWorker:
         return parse(self.scrape_text())
 
 
-def refusing_webhook() -> ThreadingHTTPServer:
-    class Refuse(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # http.server's hook name
-            self.rfile.read(int(self.headers["Content-Length"]))
-            self.send_response(400)
-            self.end_headers()
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    return server
-
-
 @pytest.fixture(scope="module")
 def metered_worker(
     temporal_server: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[MeteredWorker]:
     folder = tmp_path_factory.mktemp("metered-worker")
-    hook = refusing_webhook()
+    refused = Hooks()
+    hook = serve_hooks(refused, status=400)  # a receiver that refuses for good
     directory = folder / "directory.toml"
-    url = f"http://127.0.0.1:{hook.server_address[1]}"
-    directory.write_text(DIRECTORY.replace("{hook}", url), encoding="utf-8")
+    directory.write_text(DIRECTORY.replace("{hook}", refused.url), encoding="utf-8")
     port = free_ports(1)[0]
     running = MeteredWorker(
         f"e2e-metrics-{uuid.uuid4().hex[:10]}",
@@ -113,7 +96,6 @@ def metered_worker(
         CSE_OUTBOX_FILE=str(folder / "outbox.jsonl"),
         CSE_POLICY_DIR=str(REPO / "policies"),
         CSE_PANEL_SCHEDULE_ID=f"panel-{running.task_queue}",
-        CSE_REPORTS_DIR=str(folder / "reports"),
         CSE_DIRECTORY_FILE=str(directory),
         CSE_WEBHOOK_SECRET=SECRET,
         CSE_METRICS_PORT=str(port),

@@ -14,14 +14,12 @@ import hashlib
 import hmac
 import json
 import subprocess
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +40,7 @@ from tests.e2e.conftest import (
     wait_until,
     worker_process,
 )
+from tests.e2e.webhooks import Hooks, serve_hooks
 
 pytestmark = pytest.mark.e2e
 
@@ -128,35 +127,6 @@ class SmtpServer:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
-
-
-@dataclass
-class Hooks:
-    """The webhook receiver's record: path, headers and body of every POST."""
-
-    url: str = ""
-    posts: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
-
-    def for_referral(self, referral_id: str) -> list[tuple[str, dict[str, str], bytes]]:
-        return [p for p in self.posts if json.loads(p[2])["referral_id"] == referral_id]
-
-
-def serve_hooks(hooks: Hooks) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # http.server's hook name
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            hooks.posts.append((self.path, dict(self.headers.items()), body))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    hooks.url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    return server
 
 
 # ---- the worker with a directory ---------------------------------------------------------
