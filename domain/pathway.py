@@ -187,6 +187,18 @@ class CaseOnPathway(PathwayRules, EventEffects):
             raise _OnlyAsked(target.value)
 
 
+def _closes_on_no_further_action() -> frozenset[tuple[str, str]]:
+    return frozenset(
+        (transition.source.value, event.id)
+        for closing in _CLOSINGS_ON_NO_FURTHER_ACTION
+        for transition in closing
+        for event in transition.events
+    )
+
+
+CaseOnPathway.closes_on_no_further_action = _closes_on_no_further_action()
+
+
 class PathwayChecker:
     """One machine answering for case after case: building one costs about 4 ms (it resolves
     every callback name), asking it far less. Each question starts from the asking case's own
@@ -196,7 +208,6 @@ class PathwayChecker:
     def __init__(self, case: Case) -> None:
         self.model = CaseOnPathway(case)
         self.machine = PathwayMachine(model=self.model, state_field="stage")
-        self.model.closes_on_no_further_action = _closes_on_no_further_action()
 
     def _reopen(self) -> None:
         """A question that led to the final stage stops the machine's engine; the next one
@@ -227,15 +238,6 @@ class PathwayChecker:
             self.machine.send(event.name, payload=event)
         except TransitionNotAllowed:
             raise EventNotAllowed(_not_allowed_message(case.stage, event)) from None
-
-
-def _closes_on_no_further_action() -> frozenset[tuple[str, str]]:
-    return frozenset(
-        (transition.source.value, event.id)
-        for closing in _CLOSINGS_ON_NO_FURTHER_ACTION
-        for transition in closing
-        for event in transition.events
-    )
 
 
 _PER_THREAD = threading.local()

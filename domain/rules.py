@@ -25,8 +25,8 @@ class PathwayRules:
     case: Case
     stage: str
     closes_on_no_further_action: frozenset[tuple[str, str]] = frozenset()
-    """(stage, event) pairs where an outcome of no further action closes the case: read from
-    the machine's own transitions when it is built."""
+    """(stage, event) pairs where an outcome of no further action closes the case: read once
+    from the machine's own transitions (domain/pathway.py)."""
 
     # -- conditions: which transition an event's outcome selects --------------------------
     def decision_is_assess(self, payload: Any) -> bool:
