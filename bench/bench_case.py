@@ -130,12 +130,14 @@ async def timed(cases: int, concurrency: int, run: Callable[[], Awaitable[None]]
 
 @contextlib.asynccontextmanager
 async def pathway_worker(client: Client, queue: str, concurrency: int) -> AsyncIterator[None]:
-    configuration.install(queue, PolicyBook(versions=[Policy()]))
+    book = PolicyBook(versions=[Policy()])
+    configuration.install(queue, book)
+    registry = CaseRegistry(client, book)
     async with Worker(
         client,
         task_queue=queue,
         workflows=[ReferralWorkflow, BareWorkflow],
-        activities=[NotificationSink().notify, CaseRegistry(client).earlier_cases],
+        activities=[NotificationSink().notify, registry.earlier_cases, registry.open_case],
         workflow_runner=workflow_runner(),
         max_concurrent_workflow_tasks=concurrency * 2,
     ):

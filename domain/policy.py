@@ -8,6 +8,7 @@ so a local authority changes a file, not code. A running case keeps the version 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -220,26 +221,51 @@ def _owned(role: Role, owners: list[Role] | None) -> list[Role]:
 class PolicyBook(BaseModel):
     """Every policy version a local authority has published, each in force from its date.
 
-    Versions are append-only: a case takes the version in force on the day its referral was
-    received, so the same case always finds the same version, on every replay.
+    Versions are append-only and never change once published (the worker's ledger refuses a
+    version whose content moved, edge/policy_ledger.py). A case takes the version in force on
+    the day its referral was received among those published when the case started, and keeps
+    it in its history (workflows/referral.py), so a file published later, even one back-dated
+    to before the referral, never moves a running case.
     """
 
     model_config = ConfigDict(frozen=True)
     versions: Annotated[list[Policy], Field(min_length=1)]
+    published_at: dict[str, datetime] = {}
+    """When each version was first seen by a worker; a version not listed was published
+    before any case that may ask (the versions present when the ledger was begun)."""
+    sources: list[str] = []
+    """The file each version was read from, in the same order, for messages (empty for a
+    book built in code)."""
 
     @model_validator(mode="after")
     def _distinct(self) -> PolicyBook:
-        names = [p.version for p in self.versions]
-        days = [p.effective_from for p in self.versions]
-        if len(set(names)) != len(names):
-            raise ValueError("versions: two policy files share a version name")
-        if len(set(days)) != len(days):
-            raise ValueError("versions: two policy versions take effect on the same day")
+        self._refuse_twice("version name", [p.version for p in self.versions])
+        self._refuse_twice("effective_from", [p.effective_from for p in self.versions])
         return self
 
-    def in_force_on(self, moment: datetime) -> Policy:
+    def _refuse_twice(self, what: str, values: Sequence[object]) -> None:
+        for value in dict.fromkeys(values):
+            sharing = [i for i, v in enumerate(values) if v == value]
+            if len(sharing) > 1:
+                names = " and ".join(self.source(i) for i in sharing)
+                raise ValueError(f"versions: {names} share the {what} {value}")
+
+    def source(self, index: int) -> str:
+        """Where the version at `index` came from: its file, else its version name."""
+        if index < len(self.sources):
+            return self.sources[index]
+        return f"policy version {self.versions[index].version}"
+
+    def in_force_on(self, moment: datetime, started_at: datetime | None = None) -> Policy:
+        """The version in force on `moment`'s day in London; with `started_at`, only among the
+        versions published by then (a file published later applies to later cases only)."""
         day = moment.astimezone(LONDON).date()
-        eligible = [p for p in self.versions if p.effective_from <= day]
+        known = [p for p in self.versions if self._published_by(p, started_at)]
+        eligible = [p for p in known if p.effective_from <= day]
         if not eligible:
-            return min(self.versions, key=lambda p: p.effective_from)
+            return min(known or self.versions, key=lambda p: p.effective_from)
         return max(eligible, key=lambda p: p.effective_from)
+
+    def _published_by(self, policy: Policy, started_at: datetime | None) -> bool:
+        published = self.published_at.get(policy.version)
+        return started_at is None or published is None or published <= started_at

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -20,6 +21,7 @@ from domain.errors import field_errors
 from domain.govuk_notify import NotifyTemplateError, NotifyTemplates
 from domain.policy import Policy, PolicyBook, PolicyError
 from domain.roles import Role
+from edge.policy_ledger import reconcile
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -42,8 +44,13 @@ def read_toml(path: Path, model: type[M], what: str) -> M:
         raise FileRefused(f"{what} {path}: {'; '.join(field_errors(err))}") from err
 
 
-def load_policy_book(folder: Path | None) -> PolicyBook:
-    """Every `*.toml` policy file in a folder; no folder means the directive's defaults."""
+def load_policy_book(
+    folder: Path | None, ledger: Path | None = None, now: datetime | None = None
+) -> PolicyBook:
+    """Every `*.toml` policy file in a folder; no folder means the directive's defaults.
+
+    With a ledger (the worker's), each version is checked against what it said when first
+    seen, and dated by then (edge/policy_ledger.py); readers without one take the files."""
     if folder is None:
         return PolicyBook(versions=[Policy()])
     if not folder.is_dir():
@@ -52,9 +59,12 @@ def load_policy_book(folder: Path | None) -> PolicyBook:
     if not files:
         raise PolicyError(f"policy folder {folder}: no *.toml policy files")
     try:
-        return PolicyBook(versions=[load_policy(f) for f in files])
+        book = PolicyBook(versions=[load_policy(f) for f in files], sources=[str(f) for f in files])
     except ValidationError as err:
         raise PolicyError(f"policy folder {folder}: {'; '.join(field_errors(err))}") from err
+    if ledger is None:
+        return book
+    return reconcile(book, ledger, now or datetime.now(UTC))
 
 
 def load_policy(path: Path) -> Policy:

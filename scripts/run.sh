@@ -37,6 +37,7 @@ export TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-127.0.0.1:7233}
 export CSE_API_HOST=${CSE_API_HOST:-127.0.0.1}
 export CSE_API_PORT=${CSE_API_PORT:-8000}
 export CSE_OUTBOX_FILE=${CSE_OUTBOX_FILE:-$data/outbox.jsonl}
+export CSE_POLICY_LEDGER=${CSE_POLICY_LEDGER:-$data/policy-ledger.json}
 export CSE_PUBLIC_URL=${CSE_PUBLIC_URL:-http://127.0.0.1:$CSE_API_PORT}
 export CSE_CODEC_CORS_ORIGIN=${CSE_CODEC_CORS_ORIGIN:-http://127.0.0.1:$ui_port}
 temporal_port=${TEMPORAL_ADDRESS##*:}

@@ -21,7 +21,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.cases import EarlierCases, EarlierCasesRequest
+from activities.cases import CaseRegistry, EarlierCases, EarlierCasesRequest
 from domain.notifications import Notification
 from domain.policy import Policy, PolicyBook
 from edge.codec import CodecKeys, new_key_item
@@ -98,6 +98,16 @@ async def earlier_cases(request: EarlierCasesRequest) -> EarlierCases:
     return EarlierCases(run_ids=EARLIER_CASES.get(request.workflow_id, []))
 
 
+class StandInRegistry(CaseRegistry):
+    """The real opening activity over a policy book, with earlier cases from EARLIER_CASES."""
+
+    def __init__(self, book: PolicyBook) -> None:
+        self.book = book
+
+    async def _earlier(self, workflow_id: str, asking_run_id: str) -> list[str]:
+        return EARLIER_CASES.get(workflow_id, [])
+
+
 @pytest.fixture
 def outbox() -> Outbox:
     return Outbox()
@@ -127,12 +137,13 @@ async def running_worker(
     outbox: Outbox,
     policy: Policy | None = None,
 ) -> AsyncIterator[Worker]:
-    configuration.install(task_queue, PolicyBook(versions=[policy or Policy()]))
+    book = PolicyBook(versions=[policy or Policy()])
+    configuration.install(task_queue, book)
     async with Worker(
         client,
         task_queue=task_queue,
         workflows=[ReferralWorkflow],
-        activities=[outbox.notify, earlier_cases],
+        activities=[outbox.notify, earlier_cases, StandInRegistry(book).open_case],
         workflow_runner=workflow_runner(strict=True),
     ) as worker:
         try:

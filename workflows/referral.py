@@ -2,7 +2,8 @@
 
 The story, top to bottom: open the case and its first clocks under the policy in force when
 the referral was received (a start of any other shape, from any client, fails the run at once
-naming the referral's fields), make sure its referral id never had a case before, then wait.
+naming the referral's fields), ask once, in an activity whose answer stays in the history,
+which policy the case keeps for life and whether its referral id had a case before, then wait.
 Practitioners' updates are checked by the domain before anything reaches history
 (validators), recorded by the handlers, and answered with a small receipt; whenever a ladder
 step of a clock comes due the workflow wakes, marks it, and sends the notification. The case
@@ -29,6 +30,8 @@ with workflow.unsafe.imports_passed_through():
         EARLIER_CASES_TIMEOUT,
         EarlierCases,
         EarlierCasesRequest,
+        Opening,
+        OpeningRequest,
     )
     from activities.notify import NOTIFY_RETRY, NOTIFY_TIMEOUT, PERMANENT_FAILURE
     from domain.case import Case
@@ -68,6 +71,10 @@ answer arrives in a task of its own, after every update accepted before it."""
 SEND_EVERYTHING_BEFORE_THE_RUN_ENDS = "send-everything-before-the-run-ends"
 """Patch: notifications added while a run waits on its last sends are sent too (before it, a
 run that continued as new, or closed, while a send was slow dropped them)."""
+POLICY_KEPT_IN_HISTORY = "policy-kept-in-history"
+"""Patch: a new case's policy is the answer of its opening activity, kept in its history, so
+a replay never reads it from the worker's files of the day (before it, every replay worked
+the version out again; those runs read it among the versions published when they started)."""
 
 
 class CarriedCase(BaseModel):
@@ -108,10 +115,17 @@ class ReferralWorkflow:
     def __init__(self, *start: Any) -> None:
         self._refused: ApplicationError | None = None
         self._outbox: list[Notification] = []
+        self._opened_at = workflow.now()
+        self._settled = True  # the case's policy is its own (carried, or read from history)
         try:
             self._case, self._outbox = _opened(start)
         except ApplicationError as refusal:
             self._refused = refusal
+        else:
+            fresh = not continues_a_case(workflow.info())
+            # Until the opening activity answers, the case's policy is the files' (the same
+            # answer on a first run); updates wait for it, queries and validators do not.
+            self._settled = not (fresh and workflow.patched(POLICY_KEPT_IN_HISTORY))
         self._sending: set[asyncio.Task[None]] = set()
         self._alarm: asyncio.Task[None] | None = None
         self._alarm_at: datetime | None = None
@@ -122,10 +136,16 @@ class ReferralWorkflow:
     async def run(self, *start: Any) -> CaseStatus:
         if self._refused is not None:
             raise self._refused
+        if not self._settled:
+            opening = await _ask_at_opening(self._case)
+            self._settle(opening.policy)
+            self._publish(self._case)
+            if opening.earlier_run_ids:
+                raise duplicate_referral(self._case.referral_id, opening.earlier_run_ids[-1])
+        elif not continues_a_case(workflow.info()) and workflow.patched(ONE_CASE_PER_REFERRAL_ID):
+            self._publish(self._case)  # findable at once, as cases were before this check
+            await _refuse_a_second_case(self._case)
         case = self._case
-        if not continues_a_case(workflow.info()) and workflow.patched(ONE_CASE_PER_REFERRAL_ID):
-            self._publish(case)  # findable at once, as cases were before this check
-            await _refuse_a_second_case(case)
         self._clock_moves = ClockCounter(case.clocks if continues_a_case(workflow.info()) else ())
         while not (case.is_closed and not self._outbox):
             await self._sleep_until_something_happens(case)
@@ -162,12 +182,24 @@ class ReferralWorkflow:
 
     async def _record(self, expected: type[Event], given: tuple[Any, ...]) -> Receipt:
         event = event_from(expected, given)
+        if not self._settled:  # never awaited once settled: the order of old runs is kept
+            await workflow.wait_condition(lambda: self._settled)
         case = self._case
         # `apply` checks again: another update accepted alongside this one may have run first.
         _refuse_on_pathway_error(lambda: self._outbox.extend(case.apply(event, workflow.now())))
         self._changed = True
         workflow.logger.info("%s recorded; stage %s", event.name, case.stage.value)
         return case.receipt()
+
+    def _settle(self, policy: Policy) -> None:
+        """The case keeps the policy its history holds: opened again under it if the files
+        said otherwise (a replay after they changed), before anything else was recorded."""
+        if policy != self._case.policy:
+            case = self._case
+            self._case, self._outbox = Case.open(
+                case.referral, policy, self._opened_at, case_key=case.case_key
+            )
+        self._settled = True
 
     # -- waking and notifying ----------------------------------------------------------------
 
@@ -294,10 +326,30 @@ def _opened(start: tuple[Any, ...]) -> tuple[Case, list[Notification]]:
         problem = f"a case for this referral must have the workflow id {referral.workflow_id}"
         raise invalid_input([f"referral_id: {problem}, not {info.workflow_id}"])
     book = configuration.policy_book_for(info.task_queue)
-    policy = book.in_force_on(referral.received_at)
+    policy = book.in_force_on(referral.received_at, info.workflow_start_time)
     _refuse_a_referral_from_the_future(referral, policy)
     case_key = info.first_execution_run_id.replace("-", "")[:12]
     return Case.open(referral, policy, workflow.now(), case_key=case_key)
+
+
+async def _ask_at_opening(case: Case) -> Opening:
+    """The policy the case keeps and its referral id's earlier cases, asked through the
+    server so the answer, kept in the history, arrives after every update accepted before."""
+    info = workflow.info()
+    asking = OpeningRequest(
+        workflow_id=info.workflow_id,
+        run_id=info.run_id,
+        received_at=case.referral.received_at,
+        started_at=info.workflow_start_time,
+    )
+    opening: Opening = await workflow.execute_activity(
+        "open_case",
+        asking,
+        result_type=Opening,
+        start_to_close_timeout=EARLIER_CASES_TIMEOUT,
+        retry_policy=EARLIER_CASES_RETRY,
+    )
+    return opening
 
 
 async def _refuse_a_second_case(case: Case) -> None:

@@ -376,6 +376,7 @@ def running_service_worker(
         CSE_TASK_QUEUE=running.task_queue,
         CSE_OUTBOX_FILE=str(running.outbox),
         CSE_POLICY_DIR=str(REPO / "policies"),
+        CSE_POLICY_LEDGER=str(folder / "policy-ledger.json"),
         # Its own panel schedule, so no test touches the default one.
         CSE_PANEL_SCHEDULE_ID=f"panel-{running.task_queue}",
         **payloads,

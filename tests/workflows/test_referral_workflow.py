@@ -25,7 +25,7 @@ from domain.events import (
 from domain.notifications import Notification
 from domain.policy import Policy, PolicyBook
 from domain.status import Receipt
-from tests.conftest import Outbox, earlier_cases, running_worker
+from tests.conftest import Outbox, StandInRegistry, earlier_cases, running_worker
 from tests.workflows.helpers import Handle, eventually, now, referral, start
 from workflows import configuration
 from workflows import search_attributes as sa
@@ -293,14 +293,15 @@ async def test_an_undeliverable_notification_is_recorded_and_raised_to_the_team_
     env: WorkflowEnvironment, task_queue: str
 ) -> None:
     relay = RefusingMailRelay()
+    book = PolicyBook(versions=[Policy()])
     async with Worker(
         env.client,
         task_queue=task_queue,
         workflows=[ReferralWorkflow],
-        activities=[relay.notify, earlier_cases],
+        activities=[relay.notify, earlier_cases, StandInRegistry(book).open_case],
         workflow_runner=workflow_runner(strict=True),
     ):
-        configuration.install(task_queue, PolicyBook(versions=[Policy()]))
+        configuration.install(task_queue, book)
         handle = await start(env, task_queue, received_at=await now(env) - timedelta(days=21))
         status = await eventually(handle, lambda s: bool(s.delivery_failures))
         await handle.terminate("seen enough")

@@ -7,13 +7,14 @@ Record new paths with `python -m tests.workflows.scenarios <version>`; never rew
 import asyncio
 import base64
 import json
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from domain.policy import Policy, PolicyBook
+from domain.policy import ClockName, Deadline, Policy, PolicyBook
 from edge.converter import data_converter
 from tests.workflows.scenarios import HISTORIES, LONG_CASE_POLICY
 from workflows import configuration
@@ -23,6 +24,7 @@ from workflows.referral import (
     EARLIER_CASES_ASKED_THROUGH_THE_SERVER,
     ONE_ALARM_UNTIL_IT_MOVES,
     ONE_CASE_PER_REFERRAL_ID,
+    POLICY_KEPT_IN_HISTORY,
     SEND_EVERYTHING_BEFORE_THE_RUN_ENDS,
     ReferralWorkflow,
 )
@@ -46,10 +48,12 @@ def test_there_are_histories_for_every_path() -> None:
     assert len(RECORDED) >= 9
 
 
-@pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])
-def test_history_replays(path: Path) -> None:
-    policy = LONG_CASE_POLICY if "continued_as_new" in path.stem else Policy()
-    configuration.install(configuration.ANY_TASK_QUEUE, PolicyBook(versions=[policy]))
+def recorded_policy(path: Path) -> Policy:
+    return LONG_CASE_POLICY if "continued_as_new" in path.stem else Policy()
+
+
+def replays(path: Path, book: PolicyBook) -> None:
+    configuration.install(configuration.ANY_TASK_QUEUE, book)
     history = WorkflowHistory.from_json(recorded_workflow_id(path), path.read_text())
     replayer = Replayer(
         workflows=[ReferralWorkflow, MasePanelWorkflow],
@@ -58,6 +62,42 @@ def test_history_replays(path: Path) -> None:
     )
     result = asyncio.run(replayer.replay_workflow(history, raise_on_replay_failure=True))
     assert result.replay_failure is None
+
+
+@pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])
+def test_history_replays(path: Path) -> None:
+    replays(path, PolicyBook(versions=[recorded_policy(path)]))
+
+
+def last_event_time(path: Path) -> datetime:
+    """When the recorded case last moved (the time-skipping server runs ahead of the wall
+    clock, so "published today" is after this, not after now)."""
+    event_time = json.loads(path.read_text())["events"][-1]["eventTime"]
+    return datetime.fromisoformat(event_time.replace("Z", "+00:00"))
+
+
+def back_dated(**deadlines: Deadline) -> Policy:
+    """A file published today but in force from years before every recorded referral, with
+    other clocks: an ordinary thing to publish ("effective from the 1st of this month")."""
+    changed = {ClockName(name): deadline for name, deadline in deadlines.items()}
+    return Policy(version="borough-back-dated", effective_from=date(2019, 1, 1), deadlines=changed)
+
+
+SHORTER_CLOCKS = back_dated(
+    referral_decision=Deadline(amount=2, unit="working_days"),
+    assessment=Deadline(amount=20, unit="working_days"),
+    return_home_interview=Deadline(amount=1, unit="hours"),
+)
+
+
+@pytest.mark.parametrize("path", RECORDED, ids=[p.stem for p in RECORDED])
+def test_history_replays_after_a_back_dated_policy_is_published(path: Path) -> None:
+    """Every case recorded, before the policy was kept in history too, keeps its version: a
+    version published after the case started is not its, whatever its effective_from."""
+    published_after_it = {SHORTER_CLOCKS.version: last_event_time(path) + timedelta(minutes=1)}
+    versions = [recorded_policy(path), SHORTER_CLOCKS]
+    book = PolicyBook(versions=versions, published_at=published_after_it)
+    replays(path, book)
 
 
 def patches_in(path: Path) -> set[str]:
@@ -70,6 +110,27 @@ def patches_in(path: Path) -> set[str]:
         json.loads(base64.b64decode(payload["data"]))["id"]
         for marker in markers
         for payload in marker.get("details", {}).get("patch-data", {}).get("payloads", [])
+    }
+
+
+KEPT = sorted(p for p in RECORDED if POLICY_KEPT_IN_HISTORY in patches_in(p))
+
+
+@pytest.mark.parametrize("path", KEPT, ids=[p.stem for p in KEPT])
+def test_a_case_reads_its_policy_from_its_history_not_the_files(path: Path) -> None:
+    """The worker's files now hold only another version, with other clocks and no record
+    of the one the case took: the case still replays, under the policy its history holds."""
+    other = SHORTER_CLOCKS.model_copy(
+        update={"version": "another", "effective_from": date(2010, 1, 1)}
+    )
+    replays(path, PolicyBook(versions=[other]))
+
+
+def test_cases_since_the_patch_keep_their_policy_in_history() -> None:
+    assert {p.stem for p in KEPT} >= {
+        "v7-nfa_at_referral",
+        "v7-consultation_and_repeated_missing",
+        "v7-continued_as_new_first_run",
     }
 
 
@@ -96,6 +157,11 @@ def patches_in(path: Path) -> set[str]:
             EARLIER_CASES_ASKED_THROUGH_THE_SERVER,
             "v5-s47_conference_review_to_closed",
             "v6-s47_conference_review_to_closed",
+        ),
+        (
+            POLICY_KEPT_IN_HISTORY,
+            "v6-s47_conference_review_to_closed",
+            "v7-s47_conference_review_to_closed",
         ),
         (DOCUMENTS_IN_HISTORY, "mase-v1-agenda_and_report", "mase-v2-agenda_and_report"),
     ],
