@@ -93,14 +93,15 @@ def build_worker(
     configuration.install(settings.task_queue, book)
     notifier = Notifier(channels or build_channels(settings, None), settings.public_url)
     panel_cases = PanelCases(client, settings.task_queue)
-    registry = CaseRegistry(client)
+    registry = CaseRegistry(client, book)
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=[ReferralWorkflow, MasePanelWorkflow],
         activities=[
             notifier.notify,
-            registry.earlier_cases,
+            registry.earlier_cases,  # runs started before the policy was kept in history
+            registry.open_case,
             panel_cases.list_panel_cases,
             panel_cases.read_panel_cases,
             build_panel_documents,
@@ -123,7 +124,7 @@ async def main() -> int:
         return 2
     configure_logging(settings.log_level)
     try:
-        book = load_policy_book(settings.policy_dir)
+        book = load_policy_book(settings.policy_dir, settings.policy_ledger)
         channels = build_channels(settings, load_directory_for(settings, book))
         client = await connect(settings, metrics_runtime(settings))
     except (PolicyError, DirectoryError, NotifyTemplateError, CodecKeyError, MetricsError) as err:

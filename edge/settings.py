@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     )
     task_queue: str = "cse-referrals"
     policy_dir: Path | None = Path("policies")
+    # The worker's record of every policy version it has seen (edge/policy_ledger.py): what
+    # each said and when it was first seen. Shared by every worker of a deployment.
+    policy_ledger: Path = Path("data/policy-ledger.json")
     outbox_file: Path = Path("data/outbox.jsonl")
     public_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
