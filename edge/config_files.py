@@ -8,11 +8,13 @@ domain's own error so start-up stops saying what is wrong.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tomllib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -32,12 +34,19 @@ class FileRefused(Exception):
 
 def read_toml(path: Path, model: type[M], what: str) -> M:
     """`what` names the kind of file in the message, e.g. "policy file"."""
+    return validated(path, read_raw_toml(path, what), model, what)
+
+
+def read_raw_toml(path: Path, what: str) -> dict[str, Any]:
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as err:
         raise FileRefused(f"{what} {path}: {err.strerror}") from err
     except tomllib.TOMLDecodeError as err:
         raise FileRefused(f"{what} {path}: not valid TOML: {err}") from err
+
+
+def validated(path: Path, raw: dict[str, Any], model: type[M], what: str) -> M:
     try:
         return model.model_validate(raw)
     except ValidationError as err:
@@ -58,13 +67,26 @@ def load_policy_book(
     files = sorted(folder.glob("*.toml"))
     if not files:
         raise PolicyError(f"policy folder {folder}: no *.toml policy files")
+    read = [_read_policy(f) for f in files]
     try:
-        book = PolicyBook(versions=[load_policy(f) for f in files], sources=[str(f) for f in files])
+        book = PolicyBook(versions=[policy for policy, _ in read], sources=[str(f) for f in files])
     except ValidationError as err:
         raise PolicyError(f"policy folder {folder}: {'; '.join(field_errors(err))}") from err
     if ledger is None:
         return book
-    return reconcile(book, ledger, now or datetime.now(UTC))
+    return reconcile(book, [digest for _, digest in read], ledger, now or datetime.now(UTC))
+
+
+def _read_policy(path: Path) -> tuple[Policy, str]:
+    """A policy file and the digest of what it says (its data, not its comments or layout,
+    nor the defaults the code fills in, which may grow with new clocks)."""
+    try:
+        raw = read_raw_toml(path, "policy file")
+        policy = validated(path, raw, Policy, "policy file")
+    except FileRefused as err:
+        raise PolicyError(str(err)) from err
+    canonical = json.dumps(raw, sort_keys=True, default=str)
+    return policy, hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def load_policy(path: Path) -> Policy:

@@ -11,8 +11,6 @@ the ledger is begun count as published before any case.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from datetime import datetime
 from pathlib import Path
@@ -36,25 +34,20 @@ class PolicyLedger(BaseModel):
     versions: dict[str, LedgerEntry] = {}
 
 
-def digest(policy: Policy) -> str:
-    """What a version says, whatever its file's layout or comments."""
-    canonical = json.dumps(policy.model_dump(mode="json"), sort_keys=True)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def reconcile(book: PolicyBook, path: Path, now: datetime) -> PolicyBook:
-    """Check the book against the ledger at `path`, record what is new, and return the book
-    with each version's publication time. Raises PolicyError for a version that changed."""
+def reconcile(book: PolicyBook, digests: list[str], path: Path, now: datetime) -> PolicyBook:
+    """Check the book against the ledger at `path` (`digests`: what each version's file
+    says, in the book's order), record what is new, and return the book with each version's
+    publication time. Raises PolicyError for a version that changed."""
     begun = not path.exists()
     ledger = PolicyLedger() if begun else _read(path)
     changed = False
     for index, policy in enumerate(book.versions):
         entry = ledger.versions.get(policy.version)
         if entry is not None:
-            _refuse_a_changed_version(book.source(index), policy, entry, path)
+            _refuse_a_changed_version(book.source(index), policy, digests[index], entry, path)
             continue
         ledger.versions[policy.version] = LedgerEntry(
-            sha256=digest(policy), first_seen=None if begun else now
+            sha256=digests[index], first_seen=None if begun else now
         )
         changed = True
         if not begun:
@@ -65,8 +58,10 @@ def reconcile(book: PolicyBook, path: Path, now: datetime) -> PolicyBook:
     return book.model_copy(update={"published_at": published})
 
 
-def _refuse_a_changed_version(where: str, policy: Policy, entry: LedgerEntry, path: Path) -> None:
-    if entry.sha256 == digest(policy):
+def _refuse_a_changed_version(
+    where: str, policy: Policy, digest: str, entry: LedgerEntry, path: Path
+) -> None:
+    if entry.sha256 == digest:
         return
     raise PolicyError(
         f"{where}: version {policy.version!r} was published with other content "
