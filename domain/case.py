@@ -31,7 +31,14 @@ from domain.notifications import (
     clock_notice,
     event_notice,
 )
-from domain.pathway import mase_blocker, next_stage, record
+from domain.pathway import (
+    INITIAL_TRACKS,
+    PLAN_TRACK,
+    current_tracks,
+    mase_blocker,
+    next_stage,
+    record,
+)
 from domain.policy import ClockName, Policy, StepName
 from domain.referral import Referral
 from domain.roles import Role
@@ -45,10 +52,15 @@ from domain.status import (
     MissingEpisode,
     ProfessionalConcern,
     Receipt,
+    Screening,
     StrategyDiscussion,
 )
 from domain.timing import IN_THE_FUTURE, is_in_the_future
 from domain.vocabulary import Concern, Stage
+
+_MAY_CLOSE = frozenset(
+    {"close", "record_review", "complete_assessment", "record_strategy_discussion", "conclude_s47"}
+)
 
 
 class Case(BaseModel):
@@ -75,13 +87,32 @@ class Case(BaseModel):
     ids; None in cases opened before it was kept."""
     delivery_failures: list[DeliveryFailure] = []
     disruption_activities: list[DisruptionActivity] = []
+    tracks: dict[str, str] = {}
+    """Where the case is on each track beside its stage (domain/pathway.py); empty in cases
+    carried over from before the tracks, which are read from their stage and clocks."""
+    screenings: list[Screening] = []
+    plan_rule: bool | None = None
+    """Does a child protection plan in force keep this case open (contract v3)? None until
+    it matters: a case recorded before the rule is asked then (workflows/referral.py)."""
 
     @classmethod
     def open(
-        cls, referral: Referral, policy: Policy, now: datetime, case_key: str | None = None
+        cls,
+        referral: Referral,
+        policy: Policy,
+        now: datetime,
+        case_key: str | None = None,
+        plan_rule: bool | None = True,
     ) -> tuple[Case, list[Notification]]:
         """A referral has been received: open its first clocks."""
-        case = cls(referral=referral, policy=policy, team=referral.team, case_key=case_key)
+        case = cls(
+            referral=referral,
+            policy=policy,
+            team=referral.team,
+            case_key=case_key,
+            tracks=dict(INITIAL_TRACKS),
+            plan_rule=plan_rule,
+        )
         case.open_clock(ClockName.referral_decision, referral.received_at)
         if referral.significant_harm_suspected:
             case.open_clock(ClockName.strategy_discussion, referral.received_at)
@@ -95,6 +126,15 @@ class Case(BaseModel):
     @property
     def is_closed(self) -> bool:
         return self.stage == Stage.closed
+
+    @property
+    def cp_plan_in_force(self) -> bool:
+        return current_tracks(self)[PLAN_TRACK] == "plan_in_force"
+
+    def plan_rule_matters(self, event: Event) -> bool:
+        """Would this event be taken otherwise by a case recorded before the plan rule? Only
+        when a plan is in force and the event could close the case."""
+        return self.plan_rule is None and self.cp_plan_in_force and event.name in _MAY_CLOSE
 
     def running(self, name: ClockName) -> Clock | None:
         return next((c for c in self.clocks if c.name == name and c.running), None)
@@ -131,19 +171,23 @@ class Case(BaseModel):
             overdue=self.overdue,
             next_due=self.next_due,
             policy_version=self.policy.version,
+            cp_plan_in_force=self.cp_plan_in_force,
+            tracks={} if self.is_closed else current_tracks(self),
+            screenings=self.screenings,
+            strategy_discussions=self.strategy_discussions,
         )
 
     # -- deciding and recording ---------------------------------------------------------
     def check(self, event: Event, now: datetime) -> Stage:
         """Where the event would take the case; raises a PathwayRefusal if it may not."""
         self._check_times(event, now)
-        return next_stage(self, event)
+        return next_stage(self, event, plan_rule=self.plan_rule is not False)
 
     def apply(self, event: Event, now: datetime) -> list[Notification]:
         """Record an event: its stage, effects (domain/effects.py) and history entry, and the
         ladder steps now due; raises a PathwayRefusal, changing nothing, if it may not."""
         self._check_times(event, now)
-        notices = record(self, event)
+        notices = record(self, event, plan_rule=self.plan_rule is not False)
         self.history.append(
             HistoryEntry(
                 event=event.name,

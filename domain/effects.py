@@ -9,7 +9,7 @@ the stage left, then the stage entered. Each may add notifications to `self.noti
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from domain.clocks import cancel_clock, due_after
 from domain.events import (
@@ -40,12 +40,15 @@ from domain.status import (
     MaseStatus,
     MissingEpisode,
     ProfessionalConcern,
+    Screening,
     StrategyDiscussion,
 )
 from domain.vocabulary import Concern, Stage
 
 if TYPE_CHECKING:
     from domain.case import Case
+
+T = TypeVar("T")
 
 
 class EventEffects:
@@ -57,15 +60,35 @@ class EventEffects:
     # -- each event's effect -------------------------------------------------------------
     def apply_decide(self, payload: Decide) -> None:
         self.case.stop(ClockName.referral_decision, payload.decided_at)
+        if payload.decision == "strategy_discussion":
+            self._open_strategy_discussion(payload.decided_at)
 
     def apply_record_screening(self, payload: RecordScreening) -> None:
+        case = self.case
         self._score(payload.score, payload.professional_concern, payload.screened_at)
-        self.case.complex = payload.complex
+        case.complex = payload.complex
+        case.screenings.append(
+            Screening(
+                event=payload.name,
+                at=payload.screened_at,
+                score=payload.score,
+                indicators=payload.indicators,
+                cse_models=payload.cse_models,
+                push_pull_factors=payload.push_pull_factors,
+                professional_concern=payload.professional_concern,
+                complex=payload.complex,
+                actor=payload.actor,
+            )
+        )
         self._consider_consultation(payload.screened_at)
+        if case.stage == Stage.cp_plan and not case.policy.scores.review_closes(payload.score):
+            self._open_risk_review(payload.screened_at)  # the reviews start again
 
     def apply_complete_assessment(self, payload: CompleteAssessment) -> None:
         case = self.case
         case.stop(ClockName.assessment, payload.completed_at)
+        if case.stage != Stage.assessment:
+            return  # recorded after the case moved on: it stops the clock, nothing more
         if payload.outcome != "strategy_discussion":
             case.cancel(ClockName.strategy_discussion, payload.completed_at)
         elif not case.running(ClockName.strategy_discussion):
@@ -75,9 +98,17 @@ class EventEffects:
         case = self.case
         case.stop(ClockName.strategy_discussion, payload.held_at)
         case.stop(ClockName.further_strategy_meeting, payload.held_at)
+        present = {agency.casefold() for agency in payload.agencies}
+        expected = case.policy.strategy_discussion_agencies
         case.strategy_discussions.append(
             StrategyDiscussion(
-                held_at=payload.held_at, chair_role=payload.chair_role, outcome=payload.outcome
+                held_at=payload.held_at,
+                chair_role=payload.chair_role,
+                outcome=payload.outcome,
+                agencies=payload.agencies,
+                missing_agencies=[a for a in expected if a.casefold() not in present],
+                cris_number=payload.cris_number,
+                actor=payload.actor,
             )
         )
         if payload.cris_number:
@@ -111,6 +142,22 @@ class EventEffects:
         case = self.case
         case.stop(ClockName.risk_review, payload.reviewed_at)
         self._score(payload.score, payload.professional_concern, payload.reviewed_at)
+        last = case.screenings[-1] if case.screenings else None
+        case.screenings.append(
+            Screening(
+                event=payload.name,
+                at=payload.reviewed_at,
+                score=payload.score,
+                indicators=_given_or(payload.indicators, last.indicators if last else []),
+                cse_models=_given_or(payload.cse_models, last.cse_models if last else []),
+                push_pull_factors=_given_or(
+                    payload.push_pull_factors, last.push_pull_factors if last else []
+                ),
+                professional_concern=payload.professional_concern,
+                complex=case.complex,
+                actor=payload.actor,
+            )
+        )
         if not case.policy.scores.review_closes(payload.score):
             self._open_risk_review(payload.reviewed_at)
             if case.running(ClockName.further_strategy_meeting) is None:
@@ -172,12 +219,13 @@ class EventEffects:
     def apply_close(self, payload: Close) -> None:
         self.case.closed_reason = payload.reason
 
-    # -- stages entered and left -----------------------------------------------------------
-    def on_enter_assessment(self, payload: Event) -> None:
+    # -- states entered and left (domain/pathway.py) -----------------------------------------
+    def on_enter_assessing(self, payload: Event) -> None:
         """The assessment's 45 working days count from the referral, not the decision."""
         self.case.open_clock(ClockName.assessment, self.case.referral.received_at)
 
-    def on_exit_assessment(self, payload: Event) -> None:
+    def on_exit_assessing(self, payload: Event) -> None:
+        """Completing it stops the clock first; only closing the case leaves it running."""
         self.case.cancel(ClockName.assessment, payload.occurred_at)
 
     def on_enter_safety_plan(self, payload: Event) -> None:
@@ -261,8 +309,15 @@ class EventEffects:
             case.open_clock(ClockName.strategy_discussion, at)
 
 
+def _given_or(given: list[T] | None, last: list[T]) -> list[T]:
+    """A review's list as given, else unchanged since the last screening or review."""
+    return list(last) if given is None else given
+
+
 def _closing_reason(payload: Event) -> str:
     outcome = getattr(payload, "outcome", None) or getattr(payload, "decision", None)
+    if isinstance(payload, RecordCpReview):
+        return "the child protection plan ended and the CSE risk is low"
     if isinstance(payload, RecordReview):
         return f"risk reduced: review scored {payload.score}"
     if isinstance(payload, Decide) and payload.reason:

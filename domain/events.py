@@ -42,7 +42,7 @@ class Event(BaseModel):
 class Decide(Event):
     name = "decide"
     time_field = "decided_at"
-    decision: Literal["assess", "nfa"]
+    decision: Literal["assess", "nfa", "strategy_discussion"]
     decided_at: AwareDatetime
     reason: Text = ""
 
@@ -137,6 +137,10 @@ class RecordReview(Event):
     score: Score
     professional_concern: Concern
     reviewed_at: AwareDatetime
+    # Absent: unchanged since the last screening or review (contract v3).
+    indicators: list[Indicator] | None = None
+    cse_models: list[CseModel] | None = None
+    push_pull_factors: list[Name] | None = None
 
     def details(self) -> dict[str, str | int | bool | None]:
         return {"score": self.score}

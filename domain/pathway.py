@@ -1,12 +1,24 @@
-"""The pathway (pathway.md section 1) as one state machine: the single source of its events.
+"""The pathway (pathway.md sections 1 and 1a) as one statechart: the single source of its events.
 
-Each event is declared here once: its transitions (which stage it leads to, chosen by named
-conditions on its outcome), the guards it must pass (named validators raising `RuleBroken`
-with the rule's words) and its effect on the case's facts (a named action); stages open and
-close their own clocks on entry and exit. Conditions and guards live in domain/rules.py,
-actions in domain/effects.py, both on the model the machine reads (`CaseOnPathway`); the
-machine's construction fails if any named callback is missing, and this module's import fails
-if the machine's events and the contract's payloads (`EVENT_TYPES`) differ.
+Practice does not move in one line, so the case's open life is a parallel state with three
+regions, each a track that runs beside the others:
+
+- `line`: where the case stands on the pathway, the contract's `stage` (referral, assessment,
+  strategy discussion, section 47 enquiry or child in need, safety plan, CSE risk reviews,
+  and `cp_plan` once the reviews have ended while a child protection plan is in force);
+- `assessment_track`: the referral's assessment, which runs to its end even when the case
+  moves on into a section 47 enquiry (enquiries are carried out through the assessment);
+- `plan_track`: child protection conferences and the plan, in force from the initial
+  conference to the review conference that ends it, whatever the line does meanwhile.
+
+One event may move several tracks at once (`decide(assess)` enters the assessment stage and
+starts the assessment); `closed`, outside the regions, ends them all. Each event is declared
+here once: its transitions (chosen by named conditions on its outcome), the guards it must
+pass (named validators raising `RuleBroken` with the rule's words) and its effect on the
+case's facts (run once however many tracks it moves); states open and close their own
+clocks on entry and exit. Conditions and guards live in domain/rules.py, effects in
+domain/effects.py, both on the model the machine reads (`CaseOnPathway`); a missing one fails
+this module's import, as does a difference between the machine's events and `EVENT_TYPES`.
 
 The machine serves two questions: `next_stage` asks where an event leads and changes nothing
 (the update validator's question), `record` takes the event and applies its effects.
@@ -15,14 +27,16 @@ The machine serves two questions: `next_stage` asks where an event leads and cha
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from statemachine import State, StateMachine
 from statemachine.callbacks import CallbackPriority
 from statemachine.exceptions import TransitionNotAllowed
+from statemachine.orderedset import OrderedSet
 from statemachine.transition_list import TransitionList
 
 from domain.effects import EventEffects
@@ -35,14 +49,32 @@ from domain.vocabulary import Stage
 if TYPE_CHECKING:
     from domain.case import Case
 
+OPEN, LINE = "open", "line"
+ASSESSMENT_TRACK, PLAN_TRACK = "assessment_track", "plan_track"
+TRACKS = (ASSESSMENT_TRACK, PLAN_TRACK)
+"""The regions beside the line, in the order the machine declares them."""
+
+_EFFECTS: list[str] = []
+"""Every effect the machine names (each a method of its model), checked at import."""
+
 
 def _wire(transitions: TransitionList, *guards: str, effect: str) -> None:
     """An event's guards, checked in order before its outcome selects a transition, and its
-    effect on the case, run before the stage it leaves is left."""
+    effect on the case, run once before any state it leaves is left."""
+    take = _taking(effect)
     for transition in transitions:
         transition.validators.add(list(guards), priority=CallbackPriority.INLINE)
-        transition.before.add(effect, priority=CallbackPriority.INLINE)
+        transition.before.add(take, priority=CallbackPriority.INLINE)
         transition.before.add("only_asking", priority=CallbackPriority.GENERIC)
+    _EFFECTS.append(effect)
+
+
+def _taking(effect: str) -> Callable[[CaseOnPathway, Event], None]:
+    def take_effect(model: CaseOnPathway, payload: Event) -> None:
+        model.take_effect(effect, payload)
+
+    take_effect.__name__ = effect
+    return take_effect
 
 
 _CLOSINGS_ON_NO_FURTHER_ACTION: list[TransitionList] = []
@@ -55,72 +87,126 @@ def _no_further_action(source: State, closed: State) -> TransitionList:
     return closing
 
 
+def _stays(states: Iterable[State], **kwargs: Any) -> TransitionList:
+    """The event is taken where the case stands, moving nothing on this track."""
+    stays: TransitionList = reduce(or_, (s.to(None, **kwargs) for s in states))
+    return stays
+
+
 class PathwayMachine(StateMachine):
-    referral_received = State(value=Stage.referral_received.value, initial=True)
-    assessment = State(value=Stage.assessment.value)
-    strategy_discussion = State(value=Stage.strategy_discussion.value)
-    s47_enquiry = State(value=Stage.s47_enquiry.value)
-    child_in_need = State(value=Stage.child_in_need.value)
-    safety_plan = State(value=Stage.safety_plan.value)
-    review = State(value=Stage.review.value)
-    closed = State(value=Stage.closed.value, final=True)
+    class open(State.Parallel):  # the state's id, as the diagram shows it
+        class line(State.Compound):
+            referral_received = State(initial=True)
+            assessment = State()
+            strategy_discussion = State()
+            s47_enquiry = State()
+            child_in_need = State()
+            safety_plan = State()
+            review = State()
+            cp_plan = State()
 
-    _open = (
-        referral_received,
-        assessment,
-        strategy_discussion,
-        s47_enquiry,
-        child_in_need,
-        safety_plan,
-        review,
+        class assessment_track(State.Compound):
+            assessment_not_started = State(initial=True)
+            assessing = State()
+            assessed = State()
+
+        class plan_track(State.Compound):
+            no_plan = State(initial=True)
+            conference_due = State()
+            plan_in_force = State()
+            plan_ended = State()
+
+    closed = State(final=True)
+
+    _line = (
+        open.line.referral_received,
+        open.line.assessment,
+        open.line.strategy_discussion,
+        open.line.s47_enquiry,
+        open.line.child_in_need,
+        open.line.safety_plan,
+        open.line.review,
+        open.line.cp_plan,
     )
 
-    decide = referral_received.to(assessment, cond="decision_is_assess") | referral_received.to(
-        closed, cond="decision_is_nfa"
+    decide = (
+        open.line.referral_received.to(open.line.assessment, cond="decision_opens_assessment")
+        | open.line.referral_received.to(closed, cond="decision_is_nfa")
+        | open.assessment_track.assessment_not_started.to(
+            open.assessment_track.assessing, cond="decision_opens_assessment"
+        )
     )
-    record_screening = reduce(or_, (s.to.itself(internal=True) for s in _open[1:]))
+    record_screening = open.line.cp_plan.to(open.line.review, cond="screening_score_high") | _stays(
+        _line[1:]
+    )
     complete_assessment = (
-        assessment.to(strategy_discussion, cond="outcome_is_strategy_discussion")
-        | assessment.to(child_in_need, cond="outcome_is_cin")
-        | _no_further_action(assessment, closed)
+        open.line.assessment.to(
+            open.line.strategy_discussion, cond="outcome_is_strategy_discussion"
+        )
+        | open.line.assessment.to(open.line.child_in_need, cond="outcome_is_cin")
+        | _no_further_action(open.line.assessment, closed)
+        # Accepted wherever the case has moved on to while the assessment runs (section 1a).
+        | open.assessment_track.assessing.to(open.assessment_track.assessed)
     )
     record_strategy_discussion = (
-        strategy_discussion.to(s47_enquiry, cond="outcome_is_s47")
-        | strategy_discussion.to(child_in_need, cond="outcome_is_cin")
-        | _no_further_action(strategy_discussion, closed)
-        | review.to.itself(internal=True, cond="outcome_is_continue")
-        | review.to(s47_enquiry, cond="outcome_is_s47")
+        open.line.strategy_discussion.to(open.line.s47_enquiry, cond="outcome_is_s47")
+        | open.line.strategy_discussion.to(open.line.child_in_need, cond="outcome_is_cin")
+        | _no_further_action(open.line.strategy_discussion, closed)
+        # Held as soon as harm is suspected, while the assessment runs (section 1a).
+        | open.line.assessment.to(open.line.s47_enquiry, cond="outcome_is_s47")
+        | open.line.assessment.to(None, cond="outcome_is_cin_or_nfa")
+        | open.line.review.to(None, cond="outcome_is_continue")
+        | open.line.review.to(open.line.s47_enquiry, cond="outcome_is_s47")
         # A strategy meeting called outside the stage (repeated missing episodes, a
         # consultation) is recorded where the case stands, or takes it into an enquiry.
-        | s47_enquiry.to.itself(internal=True, cond="outcome_is_continue")
-        | child_in_need.to.itself(internal=True, cond="outcome_is_continue")
-        | child_in_need.to(s47_enquiry, cond="outcome_is_s47")
-        | safety_plan.to.itself(internal=True, cond="outcome_is_continue")
-        | safety_plan.to(s47_enquiry, cond="outcome_is_s47")
+        | open.line.s47_enquiry.to(None, cond="outcome_is_continue")
+        | open.line.child_in_need.to(None, cond="outcome_is_continue")
+        | open.line.child_in_need.to(open.line.s47_enquiry, cond="outcome_is_s47")
+        | open.line.safety_plan.to(None, cond="outcome_is_continue")
+        | open.line.safety_plan.to(open.line.s47_enquiry, cond="outcome_is_s47")
+        | open.line.cp_plan.to(None, cond="outcome_is_continue")
+        | open.line.cp_plan.to(open.line.s47_enquiry, cond="outcome_is_s47")
     )
     conclude_s47 = (
-        s47_enquiry.to(safety_plan, cond="outcome_calls_for_a_safety_plan")
-        | s47_enquiry.to(child_in_need, cond="outcome_is_cin")
-        | _no_further_action(s47_enquiry, closed)
+        open.line.s47_enquiry.to(open.line.safety_plan, cond="outcome_calls_for_a_safety_plan")
+        | open.line.s47_enquiry.to(open.line.child_in_need, cond="outcome_is_cin")
+        | _no_further_action(open.line.s47_enquiry, closed)
+        | open.plan_track.no_plan.to(
+            open.plan_track.conference_due,
+            cond=["concluding_an_enquiry", "outcome_is_cp_conference"],
+        )
+        | open.plan_track.plan_ended.to(
+            open.plan_track.conference_due,
+            cond=["concluding_an_enquiry", "outcome_is_cp_conference"],
+        )
     )
-    agree_cin_plan = child_in_need.to(safety_plan)
-    record_safety_plan = safety_plan.to(review)
-    record_review = review.to(closed, cond="review_score_low") | review.to.itself(
-        internal=True, cond="review_score_high"
+    agree_cin_plan = open.line.child_in_need.to(open.line.safety_plan)
+    record_safety_plan = open.line.safety_plan.to(open.line.review)
+    record_review = (
+        open.line.review.to(closed, cond="review_score_low", unless="plan_keeps_case_open")
+        | open.line.review.to(open.line.cp_plan, cond=["review_score_low", "plan_keeps_case_open"])
+        | open.line.review.to(None, cond="review_score_high")
     )
-    refer_to_mase = reduce(or_, (s.to.itself(internal=True) for s in _open))
-    record_missing_episode = reduce(or_, (s.to.itself(internal=True) for s in _open))
-    record_cp_conference = reduce(or_, (s.to.itself(internal=True) for s in _open))
-    record_cp_review = reduce(or_, (s.to.itself(internal=True) for s in _open))
-    record_return_interview = reduce(or_, (s.to.itself(internal=True) for s in _open))
-    raise_professional_concern = reduce(or_, (s.to.itself(internal=True) for s in _open))
-    record_consultation = reduce(or_, (s.to.itself(internal=True) for s in _open))
-    allocate = reduce(or_, (s.to.itself(internal=True) for s in _open))
-    close = closed.from_(*_open)
+    record_cp_conference = _stays(_line) | (
+        open.plan_track.conference_due.to(open.plan_track.plan_in_force, cond="outcome_is_cp_plan")
+        | open.plan_track.conference_due.to(open.plan_track.no_plan, cond="outcome_is_no_plan")
+    )
+    record_cp_review = (
+        open.line.cp_plan.to(closed, cond="outcome_is_end_plan")
+        | _stays(_line)
+        | open.plan_track.plan_in_force.to(open.plan_track.plan_ended, cond="outcome_is_end_plan")
+        | open.plan_track.plan_in_force.to(None, cond="outcome_is_continue_plan")
+    )
+    refer_to_mase = _stays(_line)
+    record_missing_episode = _stays(_line)
+    record_return_interview = _stays(_line)
+    raise_professional_concern = _stays(_line)
+    record_consultation = _stays(_line)
+    allocate = _stays(_line)
+    close = closed.from_(*_line)
+    record_disruption_activity = _stays(_line)
 
-    record_disruption_activity = reduce(or_, (s.to.itself(internal=True) for s in _open))
-
-    # Every event: the guards it must pass whatever transition its outcome selects, in the
+    # Every event: the guards it must pass whatever transitions its outcome selects, in the
     # order they are checked, and its effect (domain/effects.py).
     _wire(decide, effect="apply_decide")
     _wire(record_screening, effect="apply_record_screening")
@@ -128,6 +214,7 @@ class PathwayMachine(StateMachine):
         complete_assessment,
         "screening_recorded",
         "nfa_needs_score_zero",
+        "plan_keeps_case_open_on_nfa",
         "rationale_for_scored_case",
         effect="apply_complete_assessment",
     )
@@ -136,9 +223,15 @@ class PathwayMachine(StateMachine):
         "further_meeting_is_due",
         "complex_case_chair",
         "nfa_needs_score_zero",
+        "plan_keeps_case_open_on_nfa",
         effect="apply_record_strategy_discussion",
     )
-    _wire(conclude_s47, "nfa_needs_score_zero", effect="apply_conclude_s47")
+    _wire(
+        conclude_s47,
+        "nfa_needs_score_zero",
+        "plan_keeps_case_open_on_nfa",
+        effect="apply_conclude_s47",
+    )
     _wire(agree_cin_plan, effect="apply_agree_cin_plan")
     _wire(record_safety_plan, effect="apply_record_safety_plan")
     _wire(record_review, effect="apply_record_review")
@@ -153,38 +246,94 @@ class PathwayMachine(StateMachine):
     _wire(record_consultation, "consultation_is_due", effect="apply_record_consultation")
     _wire(record_disruption_activity, effect="apply_record_disruption_activity")
     _wire(allocate, effect="apply_allocate")
-    _wire(close, effect="apply_close")
+    _wire(close, "plan_keeps_case_open_on_close", effect="apply_close")
+
+
+_OPEN: State = PathwayMachine.open  # type: ignore[assignment]  # a State once built
+_LINE: State = PathwayMachine.open.line  # type: ignore[assignment]
+_LINE_STAGES = frozenset(s.value for s in PathwayMachine._line) | {Stage.closed.value}
+_TRACK_STATES = {region.id: [s.id for s in region.states] for region in _OPEN.states}
 
 
 class _OnlyAsked(Exception):  # a control signal, not an error
     """Raised by the machine's first action when it was only asked where an event leads."""
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str | None) -> None:
         self.target = target
 
 
 class CaseOnPathway(PathwayRules, EventEffects):
-    """The model the machine reads and acts on: one case (the stage is the case's own), its
-    conditions and guards (PathwayRules) and its effects (EventEffects)."""
+    """The model the machine reads and acts on: one case, where it is on each track
+    (`position`, the machine's active states), its conditions and guards (PathwayRules) and
+    its effects (EventEffects). `plan_rule` says whether a plan in force keeps the case open
+    (contract v3); only a case recorded before it was asked says no (domain/case.py)."""
 
     def __init__(self, case: Case) -> None:
         self.case = case
+        self.position: Any = position_of(case)
         self.recording = False
+        self.plan_rule = True
         self.notices: list[Notification] = []
+        self.effect_taken = False
 
-    @property
-    def stage(self) -> str:
-        return self.case.stage.value
-
-    @stage.setter
-    def stage(self, value: str) -> None:
-        self.case.stage = Stage(value)
-
-    def only_asking(self, target: State) -> None:
+    def only_asking(self, target: State | None) -> None:
         """Every transition's first action: a question ends here, with its answer, before
-        any effect has run (guards and conditions have passed by now)."""
+        any effect has run (guards and conditions have passed by now). The line's region is
+        declared first, so when an event moves the line its transition comes first."""
         if not self.recording:
-            raise _OnlyAsked(target.value)
+            moves_the_line = target is not None and target.value in _LINE_STAGES
+            raise _OnlyAsked(target.value if target is not None and moves_the_line else None)
+
+    def take_effect(self, effect: str, payload: Event) -> None:
+        """The event's effect, once, however many tracks the event moves."""
+        if not self.effect_taken:
+            self.effect_taken = True
+            getattr(self, effect)(payload)
+
+
+def position_of(case: Case) -> OrderedSet[str]:
+    """The machine's active states for `case`: its stage on the line and its tracks."""
+    if case.stage == Stage.closed:
+        return OrderedSet([Stage.closed.value])
+    tracks = current_tracks(case)
+    return OrderedSet([OPEN, LINE, case.stage.value, *(x for t in TRACKS for x in (t, tracks[t]))])
+
+
+INITIAL_TRACKS = {ASSESSMENT_TRACK: "assessment_not_started", PLAN_TRACK: "no_plan"}
+
+
+def current_tracks(case: Case) -> dict[str, str]:
+    return case.tracks or tracks_of_a_case_recorded_before_them(case)
+
+
+def tracks_of_a_case_recorded_before_them(case: Case) -> dict[str, str]:
+    """Where a case carried over from before the tracks stands on each: read from its stage
+    and its clocks, as the single line kept them."""
+    from domain.policy import ClockName
+
+    if case.stage == Stage.referral_received:
+        assessment = "assessment_not_started"
+    else:
+        assessment = "assessing" if case.running(ClockName.assessment) else "assessed"
+    if case.running(ClockName.cp_review_conference):
+        plan = "plan_in_force"
+    elif case.running(ClockName.initial_cp_conference):
+        plan = "conference_due"
+    elif any(c.name == ClockName.cp_review_conference for c in case.clocks):
+        plan = "plan_ended"
+    else:
+        plan = "no_plan"
+    return {ASSESSMENT_TRACK: assessment, PLAN_TRACK: plan}
+
+
+def _settle(case: Case, position: OrderedSet[str] | str) -> None:
+    """Write the machine's active states back onto the case: its stage and its tracks."""
+    active = set(position) if isinstance(position, OrderedSet) else {position}
+    if Stage.closed.value in active:
+        case.stage = Stage.closed
+        return
+    case.stage = Stage(next(iter(active & _LINE_STAGES)))
+    case.tracks = {t: next(s for s in _TRACK_STATES[t] if s in active) for t in TRACKS}
 
 
 def _closes_on_no_further_action() -> frozenset[tuple[str, str]]:
@@ -200,44 +349,52 @@ CaseOnPathway.closes_on_no_further_action = _closes_on_no_further_action()
 
 
 class PathwayChecker:
-    """One machine answering for case after case: building one costs about 4 ms (it resolves
+    """One machine answering for case after case: building one costs a few ms (it resolves
     every callback name), asking it far less. Each question starts from the asking case's own
-    stage; a question that took it to the final stage stops its engine, which the next question
-    starts again."""
+    position; a question that took it to the final state stops its engine, which the next
+    question starts again."""
 
     def __init__(self, case: Case) -> None:
         self.model = CaseOnPathway(case)
-        self.machine = PathwayMachine(model=self.model, state_field="stage")
+        self.machine = PathwayMachine(model=self.model, state_field="position")
 
     def _reopen(self) -> None:
-        """A question that led to the final stage stops the machine's engine; the next one
-        starts it again (the stage itself is read from the case), rather than paying ~4 ms to
+        """A question that led to the final state stops the machine's engine; the next one
+        starts it again (the position itself is read from the case), rather than paying to
         build another machine after every closed case. python-statemachine is pinned below 4,
         and the pathway tests run questions across closings."""
         self.machine._engine.running = True
 
-    def next_stage(self, case: Case, event: Event) -> Stage:
+    def next_stage(self, case: Case, event: Event, plan_rule: bool) -> Stage:
         """Where `event` takes `case`; raises a PathwayRefusal and changes nothing if not."""
         try:
-            self._send(case, event, recording=False)
+            self._send(case, event, recording=False, plan_rule=plan_rule)
         except _OnlyAsked as answer:
-            return Stage(answer.target)
+            return Stage(answer.target) if answer.target else case.stage
         raise AssertionError("a question reached the effects")  # pragma: no cover
 
-    def record(self, case: Case, event: Event) -> list[Notification]:
+    def record(self, case: Case, event: Event, plan_rule: bool) -> list[Notification]:
         """Take `event`: check it as `next_stage` does, then run its effects; returns the
         notifications they raised. A refused event changes nothing."""
-        self._send(case, event, recording=True)
+        self._send(case, event, recording=True, plan_rule=plan_rule)
+        _settle(case, self.model.position)
         return self.model.notices
 
-    def _send(self, case: Case, event: Event, recording: bool) -> None:
+    def _send(self, case: Case, event: Event, recording: bool, plan_rule: bool) -> None:
         if self.machine.is_terminated:
             self._reopen()
-        self.model.case, self.model.recording, self.model.notices = case, recording, []
+        model = self.model
+        model.case, model.position = case, position_of(case)
+        model.recording, model.plan_rule, model.notices, model.effect_taken = (
+            recording,
+            plan_rule,
+            [],
+            False,
+        )
         try:
             self.machine.send(event.name, payload=event)
         except TransitionNotAllowed:
-            raise EventNotAllowed(_not_allowed_message(case.stage, event)) from None
+            raise EventNotAllowed(_not_allowed_message(case, event)) from None
 
 
 _PER_THREAD = threading.local()
@@ -253,22 +410,23 @@ def _checker(case: Case) -> PathwayChecker:
     return checker
 
 
-def next_stage(case: Case, event: Event) -> Stage:
+def next_stage(case: Case, event: Event, plan_rule: bool = True) -> Stage:
     """Where `event` takes `case`; raises a PathwayRefusal and changes nothing if it may not."""
-    return _checker(case).next_stage(case, event)
+    return _checker(case).next_stage(case, event, plan_rule)
 
 
-def record(case: Case, event: Event) -> list[Notification]:
-    """Record `event` on `case` (its stage, facts and clocks); raises a PathwayRefusal and
-    changes nothing if it may not be recorded."""
-    return _checker(case).record(case, event)
+def record(case: Case, event: Event, plan_rule: bool = True) -> list[Notification]:
+    """Record `event` on `case` (its stage, tracks, facts and clocks); raises a PathwayRefusal
+    and changes nothing if it may not be recorded."""
+    return _checker(case).record(case, event, plan_rule)
 
 
-def events_allowed_in(stage: Stage) -> list[str]:
-    """The events that have a transition from `stage`, in the machine's order (their guards
-    may still refuse them for a particular case)."""
-    state = next(s for s in PathwayMachine.states if s.value == stage.value)
-    return list(dict.fromkeys(e.id for t in state.transitions for e in t.events))
+def events_allowed_in(stage: Stage, tracks: Mapping[str, str] | None = None) -> list[str]:
+    """The events that have a transition from `stage` or from where the case is on its
+    tracks, in the machine's order (their guards may still refuse them for a case)."""
+    active = {stage.value, *(tracks or {}).values()}
+    states = [s for s in PathwayMachine.states_map.values() if s.value in active]
+    return list(dict.fromkeys(e.id for s in states for t in s.transitions for e in t.events))
 
 
 @dataclass(frozen=True)
@@ -282,19 +440,38 @@ class Move:
 
 
 def moves() -> list[Move]:
-    """Every move between two stages, in the machine's order."""
+    """Every move between two stages of the line, in the machine's order."""
     return [
         Move(Stage(state.value), Stage(t.target.value), e.id, next(map(str, t.cond), None))
-        for state in PathwayMachine.states
+        for state in _line_states()
         for t in state.transitions
-        if t.target is not state
+        if t.target is not None and t.target is not state
         for e in t.events
     ]
 
 
 def stages() -> list[tuple[Stage, str]]:
     """Every stage and its name, in the order the machine declares them."""
-    return [(Stage(s.value), str(s.name)) for s in PathwayMachine.states]
+    return [(Stage(s.value), str(s.name)) for s in _line_states()]
+
+
+@dataclass(frozen=True)
+class Track:
+    """A region beside the line: its id, name and states (id, name), in declared order."""
+
+    id: str
+    name: str
+    states: list[tuple[str, str]]
+
+
+def tracks() -> list[Track]:
+    """The tracks that run beside the line."""
+    regions = [r for r in _OPEN.states if r.id in TRACKS]
+    return [Track(r.id, str(r.name), [(s.id, str(s.name)) for s in r.states]) for r in regions]
+
+
+def _line_states() -> list[State]:
+    return [*_LINE.states, PathwayMachine.closed]
 
 
 def mase_blocker(case: Case) -> str | None:
@@ -315,9 +492,15 @@ class _NoCrisGiven:
 _NO_CRIS_GIVEN = _NoCrisGiven()
 
 
-def _not_allowed_message(stage: Stage, event: Event) -> str:
+def _not_allowed_message(case: Case, event: Event) -> str:
+    stage = case.stage
     if stage == Stage.closed:
         return f"{event.name} is refused: the case is closed"
+    if event.name == "complete_assessment":
+        return (
+            f"complete_assessment is not allowed while the case is in stage {stage.value}: "
+            "its assessment is not running"
+        )
     outcome = getattr(event, "outcome", None) or getattr(event, "decision", None)
     with_outcome = f" with outcome {outcome}" if outcome else ""
     return f"{event.name}{with_outcome} is not allowed while the case is in stage {stage.value}"
@@ -325,11 +508,25 @@ def _not_allowed_message(stage: Stage, event: Event) -> str:
 
 def machine_events() -> set[str]:
     """The events the machine declares."""
-    return {e.id for s in PathwayMachine.states for t in s.transitions for e in t.events}
+    return {
+        e.id for s in PathwayMachine.states_map.values() for t in s.transitions for e in t.events
+    }
 
 
 if machine_events() != set(EVENT_TYPES):
     raise TypeError(  # a mis-wired pathway fails at import, before any case can reach it
         "the pathway machine's events and the contract's payloads differ: "
         f"{sorted(machine_events() ^ set(EVENT_TYPES))}"
+    )
+
+
+def effects_missing_from(model: type) -> list[str]:
+    """The effects the machine names that `model` lacks (none for CaseOnPathway: checked
+    at import)."""
+    return sorted(e for e in _EFFECTS if not callable(getattr(model, e, None)))
+
+
+if effects_missing_from(CaseOnPathway):
+    raise TypeError(
+        f"the pathway machine names effects its model lacks: {effects_missing_from(CaseOnPathway)}"
     )

@@ -172,6 +172,12 @@ class Policy(BaseModel):
     # continues as new (same id, fresh history) once its history grows past this many events.
     continue_as_new_after_events: Annotated[int, Field(ge=20, le=50_000)] = 10_000
     extra_closures: list[date] = []
+    # Working Together expects police and health at every strategy discussion: those missing
+    # are kept on the record and counted in the oversight report.
+    strategy_discussion_agencies: list[Annotated[str, Field(min_length=1, max_length=60)]] = [
+        "police",
+        "health",
+    ]
 
     @field_validator("deadlines", mode="after")
     @classmethod

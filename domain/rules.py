@@ -19,11 +19,18 @@ if TYPE_CHECKING:
     from domain.case import Case
 
 
+_PLAN = (
+    "the plan ends at a child protection review conference (record_cp_review with outcome end_plan)"
+)
+
+
 class PathwayRules:
     """The machine's conditions and guards, asking `self.case` (mixed into its model)."""
 
     case: Case
-    stage: str
+    plan_rule: bool
+    """Does a plan in force keep the case open (contract v3)? Only a case recorded before
+    the rule was asked answers no (domain/case.py)."""
     closes_on_no_further_action: frozenset[tuple[str, str]] = frozenset()
     """(stage, event) pairs where an outcome of no further action closes the case: read once
     from the machine's own transitions (domain/pathway.py)."""
@@ -34,6 +41,10 @@ class PathwayRules:
 
     def decision_is_nfa(self, payload: Any) -> bool:
         return bool(payload.decision == "nfa")
+
+    def decision_opens_assessment(self, payload: Any) -> bool:
+        """`assess`, or a strategy discussion at once, which opens the assessment too."""
+        return payload.decision in ("assess", "strategy_discussion")
 
     def outcome_is_strategy_discussion(self, payload: Any) -> bool:
         return bool(payload.outcome == "strategy_discussion")
@@ -49,6 +60,34 @@ class PathwayRules:
 
     def outcome_is_continue(self, payload: Any) -> bool:
         return bool(payload.outcome == "continue")
+
+    def outcome_is_cin_or_nfa(self, payload: Any) -> bool:
+        return payload.outcome in ("cin", "nfa")
+
+    def outcome_is_cp_conference(self, payload: Any) -> bool:
+        return bool(payload.outcome == "cp_conference")
+
+    def outcome_is_cp_plan(self, payload: Any) -> bool:
+        return bool(payload.outcome == "cp_plan")
+
+    def outcome_is_no_plan(self, payload: Any) -> bool:
+        return bool(payload.outcome == "no_plan")
+
+    def outcome_is_end_plan(self, payload: Any) -> bool:
+        return bool(payload.outcome == "end_plan")
+
+    def outcome_is_continue_plan(self, payload: Any) -> bool:
+        return bool(payload.outcome == "continue_plan")
+
+    def concluding_an_enquiry(self, payload: Any) -> bool:
+        return self.case.stage == Stage.s47_enquiry
+
+    def screening_score_high(self, payload: Any) -> bool:
+        """A screening scoring 2-3 brings a case whose reviews had ended back to review."""
+        return not self.case.policy.scores.review_closes(payload.score)
+
+    def plan_keeps_case_open(self, payload: Any = None) -> bool:
+        return self.plan_rule and self.case.cp_plan_in_force
 
     def outcome_calls_for_a_safety_plan(self, payload: Any) -> bool:
         return payload.outcome in ("cp_conference", "risk_of_harm")
@@ -69,7 +108,7 @@ class PathwayRules:
             )
 
     def nfa_needs_score_zero(self, payload: Any) -> None:
-        closes = (self.stage, payload.name) in self.closes_on_no_further_action
+        closes = (self.case.stage.value, payload.name) in self.closes_on_no_further_action
         if payload.outcome != "nfa" or not closes:
             return
         score = self.case.risk_score
@@ -83,6 +122,21 @@ class PathwayRules:
                 "no further action is refused while professional concern is high: a low score "
                 "with high professional concern still needs consultation",
                 rule="nfa_with_high_concern",
+            )
+
+    def plan_keeps_case_open_on_nfa(self, payload: Any) -> None:
+        closes = (self.case.stage.value, payload.name) in self.closes_on_no_further_action
+        if payload.outcome == "nfa" and closes and self.plan_keeps_case_open():
+            raise RuleBroken(
+                f"no further action is refused while a child protection plan is in force: {_PLAN}",
+                rule="cp_plan_in_force",
+            )
+
+    def plan_keeps_case_open_on_close(self, payload: Any) -> None:
+        if self.plan_keeps_case_open():
+            raise RuleBroken(
+                f"the case cannot be closed while a child protection plan is in force: {_PLAN}",
+                rule="cp_plan_in_force",
             )
 
     def rationale_for_scored_case(self, payload: Any) -> None:
@@ -105,7 +159,7 @@ class PathwayRules:
             )
 
     def further_meeting_is_due(self, payload: Any) -> None:
-        if self.stage == Stage.strategy_discussion:
+        if self.case.stage == Stage.strategy_discussion:
             return
         due = self.case.running(ClockName.further_strategy_meeting) or self.case.running(
             ClockName.strategy_discussion

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from domain.policy import ClockName, StepName
 from domain.roles import Role
-from domain.vocabulary import Concern, DisruptionAction, Stage
+from domain.vocabulary import Concern, CseModel, DisruptionAction, Indicator, Stage
 
 
 class StepStatus(StrEnum):
@@ -73,6 +73,25 @@ class StrategyDiscussion(BaseModel):
     held_at: datetime
     chair_role: Role
     outcome: str
+    agencies: list[str] = []
+    missing_agencies: list[str] = []
+    """The agencies the policy expects at every strategy discussion that were not there."""
+    cris_number: str = ""
+    actor: str = ""
+
+
+class Screening(BaseModel):
+    """One CSE risk screening or review, as recorded (contract v3: kept, not only scored)."""
+
+    event: str
+    at: datetime
+    score: int
+    indicators: list[Indicator] = []
+    cse_models: list[CseModel] = []
+    push_pull_factors: list[str] = []
+    professional_concern: Concern
+    complex: bool = False
+    actor: str
 
 
 class ProfessionalConcern(BaseModel):
@@ -132,3 +151,9 @@ class CaseStatus(BaseModel):
     overdue: bool
     next_due: datetime | None
     policy_version: str
+    cp_plan_in_force: bool = False
+    tracks: dict[str, str] = {}
+    """Where the case is on each track that runs beside its stage: the assessment and the
+    child protection plan (domain/pathway.py)."""
+    screenings: list[Screening] = []
+    strategy_discussions: list[StrategyDiscussion] = []

@@ -26,6 +26,8 @@ class Stage(StrEnum):
     child_in_need = "child_in_need"
     safety_plan = "safety_plan"
     review = "review"
+    cp_plan = "cp_plan"
+    """The CSE risk reviews have ended while a child protection plan is still in force."""
     closed = "closed"
 
 

@@ -12,7 +12,13 @@ from temporalio.workflow import _Definition
 from api.dashboard.event_forms import RECORDERS, event_body
 from api.routes import events
 from domain.events import EVENT_TYPES
-from domain.pathway import PathwayMachine, events_allowed_in, machine_events
+from domain.pathway import (
+    CaseOnPathway,
+    PathwayMachine,
+    effects_missing_from,
+    events_allowed_in,
+    machine_events,
+)
 from domain.rules import PathwayRules
 from domain.vocabulary import Stage
 from workflows.referral import ReferralWorkflow
@@ -41,12 +47,21 @@ def test_every_update_has_a_validator_that_refuses_before_history() -> None:
     assert all(update.validator is not None for update in definition.updates.values())
 
 
-def test_a_machine_without_an_events_effect_fails_at_construction() -> None:
-    class RulesWithoutEffects(PathwayRules):
-        stage = Stage.referral_received.value
+def test_a_model_without_an_events_effect_is_found_out() -> None:
+    """Effects run once per event through one action, so the machine cannot resolve them
+    by name at construction: the import of domain/pathway.py checks its model instead."""
+    assert effects_missing_from(CaseOnPathway) == []
+    assert "apply_decide" in effects_missing_from(PathwayRules)
 
-    with pytest.raises(InvalidDefinition, match="apply_decide"):
-        PathwayMachine(model=RulesWithoutEffects(), state_field="stage")
+
+def test_a_machine_without_a_named_guard_fails_at_construction() -> None:
+    class RulesWithoutGuards:
+        position = "closed"
+
+        def only_asking(self) -> None: ...
+
+    with pytest.raises(InvalidDefinition, match=r"screening_recorded|Did not found name"):
+        PathwayMachine(model=RulesWithoutGuards(), state_field="position")
 
 
 def test_a_closed_case_offers_no_event_and_an_open_one_always_offers_close() -> None:

@@ -71,6 +71,11 @@ answer arrives in a task of its own, after every update accepted before it."""
 SEND_EVERYTHING_BEFORE_THE_RUN_ENDS = "send-everything-before-the-run-ends"
 """Patch: notifications added while a run waits on its last sends are sent too (before it, a
 run that continued as new, or closed, while a send was slow dropped them)."""
+PLAN_KEEPS_CASE_OPEN = "plan-keeps-case-open"
+"""Patch: a child protection plan in force keeps the case open (contract v3, pathway.md 1a).
+Asked only when it changes an event's outcome (a low review, a close or a no further action
+while a plan is in force): runs recorded before it closed there, and replay as they ran; in
+every other respect the statechart takes their events as the single line did."""
 POLICY_KEPT_IN_HISTORY = "policy-kept-in-history"
 """Patch: a new case's policy is the answer of its opening activity, kept in its history, so
 a replay never reads it from the worker's files of the day (before it, every replay worked
@@ -185,6 +190,8 @@ class ReferralWorkflow:
         if not self._settled:  # never awaited once settled: the order of old runs is kept
             await workflow.wait_condition(lambda: self._settled)
         case = self._case
+        if case.plan_rule_matters(event):
+            case.plan_rule = workflow.patched(PLAN_KEEPS_CASE_OPEN)
         # `apply` checks again: another update accepted alongside this one may have run first.
         _refuse_on_pathway_error(lambda: self._outbox.extend(case.apply(event, workflow.now())))
         self._changed = True
@@ -197,7 +204,7 @@ class ReferralWorkflow:
         if policy != self._case.policy:
             case = self._case
             self._case, self._outbox = Case.open(
-                case.referral, policy, self._opened_at, case_key=case.case_key
+                case.referral, policy, self._opened_at, case_key=case.case_key, plan_rule=None
             )
         self._settled = True
 
@@ -329,7 +336,8 @@ def _opened(start: tuple[Any, ...]) -> tuple[Case, list[Notification]]:
     policy = book.in_force_on(referral.received_at, info.workflow_start_time)
     _refuse_a_referral_from_the_future(referral, policy)
     case_key = info.first_execution_run_id.replace("-", "")[:12]
-    return Case.open(referral, policy, workflow.now(), case_key=case_key)
+    # Whether a plan keeps the case open is asked when it first matters (PLAN_KEEPS_CASE_OPEN).
+    return Case.open(referral, policy, workflow.now(), case_key=case_key, plan_rule=None)
 
 
 async def _ask_at_opening(case: Case) -> Opening:

@@ -130,7 +130,9 @@ def open_case(
 
 
 def decide(
-    decision: Literal["assess", "nfa"] = "assess", at: datetime = T.decided, reason: str = ""
+    decision: Literal["assess", "nfa", "strategy_discussion"] = "assess",
+    at: datetime = T.decided,
+    reason: str = "",
 ) -> Decide:
     return Decide(decision=decision, decided_at=at, reason=reason, actor=MANAGER)
 
@@ -290,7 +292,8 @@ def journey_to(
     """The events that take a new case to `stage` along the default journey.
 
     `route="s47"` goes through a strategy discussion and a section 47 enquiry ending in a
-    child protection conference; `route="cin"` goes from the assessment to child in need.
+    child protection conference, and on to `cp_plan` by a plan and a low review;
+    `route="cin"` goes from the assessment to child in need.
     Without a route, child in need goes the "cin" way and every other stage the "s47" way.
     """
     route = route or ("cin" if stage == Stage.child_in_need else "s47")
@@ -318,6 +321,8 @@ def journey_to(
             (Stage.safety_plan, [agree_cin_plan()]),
         ]
     steps.append((Stage.review, [safety_plan()]))
+    if route == "s47":  # a plan in force keeps the case open when the CSE risk falls
+        steps.append((Stage.cp_plan, [cp_conference("cp_plan"), review(1, Concern.low)]))
     events: list[Event] = []
     for reached, more in steps:
         events += more

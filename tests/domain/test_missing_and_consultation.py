@@ -651,14 +651,13 @@ class TestStrategyMeetingOutsideItsStage:
 
     def test_a_running_clock_does_not_open_stages_with_no_meeting_to_record(self) -> None:
         case = open_case(significant_harm_suspected=True)
-        record(case, decide("assess"))
         assert case.running(ClockName.strategy_discussion) is not None
         assert_refused(
             case,
-            strategy_discussion("s47", at=T.decided + HOUR),
+            strategy_discussion("s47", at=T.received + HOUR),
             EventNotAllowed,
             "event_not_allowed_in_stage",
-            "while the case is in stage assessment",
+            "while the case is in stage referral_received",
         )
 
     def test_a_complex_case_meeting_outside_the_stage_needs_the_specialist_lead(self) -> None:

@@ -50,6 +50,7 @@ from tests.domain.builders import (
 )
 
 OPEN_STAGES = [s for s in Stage if s != Stage.closed]
+WITHOUT_A_PLAN = [s for s in OPEN_STAGES if s != Stage.cp_plan]
 
 
 # =========================================================================== guards (§1)
@@ -723,7 +724,9 @@ FULL_CP_ROUTE: Path = [
     (conclude_s47("cp_conference"), Stage.safety_plan),
     (cp_conference("cp_plan"), Stage.safety_plan),
     (safety_plan(), Stage.review),
-    (review(1, Concern.low), Stage.closed),
+    # The CSE risk falls, the plan stays in force (contract v3): only its review ends it.
+    (review(1, Concern.low), Stage.cp_plan),
+    (cp_review("end_plan", at=T.reviewed + timedelta(days=2)), Stage.closed),
 ]
 
 PATHS: dict[str, Path] = {
@@ -779,13 +782,13 @@ PATHS: dict[str, Path] = {
         (conclude_s47("nfa"), Stage.closed),
     ],
     "review scoring 2 stays in review; further meeting continues the review": [
-        *FULL_CP_ROUTE[:-1],
+        *FULL_CP_ROUTE[:-2],
         (review(2), Stage.review),
         (strategy_discussion("continue", at=T.reviewed + timedelta(days=1)), Stage.review),
-        (review(0, Concern.low, at=T.reviewed + timedelta(days=30)), Stage.closed),
+        (review(0, Concern.low, at=T.reviewed + timedelta(days=30)), Stage.cp_plan),
     ],
     "review scoring 3; further meeting sends the case back to section 47": [
-        *FULL_CP_ROUTE[:-1],
+        *FULL_CP_ROUTE[:-2],
         (review(3), Stage.review),
         (strategy_discussion("s47", at=T.reviewed + timedelta(days=1)), Stage.s47_enquiry),
         (conclude_s47("risk_of_harm", at=T.reviewed + timedelta(days=10)), Stage.safety_plan),
@@ -832,6 +835,9 @@ DIAGRAM = {
     ("review", "record_review(score 2-3)", "review"),
     ("review", "record_strategy_discussion(continue)", "review"),
     ("review", "record_strategy_discussion(s47)", "s47_enquiry"),
+    # contract v3 (section 1a)
+    ("review", "record_review(score 0-1)", "cp_plan"),
+    ("cp_plan", "record_cp_review(end_plan)", "closed"),
 }
 
 
@@ -846,7 +852,7 @@ def test_the_paths_take_every_arrow_of_the_stage_diagram() -> None:
     assert taken == DIAGRAM
 
 
-@pytest.mark.parametrize("stage", OPEN_STAGES, ids=[s.value for s in OPEN_STAGES])
+@pytest.mark.parametrize("stage", WITHOUT_A_PLAN, ids=[s.value for s in WITHOUT_A_PLAN])
 def test_a_manager_can_close_the_case_from_any_open_stage_and_the_reason_is_kept(
     stage: Stage,
 ) -> None:
@@ -866,7 +872,7 @@ def test_a_low_review_score_closes_the_case_with_the_score_as_reason() -> None:
     assert case.closed_reason == "risk reduced: review scored 1"
 
 
-@pytest.mark.parametrize("stage", OPEN_STAGES, ids=[s.value for s in OPEN_STAGES])
+@pytest.mark.parametrize("stage", WITHOUT_A_PLAN, ids=[s.value for s in WITHOUT_A_PLAN])
 def test_checking_an_accepted_event_says_where_it_leads_and_changes_nothing(
     stage: Stage,
 ) -> None:

@@ -299,6 +299,72 @@ async def consultation_and_repeated_missing(env: WorkflowEnvironment) -> Handle:
     return handle
 
 
+async def plan_in_force_when_the_risk_falls(env: WorkflowEnvironment) -> Handle:
+    """A plan in force when a review scores 1: runs before contract v3 closed here; since,
+    the case waits in cp_plan until the plan's own review conference ends it."""
+    handle, t = await assessed(env, score=3, significant_harm_suspected=True)
+    await act(
+        handle,
+        ReferralWorkflow.complete_assessment,
+        CompleteAssessment(outcome="strategy_discussion", completed_at=t, actor=SW),
+    )
+    discussion = RecordStrategyDiscussion(
+        held_at=t, chair_role="team_manager", agencies=["police"], outcome="s47", actor=SW
+    )
+    await act(handle, ReferralWorkflow.record_strategy_discussion, discussion)
+    await act(
+        handle,
+        ReferralWorkflow.conclude_s47,
+        ConcludeS47(outcome="cp_conference", concluded_at=t, actor=SW),
+    )
+    await act(
+        handle,
+        ReferralWorkflow.record_cp_conference,
+        RecordCpConference(held_at=t, outcome="cp_plan", actor=SW),
+    )
+    await act(handle, ReferralWorkflow.record_safety_plan, RecordSafetyPlan(agreed_at=t, actor=SW))
+    await act(
+        handle,
+        ReferralWorkflow.record_review,
+        RecordReview(score=1, professional_concern="low", reviewed_at=t, actor=SW),
+    )
+    if (await handle.query(ReferralWorkflow.status)).stage.value == "cp_plan":
+        await act(
+            handle,
+            ReferralWorkflow.record_cp_review,
+            RecordCpReview(held_at=t, outcome="end_plan", actor=SW),
+        )
+    return handle
+
+
+async def strategy_discussion_when_harm_is_suspected(env: WorkflowEnvironment) -> Handle:
+    """Contract v3: a strategy discussion decided at once and held during the assessment,
+    which runs on into the enquiry and is completed there."""
+    handle = await start(env, RECORDING_QUEUE, significant_harm_suspected=True)
+    t = await now(env)
+    decision = Decide(decision="strategy_discussion", decided_at=t, actor=SW)
+    await act(handle, ReferralWorkflow.decide, decision)
+    await act(
+        handle,
+        ReferralWorkflow.record_screening,
+        RecordScreening(score=2, professional_concern="medium", screened_at=t, actor=SW),
+    )
+    discussion = RecordStrategyDiscussion(
+        held_at=t, chair_role="team_manager", agencies=["police", "health"], outcome="s47", actor=SW
+    )
+    await act(handle, ReferralWorkflow.record_strategy_discussion, discussion)
+    await act(
+        handle,
+        ReferralWorkflow.complete_assessment,
+        CompleteAssessment(outcome="cin", rationale="plan agreed", completed_at=t, actor=SW),
+    )
+    await act(
+        handle, ReferralWorkflow.conclude_s47, ConcludeS47(outcome="cin", concluded_at=t, actor=SW)
+    )
+    await act(handle, ReferralWorkflow.close, Close(reason="moved away", closed_at=t, actor=TM))
+    return handle
+
+
 SCENARIOS: dict[str, Scenario] = {
     "nfa_at_referral": nfa_at_referral,
     "child_in_need_to_closed": child_in_need_to_closed,
@@ -308,21 +374,29 @@ SCENARIOS: dict[str, Scenario] = {
     "ladders_run_then_closed": ladders_run_then_closed,
     "recorded_late": recorded_late,
     "consultation_and_repeated_missing": consultation_and_repeated_missing,
+    "plan_in_force_when_the_risk_falls": plan_in_force_when_the_risk_falls,
+    "strategy_discussion_when_harm_is_suspected": strategy_discussion_when_harm_is_suspected,
 }
 
 
-async def record(version: str) -> None:
+async def record(version: str, only: list[str]) -> None:
+    """Record every scenario, or only those named, and both runs of a long case (unless
+    names are given) under `version`."""
     from tests.conftest import Outbox, running_worker, start_test_server
 
     async with await start_test_server(sealed=False) as env:
         async with running_worker(env.client, RECORDING_QUEUE, Outbox()):
             for name, scenario in SCENARIOS.items():
+                if only and name not in only:
+                    continue
                 handle = await scenario(env)
                 await finished(handle)
                 history = await handle.fetch_history()
                 path = HISTORIES / f"{version}-{name}.json"
                 path.write_text(history.to_json())
                 print(f"recorded {path} ({len(history.events)} events)")
+        if only:
+            return
         async with running_worker(env.client, LONG_CASE_QUEUE, Outbox(), LONG_CASE_POLICY):
             await record_continued_as_new(env, version)
 
@@ -347,4 +421,4 @@ async def record_continued_as_new(env: WorkflowEnvironment, version: str) -> Non
 
 
 if __name__ == "__main__":
-    asyncio.run(record(sys.argv[1] if len(sys.argv) > 1 else "v1"))
+    asyncio.run(record(sys.argv[1] if len(sys.argv) > 1 else "v1", sys.argv[2:]))

@@ -24,6 +24,7 @@ from workflows.referral import (
     EARLIER_CASES_ASKED_THROUGH_THE_SERVER,
     ONE_ALARM_UNTIL_IT_MOVES,
     ONE_CASE_PER_REFERRAL_ID,
+    PLAN_KEEPS_CASE_OPEN,
     POLICY_KEPT_IN_HISTORY,
     SEND_EVERYTHING_BEFORE_THE_RUN_ENDS,
     ReferralWorkflow,
@@ -163,6 +164,11 @@ def test_cases_since_the_patch_keep_their_policy_in_history() -> None:
             "v6-s47_conference_review_to_closed",
             "v7-s47_conference_review_to_closed",
         ),
+        (
+            PLAN_KEEPS_CASE_OPEN,
+            "v7-plan_in_force_when_the_risk_falls",
+            "v8-plan_in_force_when_the_risk_falls",
+        ),
         (DOCUMENTS_IN_HISTORY, "mase-v1-agenda_and_report", "mase-v2-agenda_and_report"),
     ],
 )
@@ -184,3 +190,21 @@ def test_runs_since_the_local_ask_was_withdrawn_ask_through_the_server() -> None
         == "earlier_cases"
         for e in events
     )
+
+
+def update_names(path: Path) -> list[str]:
+    events = json.loads(path.read_text())["events"]
+    return [
+        e["workflowExecutionUpdateAcceptedEventAttributes"]["acceptedRequest"]["input"]["name"]
+        for e in events
+        if "workflowExecutionUpdateAcceptedEventAttributes" in e
+    ]
+
+
+def test_a_plan_in_force_closed_the_case_before_the_rule_and_keeps_it_open_since() -> None:
+    """Both replay (above): the run recorded before ended at the low review, as it ran; the
+    one recorded since waited in cp_plan for the plan's review conference to end it."""
+    before = update_names(HISTORIES / "v7-plan_in_force_when_the_risk_falls.json")
+    since = update_names(HISTORIES / "v8-plan_in_force_when_the_risk_falls.json")
+    assert before[-1] == "record_review"
+    assert since[-2:] == ["record_review", "record_cp_review"]
