@@ -169,3 +169,18 @@ def test_the_drawing_has_every_move_of_the_mermaid_text() -> None:
 
 def test_every_event_form_posts_through_the_apis_own_route() -> None:
     assert set(RECORDERS) == set(EVENT_TYPES)
+
+
+def test_the_mermaid_text_draws_the_tracks_and_where_the_case_is_on_each() -> None:
+    mermaid = pathway_at(
+        Stage.s47_enquiry, (("assessment_track", "assessing"), ("plan_track", "plan_in_force"))
+    )
+    assert 'state "Assessment track" as assessment_track {' in mermaid
+    assert 'state "Plan track" as plan_track {' in mermaid
+    active = {
+        line.strip().removesuffix(":::active")
+        for line in mermaid.splitlines()
+        if ":::active" in line
+    }
+    assert {"s47_enquiry", "assessing", "plan_in_force"} <= active
+    assert "no_plan" not in active
