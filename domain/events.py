@@ -14,6 +14,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints, model_validator
 
 from domain.roles import Role
+from domain.status import AuditDetails
 from domain.vocabulary import Concern, CseModel, DisruptionAction, Indicator, Name, Score, Text
 
 
@@ -34,7 +35,7 @@ class Event(BaseModel):
         """Every time the event states, each checked against the clock and the referral."""
         return [self.occurred_at]
 
-    def details(self) -> dict[str, str | int | bool | None]:
+    def details(self) -> AuditDetails:
         """What the audit trail keeps besides event, time and actor: never free text."""
         return {}
 
@@ -46,7 +47,7 @@ class Decide(Event):
     decided_at: AwareDatetime
     reason: Text = ""
 
-    def details(self) -> dict[str, str | int | bool | None]:
+    def details(self) -> AuditDetails:
         return {"decision": self.decision}
 
 
@@ -61,8 +62,14 @@ class RecordScreening(Event):
     complex: bool = False
     screened_at: AwareDatetime
 
-    def details(self) -> dict[str, str | int | bool | None]:
-        return {"score": self.score, "complex": self.complex}
+    def details(self) -> AuditDetails:
+        """The tool's vocabulary; the push/pull factors are free text and stay on the case."""
+        return {
+            "score": self.score,
+            "complex": self.complex,
+            "indicators": [i.value for i in self.indicators],
+            "cse_models": [m.value for m in self.cse_models],
+        }
 
 
 class CompleteAssessment(Event):
@@ -72,7 +79,7 @@ class CompleteAssessment(Event):
     rationale: Text = ""
     completed_at: AwareDatetime
 
-    def details(self) -> dict[str, str | int | bool | None]:
+    def details(self) -> AuditDetails:
         return {"outcome": self.outcome}
 
 
@@ -85,8 +92,13 @@ class RecordStrategyDiscussion(Event):
     outcome: Literal["s47", "cin", "nfa", "continue"]
     cris_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] = ""
 
-    def details(self) -> dict[str, str | int | bool | None]:
-        return {"outcome": self.outcome, "chair_role": self.chair_role.value}
+    def details(self) -> AuditDetails:
+        """The agencies are short names (police, health...); who they were stays on the case."""
+        return {
+            "outcome": self.outcome,
+            "chair_role": self.chair_role.value,
+            "agencies": list(self.agencies),
+        }
 
 
 class ConcludeS47(Event):
@@ -95,7 +107,7 @@ class ConcludeS47(Event):
     outcome: Literal["cp_conference", "risk_of_harm", "cin", "nfa"]
     concluded_at: AwareDatetime
 
-    def details(self) -> dict[str, str | int | bool | None]:
+    def details(self) -> AuditDetails:
         return {"outcome": self.outcome}
 
 
@@ -111,7 +123,7 @@ class RecordCpConference(Event):
     held_at: AwareDatetime
     outcome: Literal["cp_plan", "no_plan"]
 
-    def details(self) -> dict[str, str | int | bool | None]:
+    def details(self) -> AuditDetails:
         return {"outcome": self.outcome}
 
 
@@ -121,7 +133,7 @@ class RecordCpReview(Event):
     held_at: AwareDatetime
     outcome: Literal["continue_plan", "end_plan"]
 
-    def details(self) -> dict[str, str | int | bool | None]:
+    def details(self) -> AuditDetails:
         return {"outcome": self.outcome}
 
 
@@ -142,8 +154,15 @@ class RecordReview(Event):
     cse_models: list[CseModel] | None = None
     push_pull_factors: list[Name] | None = None
 
-    def details(self) -> dict[str, str | int | bool | None]:
-        return {"score": self.score}
+    def details(self) -> AuditDetails:
+        """Indicators and models only when the review gives them (absent: unchanged). The
+        push/pull factors are free text: never in the audit trail."""
+        kept: AuditDetails = {"score": self.score}
+        if self.indicators is not None:
+            kept["indicators"] = [i.value for i in self.indicators]
+        if self.cse_models is not None:
+            kept["cse_models"] = [m.value for m in self.cse_models]
+        return kept
 
 
 class ReferToMase(Event):
@@ -182,7 +201,7 @@ class RaiseProfessionalConcern(Event):
     note: Text = ""
     raised_at: AwareDatetime
 
-    def details(self) -> dict[str, str | int | bool | None]:
+    def details(self) -> AuditDetails:
         return {"level": self.level.value}
 
 
@@ -193,7 +212,7 @@ class Allocate(Event):
     team: Name
     allocated_at: AwareDatetime
 
-    def details(self) -> dict[str, str | int | bool | None]:
+    def details(self) -> AuditDetails:
         return {"social_worker": self.social_worker, "team": self.team}
 
 
@@ -205,7 +224,7 @@ class RecordConsultation(Event):
     held_at: AwareDatetime
     outcome: Literal["continue", "strategy_discussion"] = "continue"
 
-    def details(self) -> dict[str, str | int | bool | None]:
+    def details(self) -> AuditDetails:
         return {"outcome": self.outcome}
 
 
@@ -219,7 +238,7 @@ class RecordDisruptionActivity(Event):
     description: Text = ""
     taken_at: AwareDatetime
 
-    def details(self) -> dict[str, str | int | bool | None]:
+    def details(self) -> AuditDetails:
         return {"action": self.action.value, "agency": self.agency}
 
 

@@ -50,12 +50,18 @@ class Clock(BaseModel):
         return self.stopped_at is None and self.state in (ClockState.open, ClockState.breached)
 
 
+AuditDetails = dict[str, str | int | bool | list[str] | None]
+"""What the audit trail keeps of an event besides event, time and actor: vocabulary values,
+scores, outcomes and short names, never free text. A list (the indicators, CSE models or
+agencies recorded) stays a JSON list, in the order recorded."""
+
+
 class HistoryEntry(BaseModel):
     event: str
     at: datetime
     recorded_at: datetime
     actor: str
-    details: dict[str, str | int | bool | None] = {}
+    details: AuditDetails = {}
 
 
 class MaseStatus(BaseModel):

@@ -557,7 +557,11 @@ class TestStrategyMeetingOutsideItsStage:
         assert case.running(ClockName.strategy_discussion) is None
         assert case.strategy_discussions[-1].held_at == held
         assert case.strategy_discussions[-1].outcome == outcome
-        assert case.history[-1].details == {"outcome": outcome, "chair_role": "team_manager"}
+        assert case.history[-1].details == {
+            "outcome": outcome,
+            "chair_role": "team_manager",
+            "agencies": ["police", "health", "education"],
+        }
 
     def test_a_meeting_called_by_a_consultation_is_recorded_in_child_in_need(self) -> None:
         case = case_at(Stage.child_in_need, score=1, route="cin")

@@ -888,7 +888,12 @@ def test_screening_in_a_later_stage_updates_the_score_and_complexity() -> None:
     record(case, screening(3, Concern.high, complex=True, at=T.strategy_held + MINUTE))
     assert (case.risk_score, case.professional_concern, case.complex) == (3, Concern.high, True)
     assert case.stage == Stage.s47_enquiry
-    assert case.history[-1].details == {"score": 3, "complex": True}
+    assert case.history[-1].details == {
+        "score": 3,
+        "complex": True,
+        "indicators": ["running_away"],
+        "cse_models": [],
+    }
 
 
 def test_allocation_names_the_worker_and_team_in_the_status() -> None:
