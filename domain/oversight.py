@@ -1,14 +1,19 @@
 """The monthly MASE panel (pathway.md section 5): its agenda and the oversight report.
 
 Plain data in, plain data out. `CaseFacts` is what the panel needs from one case's `status`
-(referral id, stage, score, team, clocks, missing episodes): never the child's identity, the
-summary, the concerns or professional concern notes. From a set of facts:
+(referral id, stage, score, team, clocks, missing episodes, the CSE models and SAFEGUARDED
+indicators of its latest screening or review, the agencies missing from each strategy
+discussion): never the child's identity, the summary, the push/pull factors or professional
+concern notes. From a set of facts:
 
 - `select_agenda` picks the open cases referred to the panel, and the open cases with a latest
-  score of 1-3 that are not referred, each with the recorded reason (`mase_blocker`);
+  score of 1-3 that are not referred, each with the recorded reason (`mase_blocker`), and
+  counts their themes (CSE models and indicators);
 - `oversight` aggregates for heads of service and the strategic group: counts by stage and by
-  score, new referrals, deadlines met and breached per clock, missing episodes, and a 12-month
-  trend. Aggregates only: no referral id or team appears in it.
+  score, new referrals, deadlines met and breached per clock, missing episodes, a 12-month
+  trend, and the themes of pathway.md section 5: open cases by CSE model and by indicator,
+  and strategy discussions held without an agency the policy expects (police, health).
+  Aggregates only: no referral id or team appears in it.
 
 Months are calendar months in Europe/London. The report's month is the month of the run; the
 trend is the twelve months ending with it. A clock counts as met in the month it stopped, and
@@ -18,8 +23,9 @@ as breached in the month it fell due.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,13 +34,16 @@ from domain.notifications import Notification, NotificationKind
 from domain.policy import ClockName
 from domain.roles import Role
 from domain.status import CaseStatus, ClockState
-from domain.vocabulary import DisruptionAction, Stage
+from domain.vocabulary import CseModel, DisruptionAction, Indicator, Stage
 
 TREND_MONTHS = 12
 SCORES = ("0", "1", "2", "3", "unscored")
 OPEN_STAGES = tuple(s for s in Stage if s != Stage.closed)
 AGENDA_ROLES = [Role.mase_chair, Role.mash]
 REPORT_ROLES = [Role.head_of_service, Role.data_analyst]
+_Theme = TypeVar("_Theme", CseModel, Indicator)
+ALWAYS_REPORTED_AGENCIES = ("police", "health")
+"""Strategy discussions without them are counted even when none was (pathway.md section 5)."""
 
 
 class PanelRun(BaseModel):
@@ -51,8 +60,19 @@ class ClockOutcome(BaseModel):
     stopped_at: datetime | None = None
 
 
+class DiscussionFacts(BaseModel):
+    """A strategy discussion as the panel counts it: when, and which expected agencies were
+    not there (the policy's names, never who attended)."""
+
+    held_at: datetime
+    missing_agencies: list[str] = []
+
+
 class CaseFacts(BaseModel):
-    """What the panel reads from one case's status: no child details."""
+    """What the panel reads from one case's status: no child details.
+
+    Fields added later default to empty, so the facts a panel run read before them (kept in
+    its history) still load."""
 
     referral_id: str
     stage: Stage
@@ -66,9 +86,15 @@ class CaseFacts(BaseModel):
     clocks: list[ClockOutcome]
     missing_episodes: list[datetime]
     disruption_activities: list[tuple[DisruptionAction, datetime]] = []
+    latest_cse_models: list[CseModel] = []
+    latest_indicators: list[Indicator] = []
+    """Of the latest screening or review (a review that gave none carries the last ones)."""
+    strategy_discussions: list[DiscussionFacts] = []
+    cp_plan_in_force: bool = False
 
     @classmethod
     def from_status(cls, status: CaseStatus) -> CaseFacts:
+        latest = status.screenings[-1] if status.screenings else None
         return cls(
             referral_id=status.referral_id,
             stage=status.stage,
@@ -85,6 +111,13 @@ class CaseFacts(BaseModel):
             ],
             missing_episodes=[e.went_missing_at for e in status.missing_episodes],
             disruption_activities=[(d.action, d.taken_at) for d in status.disruption_activities],
+            latest_cse_models=latest.cse_models if latest else [],
+            latest_indicators=latest.indicators if latest else [],
+            strategy_discussions=[
+                DiscussionFacts(held_at=d.held_at, missing_agencies=d.missing_agencies)
+                for d in status.strategy_discussions
+            ],
+            cp_plan_in_force=status.cp_plan_in_force,
         )
 
     @property
@@ -114,6 +147,17 @@ class AgendaItem(BaseModel):
     why_not_referred: str | None = None
     disruption_activities: int = 0
     """How many disruption actions against those exploiting the child are recorded."""
+    cse_models: list[CseModel] = []
+    indicators: list[Indicator] = []
+    """Of the latest screening or review: counted in the agenda's themes."""
+
+
+class ThemeCount(BaseModel):
+    """How many cases on the agenda have a theme (a CSE model or an indicator)."""
+
+    theme: str
+    referred: int
+    not_referred: int
 
 
 class Agenda(BaseModel):
@@ -123,6 +167,21 @@ class Agenda(BaseModel):
     @property
     def size(self) -> int:
         return len(self.referred) + len(self.not_referred)
+
+    def cse_model_themes(self) -> list[ThemeCount]:
+        return self._themes(list(CseModel), lambda item: item.cse_models)
+
+    def indicator_themes(self) -> list[ThemeCount]:
+        return self._themes(list(Indicator), lambda item: item.indicators)
+
+    def _themes(
+        self, themes: list[_Theme], of: Callable[[AgendaItem], list[_Theme]]
+    ) -> list[ThemeCount]:
+        referred = _by_theme(themes, (of(item) for item in self.referred))
+        waiting = _by_theme(themes, (of(item) for item in self.not_referred))
+        return [
+            ThemeCount(theme=t.value, referred=referred[t], not_referred=waiting[t]) for t in themes
+        ]
 
 
 def select_agenda(cases: Iterable[CaseFacts]) -> Agenda:
@@ -152,6 +211,8 @@ def _item(case: CaseFacts, why_not: str | None) -> AgendaItem:
         overdue=case.overdue,
         why_not_referred=why_not,
         disruption_activities=len(case.disruption_activities),
+        cse_models=case.latest_cse_models,
+        indicators=case.latest_indicators,
     )
 
 
@@ -168,6 +229,23 @@ class ClockTally(BaseModel):
     clock: ClockName
     met: int
     breached: int
+
+
+class AgencyAbsence(BaseModel):
+    """Strategy discussions held without an agency the policy expects there."""
+
+    agency: str
+    this_month: int
+    last_12_months: int
+
+
+class DiscussionFigures(BaseModel):
+    """Strategy discussions held, and how many of them each expected agency missed (police
+    and health always listed, another the policy expects when it missed one)."""
+
+    held_this_month: int = 0
+    held_last_12_months: int = 0
+    without: list[AgencyAbsence] = []
 
 
 class MonthFigures(BaseModel):
@@ -194,6 +272,14 @@ class Oversight(BaseModel):
     open_cases_with_disruption: int = 0
     disruption_this_month: dict[DisruptionAction, int] = {}
     """Disruption actions taken this month, by kind (the strategy meeting and MASE track them)."""
+    open_cases_with_cp_plan: int = 0
+    """Open cases with a child protection plan in force (in any stage)."""
+    open_cases_screened: int = 0
+    """Open cases with a screening or review: those the themes below are counted over."""
+    open_by_cse_model: dict[CseModel, int] = {}
+    open_by_indicator: dict[Indicator, int] = {}
+    """Of each open case's latest screening or review; a case may count under several."""
+    strategy_discussions: DiscussionFigures = DiscussionFigures()
 
 
 def month_of(moment: datetime) -> str:
@@ -239,6 +325,38 @@ def oversight(cases: Iterable[CaseFacts], as_of: datetime, unreadable: int = 0) 
         trend=_trend(facts, months, new),
         open_cases_with_disruption=sum(1 for c in open_cases if c.disruption_activities),
         disruption_this_month=_disruption_in(facts, this_month),
+        open_cases_with_cp_plan=sum(1 for c in open_cases if c.cp_plan_in_force),
+        open_cases_screened=sum(1 for c in open_cases if c.risk_score is not None),
+        open_by_cse_model=_by_theme(list(CseModel), (c.latest_cse_models for c in open_cases)),
+        open_by_indicator=_by_theme(list(Indicator), (c.latest_indicators for c in open_cases)),
+        strategy_discussions=_discussions(facts, months),
+    )
+
+
+def _by_theme(themes: list[_Theme], per_case: Iterable[list[_Theme]]) -> dict[_Theme, int]:
+    """Cases per theme, every theme listed; a case counts once under each theme it has."""
+    counts = Counter(theme for chosen in per_case for theme in set(chosen))
+    return {theme: counts[theme] for theme in themes}
+
+
+def _discussions(cases: list[CaseFacts], months: list[str]) -> DiscussionFigures:
+    held = [(month_of(d.held_at), d) for c in cases for d in c.strategy_discussions]
+    held = [(month, d) for month, d in held if month in months]
+    this_month: Counter[str] = Counter()
+    in_window: Counter[str] = Counter()
+    for month, discussion in held:
+        for agency in {a.casefold() for a in discussion.missing_agencies}:
+            in_window[agency] += 1
+            this_month[agency] += month == months[-1]
+    agencies = [*ALWAYS_REPORTED_AGENCIES]
+    agencies += sorted(a for a in in_window if a not in ALWAYS_REPORTED_AGENCIES)
+    return DiscussionFigures(
+        held_this_month=sum(1 for month, _ in held if month == months[-1]),
+        held_last_12_months=len(held),
+        without=[
+            AgencyAbsence(agency=a, this_month=this_month[a], last_12_months=in_window[a])
+            for a in agencies
+        ],
     )
 
 

@@ -2,7 +2,8 @@
 SVG charts, and JSON for analysts). Pure rendering of `domain.oversight` data.
 
 The agenda names cases by referral id only, with stage, score, team, next due and why a case
-is not referred; the report holds aggregates only. Everything is escaped: a team name or a
+is not referred, and counts the themes (CSE models, SAFEGUARDED indicators) of the cases on
+it; the report holds aggregates only. Everything is escaped: a team name or a
 recorded reason is data, never markup, and CSV cells cannot start a spreadsheet formula.
 """
 
@@ -17,7 +18,7 @@ from pydantic import BaseModel
 from domain.calendar import LONDON
 from domain.charts import bar_chart
 from domain.csv_export import csv_table
-from domain.oversight import Agenda, AgendaItem, Oversight
+from domain.oversight import Agenda, AgendaItem, Oversight, ThemeCount
 
 AGENDA_HTML = "agenda.html"
 AGENDA_CSV = "agenda.csv"
@@ -122,8 +123,29 @@ def agenda_html(panel_name: str, day: date, agenda: Agenda, unreadable: int = 0)
             table(headers, referred),
             f"<h2>Cases scoring 1-3 not referred ({len(waiting)})</h2>",
             table([*headers, "Why not referred"], waiting),
+            *_agenda_themes(agenda),
         ],
     )
+
+
+def _agenda_themes(agenda: Agenda) -> list[str]:
+    """How many cases on the agenda have each model and indicator of their latest screening
+    or review (themes no case has are left out)."""
+    columns = ["Referred", "Scoring 1-3 not referred"]
+    return [
+        "<h2>Themes of these cases</h2>",
+        "<p>From each case's latest screening or review; a case counts under each it has.</p>",
+        table(["CSE model", *columns], _theme_rows(agenda.cse_model_themes())),
+        table(["Indicator (SAFEGUARDED)", *columns], _theme_rows(agenda.indicator_themes())),
+    ]
+
+
+def _theme_rows(counts: list[ThemeCount]) -> list[list[str | int]]:
+    return [
+        [c.theme.replace("_", " "), c.referred, c.not_referred]
+        for c in counts
+        if c.referred or c.not_referred
+    ]
 
 
 def _unreadable_warning(unreadable: int) -> str:
@@ -184,8 +206,10 @@ def report_html(panel_name: str, report: Oversight) -> str:
             f"<h2>Open cases ({report.open_cases})</h2>",
             "<h3>By stage</h3>",
             table(["Stage", "Cases"], [[s.replace("_", " "), n] for s, n in _stages(report)]),
+            f"<p>With a child protection plan in force: {report.open_cases_with_cp_plan}</p>",
             "<h3>By latest score</h3>",
             table(["Score", "Cases"], [[s, n] for s, n in report.open_by_score.items()]),
+            *_report_themes(report),
             f"<h2>New referrals this month: {report.new_referrals_this_month}</h2>",
             "<h2>Deadlines met and breached, last 12 months</h2>",
             table(["Clock", "Met", "Breached"], _deadline_rows(report)),
@@ -195,6 +219,7 @@ def report_html(panel_name: str, report: Oversight) -> str:
             f"<p>Open cases with a disruption action recorded: "
             f"{report.open_cases_with_disruption}</p>",
             table(["Action this month", "Count"], _disruption_rows(report)),
+            *_discussion_attendance(report),
             "<h2>Trend, last 12 months</h2>",
             bar_chart("New referrals per month", new),
             bar_chart("Deadlines breached per month", late, colour="#c53030"),
@@ -223,6 +248,28 @@ def _missing_rows(report: Oversight) -> list[list[str | int]]:
     return [
         ["Open cases with missing episodes", report.open_cases_with_missing_episodes],
         ["Missing episodes this month", report.missing_episodes_this_month],
+    ]
+
+
+def _report_themes(report: Oversight) -> list[str]:
+    models = report.open_by_cse_model.items()
+    indicators = report.open_by_indicator.items()
+    return [
+        "<h3>Themes: by CSE model and SAFEGUARDED indicator</h3>",
+        f"<p>Of the {report.open_cases_screened} open cases with a screening or review, from "
+        "the latest one; a case counts under each model and indicator it has.</p>",
+        table(["CSE model", "Cases"], [[m.value.replace("_", " "), n] for m, n in models]),
+        table(["Indicator", "Cases"], [[i.value.replace("_", " "), n] for i, n in indicators]),
+    ]
+
+
+def _discussion_attendance(report: Oversight) -> list[str]:
+    held = report.strategy_discussions
+    rows: list[list[str | int]] = [["Held", held.held_this_month, held.held_last_12_months]]
+    rows += [[f"Without {a.agency}", a.this_month, a.last_12_months] for a in held.without]
+    return [
+        "<h2>Strategy discussions and who was there</h2>",
+        table(["Strategy discussions", "This month", "Last 12 months"], rows),
     ]
 
 

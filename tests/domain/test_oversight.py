@@ -13,10 +13,12 @@ import pytest
 from pydantic import ValidationError
 
 from domain.charts import bar_chart
+from domain.events import RecordScreening, RecordStrategyDiscussion
 from domain.notifications import NotificationKind
 from domain.oversight import (
     CaseFacts,
     ClockOutcome,
+    DiscussionFacts,
     Oversight,
     oversight,
     panel_notifications,
@@ -29,7 +31,7 @@ from domain.panel_documents import agenda_csv, agenda_html, report_html, report_
 from domain.policy import ClockName
 from domain.roles import Role
 from domain.status import ClockState
-from domain.vocabulary import Concern, DisruptionAction, Stage
+from domain.vocabulary import Concern, CseModel, DisruptionAction, Indicator, Stage
 from edge.schedules import PanelMeeting, parse_panel_meeting
 from edge.settings import Settings
 from tests.domain.builders import (
@@ -39,6 +41,7 @@ from tests.domain.builders import (
     T,
     case_at,
     complete_assessment,
+    cp_conference,
     decide,
     london,
     missing_episode,
@@ -46,10 +49,12 @@ from tests.domain.builders import (
     professional_concern,
     record,
     refer_to_mase,
+    review,
     screening,
     strategy_discussion,
 )
 
+PUSH_PULL = "an older boyfriend with a car"
 AS_OF = london(2026, 9, 8, 9)  # a panel run on Tuesday 8 September 2026
 
 
@@ -442,3 +447,190 @@ def _facts_with_disruption(
         missing_episodes=[],
         disruption_activities=actions,
     )
+
+
+# ---- the themes the panel looks for (pathway.md section 5) --------------------------------
+
+
+def screened_for(
+    models: list[CseModel], indicators: list[Indicator], score: int = 2
+) -> RecordScreening:
+    return screening(score).model_copy(
+        update={"cse_models": models, "indicators": indicators, "push_pull_factors": [PUSH_PULL]}
+    )
+
+
+def held_with(*agencies: str, at: datetime = T.strategy_held) -> RecordStrategyDiscussion:
+    return strategy_discussion("s47", at=at).model_copy(update={"agencies": list(agencies)})
+
+
+def test_facts_keep_the_latest_screenings_themes_and_who_missed_each_discussion() -> None:
+    facts = facts_of(
+        "R-THEMES",
+        decide("assess"),
+        screened_for([CseModel.online], [Indicator.use_of_technology]),
+        complete_assessment(),
+        held_with("Police", "education"),
+    )
+    assert facts.latest_cse_models == [CseModel.online]
+    assert facts.latest_indicators == [Indicator.use_of_technology]
+    assert [(d.held_at, d.missing_agencies) for d in facts.strategy_discussions] == [
+        (T.strategy_held, ["health"])
+    ]
+    assert facts.cp_plan_in_force is False
+    assert PUSH_PULL not in facts.model_dump_json()
+
+
+def test_a_review_that_changes_the_themes_is_the_one_the_panel_reads() -> None:
+    case = case_at(Stage.review)
+    changed = review(3).model_copy(
+        update={"cse_models": [CseModel.county_lines], "indicators": [Indicator.running_away]}
+    )
+    record(case, changed)
+    facts = CaseFacts.from_status(case.status())
+    assert (facts.latest_cse_models, facts.latest_indicators) == (
+        [CseModel.county_lines],
+        [Indicator.running_away],
+    )
+
+
+def test_facts_a_panel_run_read_before_the_themes_still_load() -> None:
+    old = plain("OLD", Stage.review, 2, london(2026, 1, 1)).model_dump(
+        mode="json",
+        exclude={
+            "latest_cse_models",
+            "latest_indicators",
+            "strategy_discussions",
+            "cp_plan_in_force",
+        },
+    )
+    facts = CaseFacts.model_validate(old)
+    assert (facts.latest_cse_models, facts.latest_indicators) == ([], [])
+    assert (facts.strategy_discussions, facts.cp_plan_in_force) == ([], False)
+
+
+def test_the_report_counts_open_cases_by_cse_model_and_indicator() -> None:
+    online, gangs = CseModel.online, CseModel.gangs
+    away, tech = Indicator.running_away, Indicator.use_of_technology
+    cases = [
+        plain("A", Stage.review, 2, london(2026, 1, 1), latest_cse_models=[online, gangs]),
+        plain("B", Stage.review, 3, london(2026, 1, 1), latest_cse_models=[online, online]),
+        plain("C", Stage.assessment, 1, london(2026, 2, 1), latest_indicators=[away, tech]),
+        plain("D", Stage.assessment, None, london(2026, 2, 1)),
+        plain("E", Stage.closed, 2, london(2026, 2, 1), latest_cse_models=[online]),
+    ]
+    report = oversight(cases, AS_OF)
+    assert report.open_cases_screened == 3
+    assert list(report.open_by_cse_model) == list(CseModel)
+    assert {m: n for m, n in report.open_by_cse_model.items() if n} == {online: 2, gangs: 1}
+    assert list(report.open_by_indicator) == list(Indicator)
+    assert {i: n for i, n in report.open_by_indicator.items() if n} == {away: 1, tech: 1}
+
+
+def discussed_on(*held: tuple[datetime, list[str]]) -> list[DiscussionFacts]:
+    return [DiscussionFacts(held_at=at, missing_agencies=missing) for at, missing in held]
+
+
+def test_the_report_counts_strategy_discussions_held_without_police_or_health() -> None:
+    this_month, in_march = london(2026, 9, 3), london(2026, 3, 10)
+    too_old = london(2025, 8, 10)
+    cases = [
+        plain(
+            "A",
+            Stage.review,
+            2,
+            london(2026, 1, 1),
+            strategy_discussions=discussed_on(
+                (this_month, ["police"]), (in_march, ["police", "health"]), (too_old, ["police"])
+            ),
+        ),
+        plain(
+            "B",
+            Stage.closed,
+            0,
+            london(2026, 3, 1),
+            strategy_discussions=discussed_on((in_march, ["Health", "education"])),
+        ),
+        plain(
+            "C",
+            Stage.s47_enquiry,
+            3,
+            london(2026, 9, 1),
+            strategy_discussions=discussed_on((this_month, [])),
+        ),
+    ]
+    held = oversight(cases, AS_OF).strategy_discussions
+    assert (held.held_this_month, held.held_last_12_months) == (2, 4)
+    assert [(a.agency, a.this_month, a.last_12_months) for a in held.without] == [
+        ("police", 1, 2),
+        ("health", 0, 2),
+        ("education", 0, 1),
+    ]
+
+
+def test_with_no_discussion_police_and_health_are_still_reported_as_zero() -> None:
+    held = oversight([plain("A", Stage.review, 2, london(2026, 1, 1))], AS_OF).strategy_discussions
+    assert [(a.agency, a.this_month, a.last_12_months) for a in held.without] == [
+        ("police", 0, 0),
+        ("health", 0, 0),
+    ]
+
+
+def test_cases_in_cp_plan_are_counted_by_stage_and_plans_in_force_in_any_stage() -> None:
+    ended_reviews = CaseFacts.from_status(case_at(Stage.cp_plan, referral_id="R-PLAN").status())
+    reviewing = case_at(Stage.review, referral_id="R-PLAN-REVIEW")
+    record(reviewing, cp_conference("cp_plan"))
+    no_plan = CaseFacts.from_status(case_at(Stage.review, referral_id="R-NO-PLAN").status())
+    cases = [ended_reviews, CaseFacts.from_status(reviewing.status()), no_plan]
+    report = oversight(cases, T.reviewed)
+    assert report.open_by_stage[Stage.cp_plan] == 1
+    assert report.open_by_stage[Stage.review] == 2
+    assert report.open_cases_with_cp_plan == 2
+
+
+def test_the_agenda_counts_its_cases_themes_referred_and_not() -> None:
+    referred = facts_of(
+        "R-REF",
+        decide("assess"),
+        screened_for([CseModel.county_lines, CseModel.gangs], [Indicator.running_away]),
+        complete_assessment(),
+        strategy_discussion(),
+        refer_to_mase(),
+    )
+    waiting = facts_of(
+        "R-WAIT", decide("assess"), screened_for([CseModel.county_lines], [], score=3)
+    )
+    agenda = select_agenda([referred, waiting])
+    models = {t.theme: (t.referred, t.not_referred) for t in agenda.cse_model_themes()}
+    assert models["county_lines"] == (1, 1)
+    assert models["gangs"] == (1, 0)
+    assert models["online"] == (0, 0)
+    indicators = {t.theme: (t.referred, t.not_referred) for t in agenda.indicator_themes()}
+    assert indicators["running_away"] == (1, 0)
+    page = agenda_html("MASE", date(2026, 9, 8), agenda)
+    assert "Themes of these cases" in page
+    assert '<td>county lines</td><td class="n">1</td><td class="n">1</td>' in page
+    assert "online" not in page  # a theme no case has is left out
+    assert PUSH_PULL not in page + agenda_csv(agenda)
+
+
+def test_the_report_documents_show_the_themes_and_who_was_missing() -> None:
+    case = open_case(referral_id="R-SECRET-THEMES", team="Team Secret")
+    record(
+        case,
+        decide("assess"),
+        screened_for([CseModel.online], [Indicator.use_of_technology]),
+        complete_assessment(),
+        held_with("police"),
+    )
+    report = oversight([CaseFacts.from_status(case.status())], AS_OF)
+    page = report_html("MASE", report)
+    assert '<td>online</td><td class="n">1</td>' in page
+    assert '<td>use of technology</td><td class="n">1</td>' in page
+    assert '<td>Without health</td><td class="n">1</td><td class="n">1</td>' in page
+    assert '<td>Without police</td><td class="n">0</td><td class="n">0</td>' in page
+    assert "With a child protection plan in force: 0" in page
+    assert Oversight.model_validate_json(report_json(report)) == report
+    documents = page + report_json(report)
+    for secret in ("R-SECRET-THEMES", "Team Secret", CHILD_REF, SUMMARY, PUSH_PULL):
+        assert secret not in documents
