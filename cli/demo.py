@@ -394,8 +394,8 @@ STORIES: tuple[Story, ...] = (
               *reviewed(t, t.day(60), 2),
               *strategy(t, t.day(61), "continue"),
           ]),
-    Story("child protection plan continued at its review conference", _days(200), S,
-          R.review, False,
+    Story("plan continued at its review conference, CSE risk now low: in cp_plan", _days(200),
+          S, R.cp_plan, False,
           lambda t: [
               *s47_referred(t, 5, score=3),
               *conclude(t, t.day(12), "cp_conference"),
@@ -406,6 +406,7 @@ STORIES: tuple[Story, ...] = (
               RecordCpReview(held_at=t.day(105), outcome="continue_plan", actor=t.manager),
               *reviewed(t, t.day(180), 2),
               *strategy(t, t.day(181), "continue"),
+              *reviewed(t, t.day(190), 1, Concern.low),
           ]),
     Story("in review, referred to MASE", _days(70), N, R.review, False,
           lambda t: [*s47_referred(t, 10), *conclude(t, t.day(25), "risk_of_harm"),
