@@ -12,6 +12,10 @@ Each request is signed as Notify documents: `Authorization: Bearer <JWT>`, HS256
 secret part of the API key `<key name>-<service id>-<secret>`. The key is never sent.
 
 Addresses Notify accepted are remembered and not sent to again; a retry goes to the others.
+A worker that restarted has forgotten them, so before sending a notification's messages of a
+kind the channel asks Notify what it already accepted with that reference (`GET
+/v2/notifications?reference=<id>&template_type=<kind>`) and skips those addresses. If Notify
+cannot answer that question the messages are sent (at least once beats not at all).
 Failures are classified as in activities/delivery.py:
 - retried (DeliveryUnavailable): Notify unreachable or too slow, 5xx (`Exception`), 408 and
   429 (`RateLimitError`, and `TooManyRequestsError`: the daily limit, which passes);
@@ -92,7 +96,13 @@ class GovukNotifyChannel:
         nid = notification.notification_id
         refusals, sent = [], 0
         for kind in self.kinds:
-            for recipient in pending(CHANNEL, self.directory, self.delivered, notification, kind):
+            recipients = pending(CHANNEL, self.directory, self.delivered, notification, kind)
+            accepted = await self._accepted_before(kind, nid) if recipients else set()
+            for recipient in recipients:
+                if _same_address(kind, recipient.address) in accepted:
+                    self.delivered.add(nid, recipient.address)
+                    log.info("already accepted by GOV.UK Notify", notification_id=nid)
+                    continue
                 refusal = await self._send(kind, recipient, notification, link)
                 if refusal is None:
                     self.delivered.add(nid, recipient.address)
@@ -101,6 +111,25 @@ class GovukNotifyChannel:
                     refusals.append(refusal)
         settle(CHANNEL, nid, refusals)
         return sent
+
+    async def _accepted_before(self, kind: AddressKind, reference: str) -> set[str]:
+        """The addresses Notify already accepted a message of this kind for with `reference`
+        (none when it cannot say: the messages are then sent)."""
+        url = f"{self.service.base_url}/v2/notifications"
+        query = {"reference": reference, "template_type": kind.value}
+        headers = {"Authorization": f"Bearer {self.service.token()}"}
+        try:
+            response = await self.client.get(url, params=query, headers=headers)
+            response.raise_for_status()
+            listed = response.json()["notifications"]
+            return {_same_address(kind, str(n.get(_RECIPIENT_FIELD[kind]) or "")) for n in listed}
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as err:
+            log.warning(
+                "GOV.UK Notify lookup failed; sending",
+                notification_id=reference,
+                error=str(err)[:200],
+            )
+            return set()
 
     async def _send(
         self, kind: AddressKind, recipient: Recipient, notification: Notification, link: str
@@ -130,6 +159,15 @@ class GovukNotifyChannel:
         retry = status >= 500 or status in _RETRY_STATUSES
         reason = f"Notify {status} {_errors(response)}"
         return Refusal(roles, recipient.address, reason, permanent=not retry)
+
+
+def _same_address(kind: AddressKind, address: str) -> str:
+    """An address as Notify and the directory may both write it: email case-folded; a phone
+    number by its digits, +44 as the leading 0."""
+    if kind == AddressKind.email:
+        return address.strip().casefold()
+    digits = "".join(ch for ch in address if ch.isdigit())
+    return "0" + digits[2:] if digits.startswith("44") else digits
 
 
 def _errors(response: httpx.Response) -> str:

@@ -1,8 +1,11 @@
 """A stand-in for GOV.UK Notify's REST API, on 127.0.0.1 in a thread, for the tests.
 
-It follows Notify's published contract for the two calls the service makes:
+It follows Notify's published contract for the calls the service makes:
 - `POST /v2/notifications/email` and `POST /v2/notifications/sms`, `201` with the
   notification (`id`, `reference`, `content`, `uri`, `template`);
+- `GET /v2/notifications?reference=...&template_type=...`, `200` with `notifications` (each
+  with `id`, `reference`, `email_address` or `phone_number`, `type`, `status`, `template`,
+  `created_at`) and `links`, newest first: what it has accepted with that reference;
 - the `Authorization: Bearer <JWT>` header: HS256, `iss` the service id, `iat` within 30 s
   of now, signed with the secret part of the API key (`<name>-<service id>-<secret>`);
 - errors as `{"status_code": ..., "errors": [{"error": ..., "message": ...}]}`: 401 and 403
@@ -25,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl
 
 import jwt
 
@@ -81,6 +85,12 @@ class NotifyStandIn:
     received: list[Received] = field(default_factory=list)
     answers: dict[str, list[int]] = field(default_factory=dict)
     delay: float = 0.0
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+    """What Notify has accepted, as `GET /v2/notifications` lists it."""
+    lookups: list[str] = field(default_factory=list)
+    """The query string of each `GET /v2/notifications`, in order."""
+    lookup_answers: list[int] = field(default_factory=list)
+    """Statuses to answer the next lookups with (Notify's documented errors) before listing."""
 
     def api_key(self, name: str = "cse-tests") -> str:
         return f"{name}-{self.service_id}-{self.secret}"
@@ -89,6 +99,27 @@ class NotifyStandIn:
         return [r for r in self.received if r.status == 201]
 
     # -- the contract ------------------------------------------------------------------------
+    def look_up(self, path: str, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        route, _, query = path.partition("?")
+        self.lookups.append(query)
+        if route != "/v2/notifications":
+            return error(404, "ResourceNotFound", "No result found")
+        refused = self._authenticate(headers.get("Authorization", ""), Received(path, headers, {}))
+        if refused:
+            return refused
+        if self.lookup_answers:
+            status = self.lookup_answers.pop(0)
+            return error(status, *DOCUMENTED[status])
+        asked = dict(parse_qsl(query))
+        listed = [
+            n
+            for n in reversed(self.notifications)
+            if n["reference"] == asked.get("reference", n["reference"])
+            and n["type"] == asked.get("template_type", n["type"])
+        ]
+        current = f"{self.url}/v2/notifications?{query}"
+        return 200, {"notifications": listed, "links": {"current": current}}
+
     def answer(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, Any]]:
         time.sleep(self.delay)
         try:
@@ -166,6 +197,18 @@ class NotifyStandIn:
         self, kind: str, body: dict[str, Any], template: Template, values: dict[str, Any]
     ) -> dict[str, Any]:
         notification_id = str(uuid.uuid4())
+        self.notifications.append(
+            {
+                "id": notification_id,
+                "reference": body.get("reference"),
+                "email_address": body.get("email_address"),
+                "phone_number": body.get("phone_number"),
+                "type": kind,
+                "status": "created",
+                "template": {"id": body["template_id"], "version": 1},
+                "created_at": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime()),
+            }
+        )
         content: dict[str, Any] = {"body": template.render(template.body, values)}
         if kind == "email":
             content["subject"] = template.render(template.subject, values)
@@ -197,6 +240,15 @@ def serving(standin: NotifyStandIn) -> Iterator[NotifyStandIn]:
         def do_POST(self) -> None:  # http.server's hook name
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             status, answer = standin.answer(self.path, dict(self.headers.items()), raw)
+            content = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
+
+        def do_GET(self) -> None:  # http.server's hook name
+            status, answer = standin.look_up(self.path, dict(self.headers.items()))
             content = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

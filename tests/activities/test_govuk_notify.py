@@ -356,3 +356,44 @@ def test_the_worker_wires_notify_from_settings(notify: NotifyStandIn, tmp_path: 
 
     with pytest.raises(NotifyTemplateError, match=r"templates\.toml: no \[sms\] table"):
         build_channels(settings, DIRECTORY)
+
+
+async def test_after_a_restart_what_notify_already_accepted_is_not_sent_again(
+    notify: NotifyStandIn,
+) -> None:
+    """The first worker sent to some addresses and died before recording it; the next one
+    (a fresh channel, remembering nothing) asks Notify by reference and sends only the rest."""
+    notify.answers[RAI2_PHONE] = [500]
+    with pytest.raises(DeliveryUnavailable):
+        await send(channel(notify), breach())
+    first = sorted(r.recipient for r in notify.accepted())
+    assert RAI2_PHONE not in first
+
+    await send(channel(notify), breach())  # a new worker: nothing remembered in memory
+
+    sent = [r.recipient for r in notify.accepted()]
+    assert sorted(sent) == sorted([*first, RAI2_PHONE]), "each address once"
+    assert all("reference=R-1~k1" in q or "reference=R-1%7Ek1" in q for q in notify.lookups)
+    assert {"template_type=email", "template_type=sms"} <= {
+        part for q in notify.lookups for part in q.split("&")
+    }
+
+
+async def test_a_phone_number_notify_wrote_in_international_form_is_recognised(
+    notify: NotifyStandIn,
+) -> None:
+    await send(channel(notify), breach())
+    for listed in notify.notifications:
+        if listed["phone_number"]:
+            listed["phone_number"] = "+44" + listed["phone_number"].replace(" ", "")[1:]
+    count = len(notify.accepted())
+    await send(channel(notify), breach())
+    assert len(notify.accepted()) == count
+
+
+async def test_when_notify_cannot_say_what_it_accepted_the_messages_are_sent(
+    notify: NotifyStandIn,
+) -> None:
+    notify.lookup_answers = [500, 503]  # email, then text messages
+    await send(channel(notify), breach())
+    assert len(notify.accepted()) == 4  # two emails and two text messages, sent regardless
