@@ -2,7 +2,8 @@
 schema (deploy/compose-spec.schema.json, kept as data), and true to the project: every command
 it runs exists in the image, every CSE_ setting it sets exists in edge/settings.py and passes
 its checks, the secrets the services cannot start without are demanded with `${VAR:?...}`, every
-file it mounts is in the repository, and workers and API replicas scale.
+file it mounts is in the repository, and workers and API replicas scale. Prometheus scrapes the
+services as compose runs them, and Grafana is provisioned with that Prometheus and the dashboard.
 
 Compose's variable interpolation (`$$`, `${VAR}`, `${VAR:-default}`, `${VAR:?error}` ...) is
 applied here as `docker compose` applies it, so the file is judged as it would run.
@@ -35,6 +36,7 @@ SECRETS = {
     "CSE_CODEC_KEYS": new_key_item("compose-1"),
     "CSE_METRICS_TOKEN": "a-metrics-token-for-tests",
     "CSE_SESSION_KEYS": new_key_item("sessions-1"),
+    "GRAFANA_ADMIN_PASSWORD": "a-grafana-password-for-tests",
 }
 REQUIRED = {
     # Without these the service refuses to start (edge/settings.py): the file must demand them.
@@ -308,3 +310,104 @@ def test_the_web_ui_reads_cases_through_the_api_s_codec_server() -> None:
     assert api["CSE_CODEC_CORS_ORIGIN"] == f"http://{published}"
     proxy = services["proxy"]["ports"][0].rsplit(":", 1)[0]
     assert urlsplit(api["CSE_PUBLIC_URL"]).netloc == proxy
+
+
+def test_no_secret_is_written_in_the_file() -> None:
+    """A setting named as a secret is always taken from the environment, never written here."""
+    secret = re.compile(r"PASSWORD|PWD|SECRET|TOKEN|KEYS?$")
+    written = [
+        f"{name}: {variable}"
+        for name, service in raw_compose()["services"].items()
+        for variable, value in service_env(service).items()
+        if secret.search(variable) and not re.fullmatch(r"\$\{[A-Z_]+:\?[^}]+\}", value)
+    ]
+    assert written == []
+
+
+# ---- monitoring: Prometheus and Grafana --------------------------------------------------------
+
+
+def mounts(service: dict[str, Any]) -> dict[str, str]:
+    """A service's bind mounts from this folder: where in the container -> what here."""
+    found = {}
+    for volume in service.get("volumes", []):
+        source, target, *_ = volume.split(":")
+        if source.startswith("./"):
+            found[target] = source.removeprefix("./")
+    return found
+
+
+def test_prometheus_scrapes_the_services_where_compose_runs_them() -> None:
+    services = compose()["services"]
+    prometheus = services["prometheus"]
+    mounted = mounts(prometheus)
+    config_file = mounted["/etc/prometheus/prometheus.yml"]
+    config = yaml.safe_load((REPO / config_file).read_text(encoding="utf-8"))
+    for rules in config["rule_files"]:  # relative to the configuration, in the container too
+        assert mounted[f"/etc/prometheus/{rules}"] == f"deploy/prometheus/{rules}"
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    served = {
+        "cse-worker": ("worker", service_env(services["worker"])["CSE_METRICS_PORT"]),
+        "cse-api": ("api", service_env(services["api"])["CSE_API_PORT"]),
+    }
+    for job, (service, port) in served.items():
+        (found,) = jobs[job]["dns_sd_configs"]
+        assert found["names"] == [service]
+        assert str(found["port"]) == port
+    token = jobs["cse-api"]["authorization"]["credentials_file"]
+    assert token in {secret["target"] for secret in prometheus["secrets"]}
+
+
+def grafana_provisioning(kind: str) -> dict[str, Any]:
+    """The one provisioning file of `kind` compose mounts into Grafana."""
+    folder = mounts(compose()["services"]["grafana"])[f"/etc/grafana/provisioning/{kind}"]
+    (only,) = (REPO / folder).glob("*.yml")
+    provisioning: dict[str, Any] = yaml.safe_load(only.read_text(encoding="utf-8"))
+    assert provisioning["apiVersion"] == 1
+    return provisioning
+
+
+def test_grafana_reads_the_compose_prometheus() -> None:
+    services = compose()["services"]
+    (source,) = grafana_provisioning("datasources")["datasources"]
+    assert source["type"] == "prometheus"
+    assert source["isDefault"] is True  # what the dashboard's `datasource` variable picks
+    url = urlsplit(source["url"])
+    assert url.hostname in services
+    assert url.hostname == "prometheus"
+    published = services["prometheus"]["ports"][0]  # 127.0.0.1:9090:9090
+    assert url.port == int(published.rsplit(":", 1)[1])
+    assert not {"basicAuth", "secureJsonData", "basicAuthPassword"} & set(source)
+    assert "grafana" not in services["prometheus"].get("depends_on", {})
+    assert services["grafana"]["depends_on"]["prometheus"]["condition"] == "service_healthy"
+
+
+def test_grafana_shows_the_repository_s_dashboard() -> None:
+    grafana = compose()["services"]["grafana"]
+    (provider,) = grafana_provisioning("dashboards")["providers"]
+    assert provider["type"] == "file"
+    assert provider["allowUiUpdates"] is False  # the repository's file is the dashboard
+    folder = provider["options"]["path"]
+    dashboards = {t: s for t, s in mounts(grafana).items() if t.startswith(f"{folder}/")}
+    assert list(dashboards.values()) == ["deploy/grafana/cse-dashboard.json"]
+    home = service_env(grafana)["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert home in dashboards
+    dashboard = json.loads((REPO / "deploy/grafana/cse-dashboard.json").read_text("utf-8"))
+    (variable,) = dashboard["templating"]["list"]
+    assert variable == variable | {"name": "datasource", "type": "datasource"}
+    assert variable["query"] == "prometheus"
+    used = {
+        target["datasource"]["uid"]
+        for panel in dashboard["panels"]
+        for target in panel.get("targets", [])
+    }
+    assert used == {"${datasource}"}
+
+
+def test_grafana_lets_in_only_its_admin_on_loopback() -> None:
+    grafana = compose()["services"]["grafana"]
+    environment = service_env(grafana)
+    assert environment["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    assert environment["GF_USERS_ALLOW_SIGN_UP"] == "false"
+    assert environment["GF_SECURITY_ADMIN_PASSWORD"] == SECRETS["GRAFANA_ADMIN_PASSWORD"]
+    assert [port.rsplit(":", 2)[0] for port in grafana["ports"]] == ["127.0.0.1"]
