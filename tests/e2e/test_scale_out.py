@@ -61,6 +61,7 @@ SETTLE_TIMEOUT = 30.0  # a notification cut off by the kill is retried after its
 EVENTS = [make("x", now()).name for make in PATHWAY]
 INTAKE = User("intake@example.org", "intake", None, secrets.token_urlsafe(24))
 HEAD_OF_SERVICE = User("hos@example.org", "head_of_service", None, secrets.token_urlsafe(24))
+METRICS_TOKEN = secrets.token_urlsafe(24)
 
 
 @dataclass
@@ -96,7 +97,12 @@ async def cluster(temporal_server: str, tmp_path: Path) -> AsyncIterator[Cluster
     for name in ("worker-a", "worker-b"):
         (tmp_path / name).mkdir()
         workers.append(Workers(shared | {"CSE_OUTBOX_FILE": str(outbox)}, tmp_path / name))
-    api_env = shared | {"CSE_USERS_FILE": str(users_file)}
+    # As compose gives them: sessions any replica reads, and each replica's own /metrics.
+    api_env = shared | {
+        "CSE_USERS_FILE": str(users_file),
+        "CSE_SESSION_KEYS": new_key_item("sessions"),
+        "CSE_METRICS_TOKEN": METRICS_TOKEN,
+    }
     with contextlib.ExitStack() as stack:
         for worker in workers:
             stack.callback(worker.stop)
