@@ -5,31 +5,52 @@
 Prints the workflow id. Bad input (a bad field, a referral received in the future) exits 2
 listing each bad field; a referral id that already has a case exits 3 and leaves that case
 untouched. It reads the service's settings (TEMPORAL_*, CSE_TASK_QUEUE, CSE_CODEC_KEYS, and
-CSE_POLICY_DIR, whose clock-skew tolerance says what "in the future" is).
+CSE_POLICY_DIR, whose clock-skew tolerance says what "in the future" is); a bad setting, or a
+Temporal that does not answer, exits 2 with one line naming it.
 """
 
+import argparse
 import asyncio
 import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NoReturn
 
-from pydantic import ValidationError
-
-from domain.errors import field_errors
 from domain.policy import PolicyError
 from domain.referral import Referral
-from edge.client import connect
+from edge.client import connect, is_unreachable, unreachable_reason
 from edge.codec import CodecKeyError
 from edge.config_files import load_policy_book
 from edge.intake import CaseExists, IntakeRefused, referral_from_json, take_referral
-from edge.settings import Settings
+from edge.settings import Settings, SettingsRefused, read_settings
 
 EXIT_BAD_INPUT, EXIT_CASE_EXISTS, EXIT_USAGE, EXIT_NO_INPUT = 2, 3, 64, 66
 
 
 class NotStarted(Exception):
-    """Intake could not run at all (settings, key, policy folder); exits 2."""
+    """Intake could not run at all (settings, key, policy folder, Temporal); exits 2."""
+
+
+class Usage(argparse.ArgumentParser):
+    """Usage errors exit 64 (EX_USAGE), apart from a refused referral's 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
+
+
+def usage() -> argparse.ArgumentParser:
+    parser = Usage(
+        prog="starter.py",
+        description="Intake: start a case from a referral JSON file; prints its workflow id.",
+        epilog="Settings come from the environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and "
+        'CSE_ variables (README "Settings"). Exit codes: 0 started, 2 a bad referral (each bad '
+        "field named) or not started (one line naming the setting or problem), 3 the referral "
+        "id already has a case, 64 bad usage, 66 the file cannot be read.",
+    )
+    parser.add_argument("referral", help='the referral, a JSON file (README "Running it")')
+    return parser
 
 
 async def intake(settings: Settings, referral: Referral) -> str:
@@ -38,6 +59,13 @@ async def intake(settings: Settings, referral: Referral) -> str:
         client = await connect(settings)
     except (CodecKeyError, PolicyError) as err:
         raise NotStarted(f"not started: {err}") from None
+    except RuntimeError as err:
+        if not is_unreachable(err):
+            raise
+        where = f"Temporal at {settings.temporal_address}"
+        raise NotStarted(
+            f"not started: {where} did not answer: {unreachable_reason(err)}"
+        ) from None
     return await take_referral(client, referral, settings.task_queue, book, datetime.now(UTC))
 
 
@@ -46,18 +74,16 @@ def exit_code(err: IntakeRefused) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return EXIT_USAGE
+    path = usage().parse_args(argv[1:]).referral
     try:
-        text = Path(argv[1]).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as err:
-        print(f"cannot read {argv[1]}: {err.strerror}", file=sys.stderr)
+        print(f"cannot read {path}: {err.strerror}", file=sys.stderr)
         return EXIT_NO_INPUT
     try:
-        settings = Settings()
-    except ValidationError as err:
-        print("not started: settings refused:", *field_errors(err), sep="\n  ", file=sys.stderr)
+        settings = read_settings()
+    except SettingsRefused as err:
+        print(f"not started: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
         print(asyncio.run(intake(settings, referral_from_json(text))))

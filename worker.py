@@ -1,12 +1,14 @@
 """The worker: wiring only. Reads settings, checks the policy, registers, runs."""
 
+import argparse
 import asyncio
+import os
 import sys
 from datetime import timedelta
 
 import structlog
-from pydantic import ValidationError
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities.cases import CaseRegistry
@@ -16,23 +18,43 @@ from activities.mase import PanelCases, build_panel_documents, link_panel_docume
 from activities.notify import Channel, Notifier, OutboxFile
 from activities.webhook import WebhookChannel
 from domain.directory import AddressKind, Directory, DirectoryError, roles_needed
-from domain.errors import field_errors
 from domain.govuk_notify import NotifyTemplateError
 from domain.policy import PolicyBook, PolicyError
-from edge.client import MetricsError, connect, metrics_address, metrics_runtime, warn_if_plaintext
+from edge.client import (
+    MetricsError,
+    connect,
+    is_unreachable,
+    metrics_address,
+    unreachable_reason,
+    warn_if_plaintext,
+    worker_runtime,
+)
 from edge.codec import CodecKeyError
 from edge.config_files import load_directory, load_notify_templates, load_policy_book
 from edge.logs import configure_logging
 from edge.namespace import RetentionError, ensure_case_retention
 from edge.schedules import ensure_panel_schedule
 from edge.search_attributes import ensure_search_attributes
-from edge.settings import Settings
+from edge.settings import Settings, SettingsRefused, read_settings
 from workflows import configuration
 from workflows.mase_panel import MasePanelWorkflow
 from workflows.referral import ReferralWorkflow
 from workflows.sandbox import workflow_runner
 
 log = structlog.get_logger("cse.worker")
+
+
+def usage() -> argparse.ArgumentParser:
+    """`python worker.py --help`: what the worker does and where its settings come from."""
+    return argparse.ArgumentParser(
+        prog="worker.py",
+        description="The worker of the CSE referral pathway: checks its settings and policy "
+        "folder, registers the case search attributes and the panel schedule on Temporal, "
+        "then runs every case of its task queue until stopped. It takes no arguments.",
+        epilog="Settings come from the environment: CSE_ variables, TEMPORAL_ADDRESS and "
+        'TEMPORAL_NAMESPACE (README "Settings"). Exit 2: not started, with one line on '
+        "stderr naming the setting, file or Temporal problem.",
+    )
 
 
 def load_directory_for(settings: Settings, book: PolicyBook) -> Directory | None:
@@ -116,32 +138,49 @@ def build_worker(
     )
 
 
+def refused(problem: str) -> int:
+    """The one line saying why the worker did not start (and the JSON log line); exit 2."""
+    log.error("configuration refused", error=problem)
+    print(f"worker not started: {problem}", file=sys.stderr)
+    return 2
+
+
+def temporal_problem(settings: Settings, err: RPCError) -> str:
+    where = f"Temporal at {settings.temporal_address}"
+    if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+        return f"{where} did not answer: {err.message}"
+    return f"{where} refused: {err.message}"
+
+
 async def main() -> int:
     try:
-        settings = Settings()
-    except ValidationError as err:
-        print(f"worker not started: settings: {'; '.join(field_errors(err))}", file=sys.stderr)
+        settings = read_settings()
+    except SettingsRefused as err:
+        print(f"worker not started: {err}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
     try:
         book = load_policy_book(settings.policy_dir, settings.policy_ledger)
         channels = build_channels(settings, load_directory_for(settings, book))
-        client = await connect(settings, metrics_runtime(settings))
+        client = await connect(settings, worker_runtime(settings))
     except (PolicyError, DirectoryError, NotifyTemplateError, CodecKeyError, MetricsError) as err:
-        log.error("configuration refused", error=str(err))
-        print(f"worker not started: {err}", file=sys.stderr)
-        return 2
+        return refused(str(err))
+    except RuntimeError as err:
+        if not is_unreachable(err):
+            raise
+        address = settings.temporal_address
+        return refused(f"Temporal at {address} did not answer: {unreachable_reason(err)}")
     warn_if_plaintext(settings)
     try:
         retention = await ensure_case_retention(
             client, settings.temporal_namespace, timedelta(days=settings.case_retention_days)
         )
+        added = await ensure_search_attributes(client, settings.temporal_namespace)
+        panel_schedule = await ensure_panel_schedule(client, settings)
     except RetentionError as err:
-        log.error("configuration refused", error=str(err))
-        print(f"worker not started: {err}", file=sys.stderr)
-        return 2
-    added = await ensure_search_attributes(client, settings.temporal_namespace)
-    panel_schedule = await ensure_panel_schedule(client, settings)
+        return refused(str(err))
+    except RPCError as err:
+        return refused(temporal_problem(settings, err))
     worker = build_worker(client, settings, book, channels)
     log.info(
         "worker started",
@@ -159,4 +198,8 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    usage().parse_args()
+    code = asyncio.run(main())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # the SDK's native threads can abort a normal interpreter shutdown

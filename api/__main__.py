@@ -1,8 +1,11 @@
 """`python -m api`: serve the API on CSE_API_HOST:CSE_API_PORT.
 
-Exits 2 naming the problem when the users file, the OIDC settings or the policy are unusable.
+Exits 2 with one line naming the problem when a setting, the users file, the OIDC settings or
+the policy are unusable. Temporal need not be up: the API starts anyway, reaches Temporal when
+it answers, and `GET /health` says 503 until then.
 """
 
+import argparse
 import sys
 
 import structlog
@@ -12,13 +15,30 @@ from api.app import create_app
 from api.auth import StartupError
 from edge.client import warn_if_plaintext
 from edge.logs import configure_logging
-from edge.settings import Settings
+from edge.settings import SettingsRefused, read_settings
 
 log = structlog.get_logger("cse.api")
 
 
-def main() -> int:
-    settings = Settings()
+def usage() -> argparse.ArgumentParser:
+    """`python -m api --help`: what it serves and where its settings come from."""
+    return argparse.ArgumentParser(
+        prog="python -m api",
+        description="The HTTP API and dashboard of the CSE referral pathway, served on "
+        "CSE_API_HOST:CSE_API_PORT (docs at /docs, health at /health). It takes no arguments.",
+        epilog="Settings come from the environment: CSE_ variables, TEMPORAL_ADDRESS and "
+        'TEMPORAL_NAMESPACE (README "Settings"; who may call it: README "HTTP API"). Exit 2: '
+        "not started, with one line on stderr naming the setting or file.",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    usage().parse_args(argv)
+    try:
+        settings = read_settings()
+    except SettingsRefused as err:
+        print(f"api not started: {err}", file=sys.stderr)
+        return 2
     configure_logging(settings.log_level)
     try:
         app = create_app(settings)

@@ -28,9 +28,15 @@ from cli.commands import CommandError, run
 from domain.errors import field_errors
 from domain.vocabulary import Stage
 from edge.caseload import CaseFilter, ForecastAsk
-from edge.settings import Settings
+from edge.settings import SettingsRefused, read_settings
 
 REFERRAL_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+SETTINGS_EPILOG = (
+    "Settings come from the environment, as the service's: TEMPORAL_ADDRESS, "
+    'TEMPORAL_NAMESPACE and CSE_ variables (README "Settings"; the commands: README '
+    '"Dashboard and command line"). Exit codes: 0 done, 1 no case has that referral id, '
+    "2 bad usage or settings (one line naming the setting), 3 Temporal did not answer."
+)
 
 
 def add_json(parser: argparse.ArgumentParser) -> None:
@@ -72,14 +78,16 @@ def parser_for(command: str | None) -> argparse.ArgumentParser:
     """`cse` with a subcommand each, or one command's own parser (`cases`, `case`...)."""
     if command is not None:
         add, summary = COMMANDS[command]
-        parser = argparse.ArgumentParser(prog=command, description=summary)
+        parser = argparse.ArgumentParser(prog=command, description=summary, epilog=SETTINGS_EPILOG)
         add(parser)
         parser.set_defaults(command=command)
         return parser
-    parser = argparse.ArgumentParser(prog="cse", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="cse", description=__doc__.split("\n\n")[0], epilog=SETTINGS_EPILOG
+    )
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name, (add, summary) in COMMANDS.items():
-        add(subparsers.add_parser(name, help=summary, description=summary))
+        add(subparsers.add_parser(name, help=summary, description=summary, epilog=SETTINGS_EPILOG))
     return parser
 
 
@@ -105,9 +113,9 @@ def main(argv: Sequence[str] | None = None, command: str | None = None) -> int:
     args = parser.parse_args(argv)
     check(parser, args)
     try:
-        settings = Settings()
-    except ValidationError as err:
-        print("settings refused:", *field_errors(err), sep="\n  ", file=sys.stderr)
+        settings = read_settings()
+    except SettingsRefused as err:
+        print(f"settings refused: {err}", file=sys.stderr)
         return 2
     try:
         return asyncio.run(run(settings, args))

@@ -1,5 +1,12 @@
-"""Settings, read once from the environment at the edge (prefix CSE_, plus Temporal's own)."""
+"""Settings, read once from the environment at the edge (prefix CSE_, plus Temporal's own).
 
+`read_settings()` is how every entry point reads them: a bad value, or a CSE_ name that no
+part of the service reads (a misspelling), is refused as `SettingsRefused`, one line naming
+the variable (README "Settings").
+"""
+
+import difflib
+import os
 import re
 from email.utils import parseaddr
 from pathlib import Path
@@ -9,6 +16,7 @@ from pydantic import (
     AliasChoices,
     Field,
     SecretStr,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -23,6 +31,10 @@ _PLACEHOLDERS = {"", "changethis", "changeme", "change-me", "secret", "password"
 # A GOV.UK Notify API key: `<key name>-<service id>-<secret>`, both ids UUIDs.
 _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _NOTIFY_KEY = re.compile(rf"\S+-{_UUID}-{_UUID}", re.IGNORECASE)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# CSE_ variables read by scripts/run.sh alone (its data folder, the Web UI's port, and `1` to
+# use .venv as it is): known names, though no Settings field reads them.
+RUN_SCRIPT_NAMES = frozenset({"CSE_DATA_DIR", "CSE_UI_PORT", "CSE_SKIP_SETUP"})
 
 
 class Settings(BaseSettings):
@@ -101,6 +113,45 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(None, ge=1, le=65535)
     metrics_host: str = "127.0.0.1"
     metrics_token: SecretStr | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_names_with_values(cls, data: object) -> object:
+        """Refuse a CSE_ variable nothing reads (a misspelt one would be ignored silently),
+        and an empty one that would not mean "unset" (an empty path is the current folder)."""
+        environment = {name.upper(): value for name, value in os.environ.items()}
+        known = known_names()
+        problems = [
+            unknown_name(name, known)
+            for name in sorted(environment)
+            if name.startswith("CSE_") and name not in known
+        ]
+        problems += [
+            f"{name} is empty: give a value, or unset it for the default"
+            for name in empty_means_nothing()
+            if name in environment and not environment[name].strip()
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return data
+
+    @field_validator("log_level")
+    @classmethod
+    def _a_log_level(cls, value: str) -> str:
+        if value.strip().upper() not in LOG_LEVELS:
+            raise ValueError(
+                f"CSE_LOG_LEVEL {value!r} is not a level: give {', '.join(LOG_LEVELS)}"
+            )
+        return value.strip().upper()
+
+    @field_validator("public_url", "codec_cors_origin")
+    @classmethod
+    def _a_web_address(cls, value: str, info: ValidationInfo) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            name = f"CSE_{(info.field_name or '').upper()}"
+            raise ValueError(f"{name} {value!r} is not a web address: give http(s)://host[:port]")
+        return value
 
     @field_validator("smtp_password", "webhook_secret", "metrics_token")
     @classmethod
@@ -195,3 +246,61 @@ class Settings(BaseSettings):
                 "CSE_SMTP_HOST and GOV.UK Notify both send email: unset one, or set "
                 "CSE_GOVUK_NOTIFY_EMAIL=false to use Notify for text messages only"
             )
+
+
+class SettingsRefused(Exception):
+    """The environment cannot be used; the message is one line naming each bad variable."""
+
+
+def read_settings() -> Settings:
+    """The settings of this process's environment; raises SettingsRefused naming what is bad."""
+    try:
+        return Settings()
+    except ValidationError as err:
+        raise SettingsRefused(refusal(err)) from None
+
+
+def env_names() -> dict[str, str]:
+    """Each Settings field's environment variable (its first alias, else CSE_ + its name)."""
+    names = {}
+    for field_name, field in Settings.model_fields.items():
+        choices = getattr(field.validation_alias, "choices", None)
+        names[field_name] = str(choices[0]) if choices else f"CSE_{field_name.upper()}"
+    return names
+
+
+def known_names() -> frozenset[str]:
+    """Every CSE_ (and Temporal) variable some part of the service reads."""
+    aliases = {
+        str(choice)
+        for field in Settings.model_fields.values()
+        for choice in getattr(field.validation_alias, "choices", [])
+    }
+    return frozenset({*env_names().values(), *aliases, *RUN_SCRIPT_NAMES})
+
+
+def empty_means_nothing() -> list[str]:
+    """The variables an empty value cannot stand for: a default that is not "unset", or a
+    path (an empty one is the current folder)."""
+    return [
+        env_names()[name]
+        for name, field in Settings.model_fields.items()
+        if field.default is not None or "Path" in str(field.annotation)
+    ]
+
+
+def unknown_name(name: str, known: frozenset[str]) -> str:
+    nearest = difflib.get_close_matches(name, sorted(known), n=1)
+    hint = f"did you mean {nearest[0]}?" if nearest else 'see README "Settings"'
+    return f"{name} is not a setting: {hint}"
+
+
+def refusal(err: ValidationError) -> str:
+    """One line: each problem after the variable it is about (never the value of a secret)."""
+    names = env_names()
+    problems = []
+    for error in err.errors():
+        message = str(error["msg"]).removeprefix("Value error, ")
+        name = names.get(str(error["loc"][0]), str(error["loc"][0])) if error["loc"] else ""
+        problems.append(message if name in message else f"{name}: {message}")
+    return "; ".join(problems)
