@@ -145,6 +145,18 @@ def refused(problem: str) -> int:
     return 2
 
 
+def outbox_problem(settings: Settings) -> str | None:
+    """Why CSE_OUTBOX_FILE cannot be written, found now rather than by every notification."""
+    path = settings.outbox_file
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        return f"CSE_OUTBOX_FILE {path}: {err.strerror}"
+    if path.is_dir() or not os.access(path if path.exists() else path.parent, os.W_OK):
+        return f"CSE_OUTBOX_FILE {path}: not a file this worker can write"
+    return None
+
+
 def temporal_problem(settings: Settings, err: RPCError) -> str:
     where = f"Temporal at {settings.temporal_address}"
     if err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
@@ -159,6 +171,8 @@ async def main() -> int:
         print(f"worker not started: {err}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    if problem := outbox_problem(settings):
+        return refused(problem)
     try:
         book = load_policy_book(settings.policy_dir, settings.policy_ledger)
         channels = build_channels(settings, load_directory_for(settings, book))
@@ -170,6 +184,8 @@ async def main() -> int:
             raise
         address = settings.temporal_address
         return refused(f"Temporal at {address} did not answer: {unreachable_reason(err)}")
+    except OSError as err:  # a file or folder a setting names that cannot be used
+        return refused(f"cannot use {err.filename or 'a file'}: {err.strerror or err}")
     warn_if_plaintext(settings)
     try:
         retention = await ensure_case_retention(

@@ -6,6 +6,7 @@ it answers, and `GET /health` says 503 until then.
 """
 
 import argparse
+import socket
 import sys
 
 import structlog
@@ -32,6 +33,19 @@ def usage() -> argparse.ArgumentParser:
     )
 
 
+def listen_problem(host: str, port: int) -> str | None:
+    """Why CSE_API_HOST:CSE_API_PORT cannot be listened on (a name that does not resolve, a
+    port in use), found before uvicorn would log it and exit."""
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            sock.bind(address)
+    except OSError as err:
+        return f"CSE_API_HOST/CSE_API_PORT {host}:{port}: {err.strerror or err}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     usage().parse_args(argv)
     try:
@@ -40,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"api not started: {err}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    problem = listen_problem(settings.api_host, settings.api_port)
+    if problem is not None:
+        log.error("api not started", error=problem)
+        print(f"api not started: {problem}", file=sys.stderr)
+        return 2
     try:
         app = create_app(settings)
     except StartupError as err:

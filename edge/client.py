@@ -25,7 +25,7 @@ from edge.converter import data_converter, sealed_data_converter
 from edge.logs import CORE_LOGGER, NameRuns
 from edge.settings import Settings
 
-_LAST_MESSAGE = re.compile(r'message: "([^"]*)"')
+_LAST_MESSAGE = re.compile(r'(?:message|error): "([^"]*)"')
 
 
 def converter_for(settings: Settings) -> DataConverter:

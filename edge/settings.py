@@ -135,6 +135,14 @@ class Settings(BaseSettings):
             raise ValueError("; ".join(problems))
         return data
 
+    @field_validator("temporal_address")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        host, _, port = value.strip().rpartition(":")
+        if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ValueError(f"TEMPORAL_ADDRESS {value!r} is not host:port (localhost:7233)")
+        return value.strip()
+
     @field_validator("log_level")
     @classmethod
     def _a_log_level(cls, value: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 from pathlib import Path
 
@@ -72,6 +73,7 @@ def test_a_log_level_that_is_not_one_names_the_levels(monkeypatch: pytest.Monkey
         ("CSE_OUTBOX_FILE", "", "CSE_OUTBOX_FILE is empty: give a value, or unset it"),
         ("CSE_DIRECTORY_FILE", " ", "CSE_DIRECTORY_FILE is empty: give a value, or unset it"),
         ("TEMPORAL_ADDRESS", "", "TEMPORAL_ADDRESS is empty: give a value, or unset it"),
+        ("TEMPORAL_ADDRESS", "localhost", "TEMPORAL_ADDRESS 'localhost' is not host:port"),
     ],
 )
 def test_a_bad_value_is_refused_naming_its_variable(
@@ -148,3 +150,56 @@ def test_every_entry_point_refuses_a_bad_setting_in_one_line(
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.splitlines() == [done.stderr.strip()], done.stderr
     assert done.stderr.startswith(prefix + problem)
+
+
+def start(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(PYTHON), *args],
+        cwd=REPO,
+        env=clean_env(TEMPORAL_ADDRESS="127.0.0.1:1", **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_worker_names_an_outbox_it_cannot_write(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("", encoding="utf-8")
+    outbox = not_a_folder / "outbox.jsonl"
+
+    done = start(["worker.py"], CSE_OUTBOX_FILE=str(outbox))
+
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"worker not started: CSE_OUTBOX_FILE {outbox}: ")
+    assert len(done.stderr.splitlines()) == 1
+
+
+def test_the_worker_names_a_file_it_cannot_use_without_a_traceback(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("", encoding="utf-8")
+
+    done = start(
+        ["worker.py"],
+        CSE_OUTBOX_FILE=str(tmp_path / "outbox.jsonl"),
+        CSE_POLICY_LEDGER=str(not_a_folder / "policy-ledger.json"),
+    )
+
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"worker not started: cannot use {not_a_folder}")
+    assert len(done.stderr.splitlines()) == 1
+
+
+def test_the_api_names_an_address_it_cannot_listen_on() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        done = start(["-m", "api"], CSE_API_PORT=str(port))
+
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"api not started: CSE_API_HOST/CSE_API_PORT 127.0.0.1:{port}: Address already in use\n"
+    )
