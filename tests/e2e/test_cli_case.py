@@ -259,7 +259,7 @@ def test_refused_updates_name_the_problem_and_change_nothing(
     # a payload that is not the contract's: each bad field named
     refused = temporal.refused_update(wid, "decide", {"decision": "maybe", "actor": ACTOR})
     assert "InvalidInput" in refused.stderr
-    assert "decision: Input should be 'assess' or 'nfa'" in refused.stderr
+    assert "decision: Input should be 'assess', 'nfa' or 'strategy_discussion'" in refused.stderr
     assert "decided_at: Field required" in refused.stderr
 
     # an event that does not apply in the stage
