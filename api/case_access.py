@@ -6,8 +6,10 @@ new that its workflow has not published it yet is asked for its status instead.
 The latest run of `referral-<id>` is the case, unless it never opened one (a start refused as
 invalid or as a second case of the id, by a client that ignored REJECT_DUPLICATE): then the
 case is the latest run that did, so a closed case's record is never hidden by a stray run.
-A case that cannot answer is said plainly: 410 when no run can (start refused, workflow
-failed), 503 when it is stuck (its workflow task fails and an operator must act).
+A case that cannot answer is said plainly: 410 when no run ever opened one (its start was
+refused), and 503 naming why (edge/diagnosis.py) when it is stuck, open or closed: at once when
+describe() shows its workflow task failing or waiting on a queue no worker polls, else when a
+query or an update fails or times out.
 """
 
 from __future__ import annotations
@@ -18,21 +20,15 @@ from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Path, Request
-from temporalio.client import (
-    Client,
-    WorkflowExecution,
-    WorkflowExecutionStatus,
-    WorkflowHandle,
-    WorkflowQueryFailedError,
-    WorkflowQueryRejectedError,
-)
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus, WorkflowHandle
 
 from api.auth import Identity
 from api.deps import forbidden
 from api.errors import CaseClosed, CaseGone, CaseStuck
+from domain.events import Event
 from domain.referral import workflow_id_for
-from domain.status import CaseStatus
+from domain.status import CaseStatus, Receipt
+from edge.diagnosis import why_failed, why_stuck
 from edge.visibility import is_a_case, quoted
 from workflows import search_attributes as sa
 
@@ -55,12 +51,25 @@ ReferralId = Annotated[
 @dataclass(frozen=True)
 class OpenedCase:
     referral_id: str
+    client: Client
     handle: WorkflowHandle[Any, Any]
     team: str
     running: bool
 
     async def status(self) -> CaseStatus:
-        return await answered(self.referral_id, self.running, query_status(self.handle))
+        return await answered(self.client, self.referral_id, self.handle, query_status(self.handle))
+
+    async def update(self, event: Event, update_id: str) -> Receipt:
+        """Record `event` under `update_id`: Temporal records one id once per case run."""
+        receipt: Receipt = await answered(
+            self.client,
+            self.referral_id,
+            self.handle,
+            self.handle.execute_update(
+                event.name, event, id=update_id, result_type=Receipt, rpc_timeout=UPDATE_TIMEOUT
+            ),
+        )
+        return receipt
 
     def refuse_if_closed(self) -> None:
         if not self.running:
@@ -74,25 +83,24 @@ async def query_status(handle: WorkflowHandle[Any, Any]) -> CaseStatus:
     return status
 
 
-async def answered(referral_id: str, running: bool, asking: Awaitable[T]) -> T:
-    """What a case answered; a case that cannot answer is a CaseStuck (still running) or a
-    CaseGone (its workflow has ended without a case to show)."""
+async def answered(
+    client: Client, referral_id: str, handle: WorkflowHandle[Any, Any], asking: Awaitable[T]
+) -> T:
+    """What a case answered; a case that cannot answer is a CaseStuck saying why."""
     try:
         return await asking
-    except (WorkflowQueryFailedError, WorkflowQueryRejectedError):
-        if running:
-            raise CaseStuck(referral_id) from None
-        raise CaseGone(referral_id, "its workflow ended before it could open a case") from None
-    except RPCError as err:
-        if err.status == RPCStatusCode.FAILED_PRECONDITION:  # "Workflow Task in failed state"
-            raise CaseStuck(referral_id) from None
-        raise
+    except Exception as err:
+        trouble = await why_failed(client, handle.id, handle.run_id, err, "this API's")
+        if trouble is None:
+            raise
+        raise CaseStuck(referral_id, trouble) from None
 
 
 async def open_case(
     client: Client, referral_id: str, user: Identity, request: Request
 ) -> OpenedCase:
-    """The case, if the caller may see it: 404 unknown (RPCError NOT_FOUND), 403 other team."""
+    """The case, if the caller may see it: 404 unknown (RPCError NOT_FOUND), 403 other team,
+    503 stuck when describe() already shows why."""
     workflow_id = workflow_id_for(referral_id)
     handle = client.get_workflow_handle(workflow_id)
     described = await handle.describe(rpc_timeout=RPC_TIMEOUT)
@@ -103,13 +111,22 @@ async def open_case(
         handle = client.get_workflow_handle(workflow_id, run_id=case_run.run_id)
         running = case_run.status == WorkflowExecutionStatus.RUNNING
         team = case_run.typed_search_attributes.get(sa.CSE_TEAM)
-    if team is None:
-        if running and described.raw_description.pending_workflow_task.attempt > 1:
-            raise CaseStuck(referral_id)  # its first task keeps failing: no query could answer
-        team = (await answered(referral_id, running, query_status(handle))).team
+    if team is not None:
+        _may_see(request, user, team)
+    trouble = await why_stuck(client, described)
+    if trouble is not None:
+        raise CaseStuck(referral_id, trouble)
+    if team is None:  # so new that it has not published its team yet: ask the case
+        team = (await answered(client, referral_id, handle, query_status(handle))).team
+        _may_see(request, user, team)
+    return OpenedCase(
+        referral_id=referral_id, client=client, handle=handle, team=team, running=running
+    )
+
+
+def _may_see(request: Request, user: Identity, team: str) -> None:
     if not user.may_see_team(team):
         raise forbidden(request, user, f"this case belongs to another team than {user.team}")
-    return OpenedCase(referral_id=referral_id, handle=handle, team=team, running=running)
 
 
 async def _run_that_opened_a_case(

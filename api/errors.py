@@ -8,11 +8,16 @@ ApiError                  every error body is an ErrorBody saying what was wrong
  ├── EncryptionOff        404  the codec server, when CSE_PLAINTEXT_PAYLOADS=true seals nothing
  ├── Refused              409  the pathway refused the event (`rule` names the rule), the
  │                             referral id already has a case, or the case is closed
- ├── CaseGone             410  no case can answer for this referral: its start was refused,
- │                             or its workflow failed or was ended by an operator
+ ├── CaseGone             410  no case can answer for this referral: its start was refused
  ├── InvalidInput         422  each bad field named in `errors`
- └── Unavailable          503  Temporal did not answer in time, or cannot be reached; or the
-     └── CaseStuck             case cannot run (its workflow task fails): an operator must act
+ └── Unavailable          503  Temporal did not answer in time, or cannot be reached
+     └── CaseStuck             the case cannot answer, open or closed: `reason` says why
+                               (edge/diagnosis.py: nondeterminism, payload_key_missing,
+                               worker_failing, no_worker) and `operator_action` what to do
+
+Every answer to an event (api/routes/events.py) also carries its `idempotency_key`, in the
+body and the `Idempotency-Key` header, refusals and 503s included: sent again with it, the
+event is recorded once.
 
 From Temporal (mapped here, nowhere else): an update refused by the workflow arrives as
 WorkflowUpdateFailedError whose cause is an ApplicationError typed RuleBroken,
@@ -24,13 +29,14 @@ bodies in the same shape, and its 400 (a body that is not JSON at all) an ErrorB
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import (
     RPCTimeoutOrCancelledError,
@@ -41,8 +47,10 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.errors import INVALID_INPUT, PATHWAY_REFUSAL_TYPES
+from edge.diagnosis import Diagnosis
 
 log = structlog.get_logger("cse.api")
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class FieldProblem(BaseModel):
@@ -51,21 +59,42 @@ class FieldProblem(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    """What went wrong: `detail` in words, the pathway `rule` refused, or each bad field."""
+    """What went wrong: `detail` in words, the pathway `rule` refused, or each bad field; for
+    a 503, the `reason` and what the operator should do."""
 
     detail: str
     rule: str | None = None
     errors: list[FieldProblem] = []
+    reason: str | None = Field(
+        None,
+        description="503 only: nondeterminism, payload_key_missing, worker_failing, "
+        "no_worker or temporal_unavailable",
+    )
+    operator_action: str | None = Field(None, description="503 only: what the operator does")
+    idempotency_key: str | None = Field(
+        None, description="Events only: send the same request again with this key to retry it"
+    )
 
 
 class ApiError(Exception):
     status_code = 500
 
     def __init__(
-        self, detail: str, rule: str | None = None, errors: list[FieldProblem] | None = None
+        self,
+        detail: str,
+        rule: str | None = None,
+        errors: list[FieldProblem] | None = None,
+        reason: str | None = None,
+        operator_action: str | None = None,
     ) -> None:
         super().__init__(detail)
-        self.body = ErrorBody(detail=detail, rule=rule, errors=errors or [])
+        self.body = ErrorBody(
+            detail=detail,
+            rule=rule,
+            errors=errors or [],
+            reason=reason,
+            operator_action=operator_action,
+        )
 
     def headers(self) -> dict[str, str] | None:
         return None
@@ -133,16 +162,26 @@ class InvalidInput(ApiError):
         super().__init__(f"invalid input: {lines}", errors=problems)
 
 
+TEMPORAL_UNAVAILABLE = "temporal_unavailable"
+TRY_AGAIN = "try again shortly; if it persists, check that Temporal and the worker are running"
+
+
 class Unavailable(ApiError):
     status_code = 503
 
+    def __init__(
+        self, detail: str, reason: str = TEMPORAL_UNAVAILABLE, operator_action: str = TRY_AGAIN
+    ) -> None:
+        super().__init__(detail, reason=reason, operator_action=operator_action)
+
 
 class CaseStuck(Unavailable):
-    def __init__(self, referral_id: str) -> None:
+    def __init__(self, referral_id: str, trouble: Diagnosis) -> None:
         super().__init__(
-            f"the case for referral {referral_id} cannot answer: its workflow cannot run "
-            "(for example a key missing from CSE_CODEC_KEYS); the operator must act, nothing "
-            "recorded is lost"
+            f"the case for referral {referral_id} cannot answer: {trouble.detail}; the "
+            "operator must act (operator_action says how)",
+            reason=trouble.reason.value,
+            operator_action=trouble.operator_action,
         )
 
 
@@ -152,9 +191,10 @@ ERROR_DESCRIPTIONS = {
     403: "Your role or team may not do this",
     404: "No case has this referral id",
     409: "Refused: the rule is named; nothing about the case changed",
-    410: "No case can answer for this referral id (start refused, or workflow ended)",
+    410: "No case can answer for this referral id: its start was refused",
     422: "Invalid input: each bad field is named",
-    503: "Temporal did not answer in time",
+    503: "Temporal did not answer in time, or the case cannot answer: `reason` says why and "
+    "`operator_action` what the operator should do",
 }
 
 
@@ -209,10 +249,19 @@ def validation_problems(err: RequestValidationError) -> list[FieldProblem]:
 # ---- handlers, installed once on the app -----------------------------------------------------
 
 
-def _respond(error: ApiError) -> JSONResponse:
-    return JSONResponse(
-        error.body.model_dump(mode="json"), status_code=error.status_code, headers=error.headers()
-    )
+def _respond(request: Request, error: ApiError) -> JSONResponse:
+    return _answer(request, error.body, error.status_code, error.headers())
+
+
+def _answer(
+    request: Request, body: ErrorBody, status_code: int, headers: Mapping[str, str] | None
+) -> JSONResponse:
+    """The error's JSON; on an event's route, with the idempotency key to retry it with."""
+    key: str | None = getattr(request.state, "idempotency_key", None)
+    if key is not None:
+        body = body.model_copy(update={"idempotency_key": key})
+        headers = {**(headers or {}), IDEMPOTENCY_HEADER: key}
+    return JSONResponse(body.model_dump(mode="json"), status_code=status_code, headers=headers)
 
 
 def _referral_id(request: Request) -> str | None:
@@ -222,18 +271,17 @@ def _referral_id(request: Request) -> str | None:
 
 async def _on_api_error(request: Request, err: Exception) -> JSONResponse:
     assert isinstance(err, ApiError)
-    return _respond(err)
+    return _respond(request, err)
 
 
 async def _on_validation(request: Request, err: Exception) -> JSONResponse:
     assert isinstance(err, RequestValidationError)
-    return _respond(InvalidInput(validation_problems(err)))
+    return _respond(request, InvalidInput(validation_problems(err)))
 
 
 async def _on_http(request: Request, err: Exception) -> JSONResponse:
     assert isinstance(err, StarletteHTTPException)
-    body = ErrorBody(detail=str(err.detail))
-    return JSONResponse(body.model_dump(mode="json"), err.status_code, headers=err.headers)
+    return _answer(request, ErrorBody(detail=str(err.detail)), err.status_code, err.headers)
 
 
 async def _on_update_failed(request: Request, err: Exception) -> JSONResponse:
@@ -241,7 +289,7 @@ async def _on_update_failed(request: Request, err: Exception) -> JSONResponse:
     mapped = from_update_failure(err)
     if mapped is None:
         raise err
-    return _respond(mapped)
+    return _respond(request, mapped)
 
 
 async def _on_rpc_error(request: Request, err: Exception) -> JSONResponse:
@@ -249,13 +297,23 @@ async def _on_rpc_error(request: Request, err: Exception) -> JSONResponse:
     mapped = from_rpc_error(err, _referral_id(request))
     if mapped is None:
         raise err
-    return _respond(mapped)
+    if type(mapped) is Unavailable:
+        mapped = _unanswered(request, mapped.body.detail)
+    return _respond(request, mapped)
 
 
 async def _on_timeout(request: Request, err: Exception) -> JSONResponse:
     log.warning("temporal timed out", route=request.url.path, error=type(err).__name__)
-    return _respond(
-        Unavailable("Temporal did not answer in time: read the case's status before trying again")
+    return _respond(request, _unanswered(request, "Temporal did not answer in time"))
+
+
+def _unanswered(request: Request, detail: str) -> Unavailable:
+    """Temporal did not answer: for an event, how to send it again without recording twice."""
+    if getattr(request.state, "idempotency_key", None) is None:
+        return Unavailable(detail)
+    return Unavailable(
+        f"{detail}. The event may yet be recorded: send the same request again with the "
+        "Idempotency-Key this answer gives, and it is recorded once"
     )
 
 
@@ -263,7 +321,7 @@ async def _on_unexpected(request: Request, err: Exception) -> JSONResponse:
     """A failure nothing above maps: logged (type and route only), and said plainly."""
     log.error("unexpected failure", route=request.url.path, error=type(err).__name__)
     body = ErrorBody(detail=f"the service failed unexpectedly ({type(err).__name__}); it is logged")
-    return JSONResponse(body.model_dump(mode="json"), status_code=500)
+    return _answer(request, body, 500, None)
 
 
 def install_error_handlers(app: FastAPI) -> None:

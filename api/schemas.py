@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from domain.policy import ClockName
-from domain.status import ClockState, HistoryEntry
+from domain.status import CaseStatus, ClockState, HistoryEntry
 from domain.vocabulary import Stage
 from edge.caseload import CaseAttributes, CaseSummary, ClockDue
 
@@ -55,6 +55,15 @@ class Forecast(BaseModel):
     working_days: int
     cutoff: datetime = Field(description="The end of the last working day the forecast covers")
     clocks: list[ForecastClock] = Field(description="Running clocks falling due, soonest first")
+
+
+class EventRecorded(CaseStatus):
+    """An event's answer: the case's new status, and the key that records the event once."""
+
+    idempotency_key: str = Field(
+        description="The caller's Idempotency-Key, or the one the API made: send the same "
+        "request again with it and the event is recorded once (also the response header)"
+    )
 
 
 class CaseHistory(BaseModel):

@@ -1,7 +1,9 @@
 """What each command asks Temporal, through the project's client factory and edge/caseload.py.
 
 CommandError carries the exit code: 1 no such case, 2 unusable settings (a policy folder),
-3 Temporal did not answer (not reachable, or timed out).
+3 Temporal or the case did not answer (not reachable, timed out, or the case is stuck: what
+is wrong and what the operator should do, from edge/diagnosis.py). Whatever Temporal answers
+becomes one or two lines, never a traceback.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime, timedelta
 
-from temporalio.client import Client, RPCTimeoutOrCancelledError
+from temporalio.client import Client
+from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError, RPCStatusCode
 
 from cli import tables
@@ -27,8 +30,9 @@ from edge.caseload import (
 )
 from edge.caseload import forecast as clocks_due
 from edge.client import connect
-from edge.codec import CodecKeyError
+from edge.codec import CodecKeyError, PayloadSealError
 from edge.config_files import load_policy_book
+from edge.diagnosis import Diagnosis, why_failed, why_stuck
 from edge.settings import Settings
 
 EXIT_NOT_FOUND, EXIT_USAGE, EXIT_UNAVAILABLE = 1, 2, 3
@@ -50,7 +54,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             await show_case(client, args.referral_id, args.json)
         else:
             await show_forecast(client, settings, args)
-    except (RPCError, RPCTimeoutOrCancelledError) as err:
+    except (TemporalError, PayloadSealError) as err:
         raise _unavailable(settings, err) from None
     except CaseloadError as err:
         raise CommandError(str(err), EXIT_USAGE) from None
@@ -67,10 +71,14 @@ async def _connect(settings: Settings) -> Client:
 
 
 def _unavailable(settings: Settings, err: Exception) -> CommandError:
-    detail = err.message if isinstance(err, RPCError) else str(err)
+    detail = err.message if isinstance(err, RPCError) else str(err) or type(err).__name__
     return CommandError(
         f"Temporal at {settings.temporal_address} did not answer: {detail}", EXIT_UNAVAILABLE
     )
+
+
+def _stuck(referral_id: str, trouble: Diagnosis) -> CommandError:
+    return CommandError(tables.trouble_lines(referral_id, trouble), EXIT_UNAVAILABLE)
 
 
 async def show_cases(client: Client, settings: Settings, args: argparse.Namespace) -> None:
@@ -88,13 +96,24 @@ async def show_cases(client: Client, settings: Settings, args: argparse.Namespac
 
 
 async def show_case(client: Client, referral_id: str, as_json: bool) -> None:
+    """The case's status; a stuck case says why (at once when describe() shows it)."""
     handle = client.get_workflow_handle(workflow_id_for(referral_id))
     try:
-        status = await handle.query("status", result_type=CaseStatus, rpc_timeout=QUERY_TIMEOUT)
+        described = await handle.describe(rpc_timeout=QUERY_TIMEOUT)
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             raise CommandError(f"no case has referral id {referral_id}", EXIT_NOT_FOUND) from None
         raise
+    trouble = await why_stuck(client, described)
+    if trouble is not None:
+        raise _stuck(referral_id, trouble)
+    try:
+        status = await handle.query("status", result_type=CaseStatus, rpc_timeout=QUERY_TIMEOUT)
+    except Exception as err:
+        trouble = await why_failed(client, handle.id, None, err, "this command's")
+        if trouble is None:
+            raise
+        raise _stuck(referral_id, trouble) from None
     tables.print_case(status, as_json=as_json)
 
 

@@ -15,6 +15,7 @@ from rich.text import Text
 from domain.calendar import LONDON
 from domain.status import CaseStatus, Clock
 from edge.caseload import CaseSummary, ClockDue
+from edge.diagnosis import Diagnosis
 
 PIPE_WIDTH = 160  # when printing into a pipe or a file, rather than a terminal
 
@@ -77,6 +78,14 @@ def print_case(status: CaseStatus, as_json: bool) -> None:
         out.print(history_table(status))
     else:
         out.print("Timeline: nothing recorded since the referral was received.")
+
+
+def trouble_lines(referral_id: str, trouble: Diagnosis) -> str:
+    """A case that cannot answer, in two lines: what is wrong, and what to do."""
+    return (
+        f"case {referral_id} cannot be read ({trouble.reason.value}): {trouble.detail}\n"
+        f"what to do: {trouble.operator_action}"
+    )
 
 
 def clocks_table(clocks: list[Clock]) -> Table:

@@ -1,7 +1,8 @@
 """One case: its stage, clocks with their ladder steps, timeline and pathway diagram.
 
 The case is opened as the API opens it (api/case_access.py: 404 unknown, 403 another team)
-and drawn from the API's own diagram (api/diagram.py).
+and drawn from the API's own diagram (api/diagram.py). A case that cannot answer is shown as
+stuck, with what is wrong and what the operator should do (edge/diagnosis.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from api.dashboard.guard import CaseReaderUser, DashboardRoute
 from api.dashboard.rendering import render
 from api.deps import TemporalClientDep
 from api.diagram import case_diagram
+from api.errors import CaseStuck
 from api.routes.cases import history_csv
 from domain.pathway import events_allowed_in
 from domain.vocabulary import Stage
@@ -28,12 +30,21 @@ def events_for(user: Identity, stage: Stage) -> list[str]:
     return [name for name in events_allowed_in(stage) if user.may_record(name)]
 
 
+def stuck_page(request: Request, err: CaseStuck) -> Response:
+    """Not "Temporal is not answering": this case cannot run, why, and what to do."""
+    context = {"error": err.body, "heading": "This case is stuck"}
+    return render(request, "error.html", context, status_code=err.status_code)
+
+
 @router.get("/cases/{referral_id}")
 async def case_page(
     referral_id: ReferralId, request: Request, user: CaseReaderUser, client: TemporalClientDep
 ) -> Response:
-    case = await open_case(client, referral_id, user, request)
-    status = await case.status()
+    try:
+        case = await open_case(client, referral_id, user, request)
+        status = await case.status()
+    except CaseStuck as err:
+        return stuck_page(request, err)
     mermaid = case_diagram(status)
     session = request.state.session
     context = {
@@ -53,8 +64,11 @@ async def history_download(
     referral_id: ReferralId, request: Request, user: CaseReaderUser, client: TemporalClientDep
 ) -> Response:
     """The audit trail as the API's CSV (spreadsheet-safe cells)."""
-    case = await open_case(client, referral_id, user, request)
-    status = await case.status()
+    try:
+        case = await open_case(client, referral_id, user, request)
+        status = await case.status()
+    except CaseStuck as err:
+        return stuck_page(request, err)
     return Response(
         history_csv(status.history),
         media_type="text/csv; charset=utf-8",

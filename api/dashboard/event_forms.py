@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 
 from api.auth import Identity, permission_to_record
 from api.case_access import ReferralId, open_case
+from api.dashboard.case_page import stuck_page
 from api.dashboard.form_flow import (
     back_to_form,
     form_page,
@@ -28,6 +29,7 @@ from api.dashboard.forms import form_fields
 from api.dashboard.guard import CaseWorkerUser, DashboardRoute, IntakeUser, PageNotFound, SignedIn
 from api.dashboard.rendering import words
 from api.deps import SettingsDep, TemporalClientDep, check_permission
+from api.errors import CaseStuck
 from api.routes import events, referrals
 from domain.events import EVENT_TYPES, Event
 from domain.referral import Referral
@@ -72,8 +74,11 @@ async def event_form(
 ) -> Response:
     event_type = event_type_of(event)
     may_record(request, user, event)
-    case = await open_case(client, referral_id, user, request)
-    status = await case.status()
+    try:
+        case = await open_case(client, referral_id, user, request)
+        status = await case.status()
+    except CaseStuck as err:
+        return stuck_page(request, err)
     return form_page(
         request,
         f"form:{referral_id}:{event}",
@@ -103,13 +108,16 @@ async def record_event(
         return back_to_form(request, key, values, body)
     try:
         status = await RECORDERS[event](
+            key=await submission_of(request) or events.new_idempotency_key(),
             referral_id=referral_id,
             body=body,
             user=user,
             client=client,
             request=request,
-            idempotency_key=await submission_of(request),
+            response=Response(),
         )
+    except CaseStuck as err:
+        return stuck_page(request, err)
     except Exception as err:
         problems = problems_of(form_refusal(err, referral_id), fields, event_type.time_field)
         return back_to_form(request, key, values, problems)

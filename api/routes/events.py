@@ -4,20 +4,26 @@ The routes are generated from domain.events.EVENT_TYPES, each with its own body 
 event's payload without `actor`, which is always the authenticated user. (A body that still
 carries `actor`, as the contract's JSON for the temporal CLI does, is accepted and its
 `actor` ignored.)
+
+Every update the API sends has an update id: the caller's Idempotency-Key, else one the API
+makes. The key is in every answer to the request (the `Idempotency-Key` header and the body's
+`idempotency_key`, a 503 included), so a client that did not hear whether the event was
+recorded sends the same request again with it, and Temporal records it once.
 """
 
+import uuid
 from typing import Annotated, Any, TypeAlias
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import Field, ValidationError, create_model
 from pydantic.json_schema import SkipJsonSchema
 
 from api.auth import PERMISSIONS, Identity, permission_to_record
-from api.case_access import UPDATE_TIMEOUT, ReferralId, open_case
+from api.case_access import ReferralId, open_case
 from api.deps import CaseWorker, TemporalClientDep, check_permission
-from api.errors import FieldProblem, InvalidInput, documented
+from api.errors import IDEMPOTENCY_HEADER, FieldProblem, InvalidInput, documented
+from api.schemas import EventRecorded
 from domain.events import EVENT_TYPES, Event
-from domain.status import CaseStatus, Receipt
 
 router = APIRouter(tags=["events"])
 
@@ -31,16 +37,33 @@ IdempotencyKey: TypeAlias = Annotated[
         description=(
             "Optional, 8-128 of A-Z a-z 0-9 _ . : -. The same key sent again (a retry after a "
             "timeout, a form sent twice) records the event once: the second answer is the "
-            "first's. Keys are kept per case run."
+            "first's. Keys are kept per case run. Without one the API makes one; either way "
+            "every answer returns it (header and `idempotency_key`)."
         ),
     ),
 ]
 
 
-def update_id(user: Identity, event: str, key: str | None) -> str | None:
-    """Temporal records an update id once per case run: a caller's key, scoped to the caller
-    and the event, so one user's key can never stand for another's event."""
-    return None if key is None else f"{user.user_id}/{event}/{key}"
+def new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+async def idempotency_key_of(request: Request, idempotency_key: IdempotencyKey = None) -> str:
+    """The request's key, the caller's or a new one; kept on the request so that every
+    answer, an error's too (api/errors.py), returns it."""
+    key = idempotency_key or new_idempotency_key()
+    request.state.idempotency_key = key
+    return key
+
+
+# Resolved before the caller's identity and body, so even their refusals carry the key.
+RequestKey = Annotated[str, Depends(idempotency_key_of)]
+
+
+def update_id(user: Identity, event: str, key: str) -> str:
+    """Temporal records an update id once per case run: the key, scoped to the caller and the
+    event, so one user's key can never stand for another's event."""
+    return f"{user.user_id}/{event}/{key}"
 
 
 def body_model(event_type: type[Event]) -> type[Event]:
@@ -72,31 +95,43 @@ def recorder(event_type: type[Event]) -> Any:
     needs = permission_to_record(event_type.name)
 
     async def record(
+        key: RequestKey,
         referral_id: ReferralId,
         body: Event,
         user: CaseWorker,
         client: TemporalClientDep,
         request: Request,
-        idempotency_key: IdempotencyKey = None,
-    ) -> CaseStatus:
+        response: Response,
+    ) -> EventRecorded:
         if needs is not None:
             check_permission(request, user, needs)
         case = await open_case(client, referral_id, user, request)
         case.refuse_if_closed()
         event = as_recorded_by(event_type, body, user)
         # The update answers a receipt; the page and the caller want the whole picture.
-        await case.handle.execute_update(
-            event_type.name,
-            event,
-            id=update_id(user, event_type.name, idempotency_key),
-            result_type=Receipt,
-            rpc_timeout=UPDATE_TIMEOUT,
-        )
-        return await case.status()
+        await case.update(event, update_id(user, event_type.name, key))
+        status = await case.status()
+        response.headers[IDEMPOTENCY_HEADER] = key
+        return EventRecorded(**status.model_dump(), idempotency_key=key)
 
     record.__annotations__["body"] = body_model(event_type)
     record.__name__ = f"record_{event_type.name}"
     return record
+
+
+KEY_HEADER_DOC = {
+    IDEMPOTENCY_HEADER: {
+        "description": "The key to send the same request again with: recorded once",
+        "schema": {"type": "string"},
+    }
+}
+KEYED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"headers": KEY_HEADER_DOC},
+    **{
+        code: answer | {"headers": KEY_HEADER_DOC}
+        for code, answer in documented(400, 401, 403, 404, 409, 422, 503).items()
+    },
+}
 
 
 def _who_may(event: str) -> str:
@@ -112,12 +147,14 @@ for _name, _event_type in EVENT_TYPES.items():
         f"/cases/{{referral_id}}/events/{_name}",
         recorder(_event_type),
         methods=["POST"],
-        response_model=CaseStatus,
-        responses=documented(400, 401, 403, 404, 409, 422, 503),
+        response_model=EventRecorded,
+        responses=KEYED_RESPONSES,
         summary=f"Record `{_name}`",
         description=(
             f"Records the `{_name}` event on the case and returns its new status. A refusal "
-            "(409) names the pathway rule, and nothing about the case changes." + _who_may(_name)
+            "(409) names the pathway rule, and nothing about the case changes. Every answer "
+            "carries the request's Idempotency-Key: send the same request again with it after "
+            "a 503 or no answer, and the event is recorded once." + _who_may(_name)
         ),
         operation_id=f"record_{_name}",
     )
