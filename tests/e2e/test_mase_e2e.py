@@ -399,6 +399,7 @@ def expected_report(report: dict[str, Any], cases: Cases) -> None:
         "child_in_need": 2,  # R2, U2
         "safety_plan": 0,
         "review": 0,
+        "cp_plan": 0,
     }
     assert report["open_by_score"] == {"0": 1, "1": 1, "2": 2, "3": 2, "unscored": 1}
     months = Counter(at.astimezone(LONDON).strftime("%Y-%m") for at in received.values())
