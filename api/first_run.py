@@ -25,13 +25,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from api.auth import ApiRole
 from api.same_origin import is_loopback
 from api.tokens import entry
-from domain.errors import field_errors
-from edge.settings import Settings
+from edge.settings import SettingsRefused, read_settings
 
 DEMO_TEAM = "DEMO-NORTH"
 """The team of the first-run social worker and team manager (the demo caseload's first team)."""
@@ -149,9 +146,9 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     try:
-        settings = Settings()
-    except ValidationError as err:
-        print("settings refused:", *field_errors(err), sep="\n  ", file=sys.stderr)
+        settings = read_settings()
+    except SettingsRefused as err:
+        print(f"settings refused: {err}", file=sys.stderr)
         return 2
     path = Path(argv[1])
     try:

@@ -36,7 +36,6 @@ from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from urllib.parse import urlsplit
 
-from pydantic import ValidationError
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -49,7 +48,6 @@ from temporalio.service import RPCError
 from api.first_run import DEMO_TEAM
 from api.same_origin import is_loopback
 from domain.calendar import LONDON
-from domain.errors import field_errors
 from domain.events import (
     AgreeCinPlan,
     Allocate,
@@ -77,7 +75,7 @@ from domain.vocabulary import Concern, CseModel, Indicator, Stage
 from edge.client import connect
 from edge.codec import CodecKeyError
 from edge.intake import CaseExists, start_case
-from edge.settings import Settings
+from edge.settings import Settings, SettingsRefused, read_settings
 from edge.visibility import quoted
 from workflows import search_attributes as sa
 from workflows.mase_panel import PanelOutcome
@@ -702,9 +700,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(__doc__, file=sys.stderr)
         return 0 if args in (["-h"], ["--help"]) else 2
     try:
-        settings = Settings()
-    except ValidationError as err:
-        print("settings refused:", *field_errors(err), sep="\n  ", file=sys.stderr)
+        settings = read_settings()
+    except SettingsRefused as err:
+        print(f"settings refused: {err}", file=sys.stderr)
         return 2
     try:
         return asyncio.run(demo(settings, print))

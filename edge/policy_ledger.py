@@ -89,7 +89,7 @@ def _read(path: Path) -> PolicyLedger:
     try:
         return PolicyLedger.model_validate_json(path.read_bytes())
     except OSError as err:
-        raise PolicyError(f"policy ledger {path}: {err.strerror}") from err
+        raise PolicyError(f"policy ledger {path} (CSE_POLICY_LEDGER): {err.strerror}") from err
     except ValidationError as err:
         raise PolicyError(
             f"policy ledger {path}: not a policy ledger ({err.error_count()} errors)"
@@ -98,7 +98,11 @@ def _read(path: Path) -> PolicyLedger:
 
 def _write(path: Path, ledger: PolicyLedger) -> None:
     """Atomically, so a worker starting beside another never reads half a ledger."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    partial.write_text(ledger.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(ledger.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        os.replace(partial, path)
+    except OSError as err:
+        where = f"policy ledger {path} (CSE_POLICY_LEDGER)"
+        raise PolicyError(f"{where}: cannot write it: {err.strerror}") from err

@@ -187,7 +187,8 @@ def test_the_worker_names_a_file_it_cannot_use_without_a_traceback(tmp_path: Pat
     )
 
     assert done.returncode == 2
-    assert done.stderr.startswith(f"worker not started: cannot use {not_a_folder}")
+    assert done.stderr.startswith(f"worker not started: policy ledger {not_a_folder}")
+    assert "(CSE_POLICY_LEDGER): cannot write it" in done.stderr
     assert len(done.stderr.splitlines()) == 1
 
 

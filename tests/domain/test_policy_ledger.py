@@ -116,3 +116,11 @@ def test_without_a_start_time_every_version_counts() -> None:
     book = PolicyBook(versions=[Policy(), later], published_at={"later": NOW})
     assert book.in_force_on(NOW).version == "later"
     assert book.in_force_on(NOW, started_at=NOW - timedelta(seconds=1)).version == "directive-2018"
+
+
+def test_a_ledger_that_cannot_be_written_is_refused_naming_the_setting(tmp_path: Path) -> None:
+    folder = folder_with_the_shipped_file(tmp_path)
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    with pytest.raises(PolicyError, match=r"\(CSE_POLICY_LEDGER\): cannot write it"):
+        load_policy_book(folder, blocked / "ledger.json", NOW)
