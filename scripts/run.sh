@@ -216,6 +216,11 @@ echo "The CSE referral pathway is running. Ctrl-C stops it all."
 echo "  Dashboard    $api_url/dashboard/"
 echo "  API docs     $api_url/docs"
 echo "  Temporal UI  http://127.0.0.1:$ui_port (Temporal at $TEMPORAL_ADDRESS)"
+# The dev server's UI cannot be told to send the dashboard's cookie to the codec server (the
+# compose file's UI is, with TEMPORAL_CODEC_INCLUDE_CREDENTIALS): one step for each browser.
+echo "               to read sealed cases there: sign in on the dashboard as a head of service,"
+echo "               then in the UI's codec setting (top right) keep $api_url/dashboard/codec"
+echo "               and tick 'Include cross-origin credentials'"
 echo "  Logs         $(log_of temporal-server), $(log_of worker), $(log_of api)"
 if [ -n "$signin" ]; then
   echo

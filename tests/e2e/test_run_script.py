@@ -113,6 +113,9 @@ def test_run_sh_demo_prints_a_token_lists_the_caseload_and_stops_on_ctrl_c(
         said = "\n".join(output)
         assert f"http://127.0.0.1:{api_port}/dashboard/" in said
         assert "Ctrl-C stops it all" in said
+        # The one step the dev server's Web UI needs to decode cases, with the address.
+        assert f"keep http://127.0.0.1:{api_port}/dashboard/codec" in said
+        assert "tick 'Include cross-origin credentials'" in said
         assert "WARNING" not in said.upper(), "the installer's warnings are not shown"
         users = data / "users.toml"
         assert stat.S_IMODE(users.stat().st_mode) == 0o600
