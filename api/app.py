@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from api import metrics
+from api import docs, metrics
 from api.auth import Authenticator, StartupError, load_users_file
 from api.dashboard import install as install_dashboard
 from api.errors import Unavailable, install_error_handlers
@@ -67,6 +67,8 @@ def create_app(settings: Settings, authenticator: Authenticator | None = None) -
         description="Intake, practitioners' events and supervisors' views of CSE cases. "
         "Send `Authorization: Bearer <token>`.",
         lifespan=lifespan,
+        docs_url=None,  # served by api/docs.py from the project's own files, not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.authenticator = authenticator or authenticator_for(settings)
@@ -77,6 +79,7 @@ def create_app(settings: Settings, authenticator: Authenticator | None = None) -
     for module in (referrals, events, cases, forecast, diagram, reports, health):
         app.include_router(module.router)
     install_dashboard(app)
+    docs.install(app)
     codec.install(app, settings, keys)
     app.add_middleware(ReferrerPolicy)
     metrics.install(app)
