@@ -18,7 +18,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from api import docs, metrics
-from api.auth import Authenticator, StartupError, load_users_file
+from api.auth import Authenticator, ReloadingUsersFile, StartupError
 from api.dashboard import install as install_dashboard
 from api.errors import Unavailable, install_error_handlers
 from api.middleware import ReferrerPolicy
@@ -38,10 +38,10 @@ ASK_TIMEOUT = 5.0
 
 
 def authenticator_for(settings: Settings) -> Authenticator:
-    """OIDC when an issuer is configured, else the users file."""
+    """OIDC when an issuer is configured, else the users file, followed as it changes."""
     if settings.oidc_issuer:
         return load_oidc(settings)
-    return load_users_file(settings.users_file)
+    return ReloadingUsersFile(settings.users_file)
 
 
 def create_app(settings: Settings, authenticator: Authenticator | None = None) -> FastAPI:

@@ -8,7 +8,13 @@ Callers present a bearer token. By default the token is checked against the user
     team = "RAI-2"
     token_sha256 = "<64 hex characters>"
 
-With CSE_OIDC_ISSUER set, tokens are OIDC JWTs instead (api/oidc.py).
+Every replica follows the file as it changes, without a restart: at most once a second a
+request looks at the file's inode, size and modification time, and reads it again when they
+changed (`ReloadingUsersFile`). A user taken out, or given another role or team, is refused
+or held to the new role from that request on, token and dashboard session alike; a file that
+has become unreadable or invalid is logged as an error and the last good one kept, so a bad
+edit never opens access to anyone. With CSE_OIDC_ISSUER set, tokens are OIDC JWTs instead
+(api/oidc.py).
 
 | role | may |
 |---|---|
@@ -23,10 +29,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Protocol
 
+import structlog
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -36,7 +45,9 @@ from pydantic import (
     model_validator,
 )
 
-from edge.config_files import FileRefused, read_toml
+from edge.config_files import FileRefused, load_users
+
+log = structlog.get_logger("cse.api")
 
 UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")]
 TeamName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -187,6 +198,7 @@ class UsersFileTokens:
     """Bearer tokens checked against the users file's digests, in constant time."""
 
     def __init__(self, users: UsersFile) -> None:
+        self.users = users
         self._known = [
             (bytes.fromhex(entry.token_sha256), entry.identity(user_id))
             for user_id, entry in users.users.items()
@@ -210,6 +222,68 @@ class UsersFileTokens:
 def load_users_file(path: Path) -> UsersFileTokens:
     """Read and check the users file; a missing or malformed file names the problem."""
     try:
-        return UsersFileTokens(read_toml(path, UsersFile, "users file"))
+        return UsersFileTokens(load_users(path, UsersFile))
     except FileRefused as err:
         raise StartupError(str(err)) from None
+
+
+RECHECK_EVERY = 1.0  # seconds: at most one stat() of the users file a second, per replica
+SETTLED_AFTER = 2.0  # seconds: a file changed more recently is read again at the next check
+
+FileSignature = tuple[int, int, int, int] | None
+UNSETTLED: FileSignature = (-1, -1, -1, -1)  # equal to no file's signature: read it again
+
+
+def signature(path: Path) -> FileSignature:
+    """What changes when the file is written or replaced; None while it cannot be stat()ed.
+    A file changed in the last SETTLED_AFTER seconds is UNSETTLED: written twice within the
+    clock's granularity, it can keep its modification time and size."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    if time.time() - found.st_mtime_ns / 1e9 < SETTLED_AFTER:
+        return UNSETTLED
+    return (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns)
+
+
+class ReloadingUsersFile:
+    """The users file as it is now: an Authenticator and the dashboard's UserDirectory.
+
+    Checked on use, at most every `recheck_every` seconds, with one stat(); read again only
+    when its signature changed (or has not settled). A file that cannot be read or is not
+    valid keeps the last good one, logged as an error once per change."""
+
+    def __init__(self, path: Path, recheck_every: float = RECHECK_EVERY) -> None:
+        self.path = path
+        self.recheck_every = recheck_every
+        self._seen = signature(path)
+        self._tokens = load_users_file(path)  # a file unusable at start stops the start
+        self._checked = time.monotonic()
+
+    def identify(self, token: str) -> Identity:
+        return self.current().identify(token)
+
+    def user(self, user_id: str) -> Identity | None:
+        return self.current().user(user_id)
+
+    def current(self) -> UsersFileTokens:
+        now = time.monotonic()
+        if now - self._checked >= self.recheck_every:
+            self._checked = now
+            self._reload_if_changed()
+        return self._tokens
+
+    def _reload_if_changed(self) -> None:
+        seen = signature(self.path)
+        if seen == self._seen and seen is not UNSETTLED:
+            return
+        self._seen = seen
+        try:
+            users = load_users(self.path, UsersFile)
+        except FileRefused as err:
+            log.error("users file refused: the last good one is kept", error=str(err))
+            return
+        if users != self._tokens.users:
+            self._tokens = UsersFileTokens(users)
+            log.info("users file read again", path=str(self.path), users=len(users.users))

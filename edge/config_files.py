@@ -53,6 +53,12 @@ def validated(path: Path, raw: dict[str, Any], model: type[M], what: str) -> M:
         raise FileRefused(f"{what} {path}: {'; '.join(field_errors(err))}") from err
 
 
+def load_users(path: Path, model: type[M]) -> M:
+    """The API's users file, read into `model` (api/auth.py's UsersFile): edge code does not
+    import the API, so the API names its model."""
+    return read_toml(path, model, "users file")
+
+
 def load_policy_book(
     folder: Path | None, ledger: Path | None = None, now: datetime | None = None
 ) -> PolicyBook:

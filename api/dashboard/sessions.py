@@ -12,8 +12,9 @@ Each page a signed-in browser opens seals the session again with the time it was
 so it ends after IDLE_TIMEOUT of inactivity, and in any case SIGNED_IN_FOR after signing in
 (or when an OIDC token it was made from expires). Signing out clears the cookie; since no
 server keeps sessions, a copy of the cookie taken before (HttpOnly and Secure make that hard)
-would open until one of those limits. A user taken out of the users file is signed out at
-their next page: the user id is looked up again each time.
+would open until one of those limits. A user taken out of the users file, or given another
+role or team, is signed out at their next page: the session's user is checked each time against
+the file as it is now (api/auth.py's ReloadingUsersFile follows it on every replica).
 
 Two cookies, both HttpOnly and SameSite=Strict, and Secure as api/same_origin.py decides
 (CSE_COOKIE_SECURE; unset, on unless the API listens on loopback):
