@@ -28,6 +28,7 @@ from api.dashboard.forms import (
 from api.dashboard.guard import api_error_of, check_csrf
 from api.dashboard.rendering import render
 from api.errors import ApiError
+from api.idempotency import KEY_REUSED
 from api.routes.events import IDEMPOTENCY_KEY
 
 # The field a pathway rule is about, when the form has it; other refusals go at the top.
@@ -40,11 +41,20 @@ RULE_FIELDS: dict[str, tuple[str, ...]] = {
     "duplicate_referral": ("referral_id",),
 }
 TIME_RULES = {"event_time_in_future", "event_time_before_referral"}
+# One showing of a form sent again with other values (the Back button, edited, sent): its key
+# already recorded the first values, so the second were not (api/idempotency.py).
+SENT_AGAIN_CHANGED = (
+    "This form had already been sent from this page with other values, and those are what "
+    "the case holds (see its timeline): what you sent this time was not recorded. To record it "
+    "as well, check the timeline, then send this form again."
+)
 
 
 def problems_of(refusal: ApiError, fields: list[FormField], time_field: str) -> dict[str, str]:
     """The API's refusal, each part under the form field it is about."""
     names = {f.name for f in fields}
+    if refusal.body.rule == KEY_REUSED:
+        return {FORM_LEVEL: SENT_AGAIN_CHANGED}
     if refusal.body.errors:
         problems: dict[str, str] = {}
         for problem in refusal.body.errors:

@@ -8,7 +8,9 @@ carries `actor`, as the contract's JSON for the temporal CLI does, is accepted a
 Every update the API sends has an update id: the caller's Idempotency-Key, else one the API
 makes. The key is in every answer to the request (the `Idempotency-Key` header and the body's
 `idempotency_key`, a 503 included), so a client that did not hear whether the event was
-recorded sends the same request again with it, and Temporal records it once.
+recorded sends the same request again with it, and Temporal records it once. The key stands for
+one body: sent again with another, the request is refused with 422 and not recorded
+(api/idempotency.py).
 """
 
 import uuid
@@ -22,6 +24,7 @@ from api.auth import PERMISSIONS, Identity, permission_to_record
 from api.case_access import ReferralId, open_case
 from api.deps import CaseWorker, TemporalClientDep, check_permission
 from api.errors import IDEMPOTENCY_HEADER, FieldProblem, InvalidInput, documented
+from api.idempotency import check_body_recorded
 from api.schemas import EventRecorded
 from domain.events import EVENT_TYPES, Event
 
@@ -35,10 +38,12 @@ IdempotencyKey: TypeAlias = Annotated[
         alias="Idempotency-Key",
         pattern=IDEMPOTENCY_KEY,
         description=(
-            "Optional, 8-128 of A-Z a-z 0-9 _ . : -. The same key sent again (a retry after a "
-            "timeout, a form sent twice) records the event once: the second answer is the "
-            "first's. Keys are kept per case run. Without one the API makes one; either way "
-            "every answer returns it (header and `idempotency_key`)."
+            "Optional, 8-128 of A-Z a-z 0-9 _ . : -. The same key sent again with the same "
+            "body (a retry after a timeout, a form sent twice) records the event once: the "
+            "second answer is the first's. The same key with a different body is refused with "
+            "422 (`rule: idempotency_key_reused`) and not recorded. Keys are kept per case run. "
+            "Without one the API makes one; either way every answer returns it (header and "
+            "`idempotency_key`)."
         ),
     ),
 ]
@@ -109,7 +114,9 @@ def recorder(event_type: type[Event]) -> Any:
         case.refuse_if_closed()
         event = as_recorded_by(event_type, body, user)
         # The update answers a receipt; the page and the caller want the whole picture.
-        await case.update(event, update_id(user, event_type.name, key))
+        sent_as = update_id(user, event_type.name, key)
+        await case.update(event, sent_as)
+        await check_body_recorded(client, case.handle, sent_as, key, event)
         status = await case.status()
         response.headers[IDEMPOTENCY_HEADER] = key
         return EventRecorded(**status.model_dump(), idempotency_key=key)
@@ -154,7 +161,8 @@ for _name, _event_type in EVENT_TYPES.items():
             f"Records the `{_name}` event on the case and returns its new status. A refusal "
             "(409) names the pathway rule, and nothing about the case changes. Every answer "
             "carries the request's Idempotency-Key: send the same request again with it after "
-            "a 503 or no answer, and the event is recorded once." + _who_may(_name)
+            "a 503 or no answer, and the event is recorded once; the key with another body is "
+            "refused (422, `idempotency_key_reused`) and not recorded." + _who_may(_name)
         ),
         operation_id=f"record_{_name}",
     )
