@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from domain.calendar import LONDON
+from domain.csv_export import detail_text
 from domain.status import CaseStatus, Clock
 from edge.caseload import CaseSummary, ClockDue
 from edge.diagnosis import Diagnosis
@@ -116,8 +117,9 @@ def history_table(status: CaseStatus) -> Table:
     for column in ("When", "Event", "By", "Details"):
         table.add_column(column, overflow="fold")
     for entry in status.history:
-        details = ", ".join(f"{k}={v}" for k, v in entry.details.items())
-        table.add_row(when(entry.at), entry.event, entry.actor, details)
+        details = ", ".join(f"{k}={detail_text(v)}" for k, v in entry.details.items())
+        # Text, not markup: an agency's name in brackets is printed as it was recorded.
+        table.add_row(when(entry.at), entry.event, entry.actor, Text(details))
     return table
 
 

@@ -1,8 +1,14 @@
-"""One case: its stage, clocks with their ladder steps, timeline and pathway diagram.
+"""One case: its stage and where it is on each track beside it, clocks with their ladder
+steps, every screening and review with what changed since the one before, its strategy
+discussions, timeline and pathway diagram.
 
 The case is opened as the API opens it (api/case_access.py: 404 unknown, 403 another team)
 and drawn from the API's own diagram (api/diagram.py). A case that cannot answer is shown as
 stuck, with what is wrong and what the operator should do (edge/diagnosis.py).
+
+The page is for those who may read the case (api/auth.py: `read_case`, and its team): only
+they see what it records, the screenings' push/pull factors included; an analyst or intake
+is refused the whole page.
 """
 
 from __future__ import annotations
@@ -17,17 +23,28 @@ from api.dashboard.rendering import render
 from api.deps import TemporalClientDep
 from api.diagram import case_diagram
 from api.errors import CaseStuck
-from api.routes.cases import history_csv
-from domain.pathway import events_allowed_in
+from domain.csv_export import audit_trail_csv, detail_text
+from domain.pathway import events_allowed_in, tracks
+from domain.screening_changes import with_changes
+from domain.status import CaseStatus
 from domain.vocabulary import Stage
 
 router = APIRouter(route_class=DashboardRoute)
 
 
-def events_for(user: Identity, stage: Stage) -> list[str]:
-    """The events the case's stage allows (the pathway machine says which) that this user may
-    record (api/auth.py says who)."""
-    return [name for name in events_allowed_in(stage) if user.may_record(name)]
+def events_for(user: Identity, stage: Stage, on_tracks: dict[str, str]) -> list[str]:
+    """The events the case's stage and its place on each track allow (the pathway machine
+    says which) that this user may record (api/auth.py says who)."""
+    return [name for name in events_allowed_in(stage, on_tracks) if user.may_record(name)]
+
+
+def where_on_tracks(status: CaseStatus) -> list[tuple[str, str]]:
+    """(track, state) for each track the case says it is on, in the machine's order."""
+    return [
+        (track.name, dict(track.states)[status.tracks[track.id]])
+        for track in tracks()
+        if status.tracks.get(track.id) in dict(track.states)
+    ]
 
 
 def stuck_page(request: Request, err: CaseStuck) -> Response:
@@ -50,7 +67,10 @@ async def case_page(
     context = {
         "case": status,
         "clocks": sorted(status.clocks, key=lambda c: (not c.running, c.due_at)),
-        "events": events_for(user, status.stage),
+        "events": events_for(user, status.stage, status.tracks),
+        "tracks": where_on_tracks(status),
+        "screenings": with_changes(status.screenings),
+        "detail_text": detail_text,
         "managers_events": set(EVENT_PERMISSIONS),
         "drawing": draw(status),
         "mermaid": mermaid,
@@ -70,7 +90,7 @@ async def history_download(
     except CaseStuck as err:
         return stuck_page(request, err)
     return Response(
-        history_csv(status.history),
+        audit_trail_csv(status.history),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="case-{referral_id}-history.csv"'},
     )

@@ -4,6 +4,8 @@ Each field's widget follows its type: a Literal or an enum is a select, a list o
 set of checkboxes, a list of names a textarea (one per line), a bool a checkbox, an int a
 number, a time a `datetime-local` input read as Europe/London time, long text a textarea.
 What the browser sends is only turned into the model's types; the model itself validates.
+A list that may be None (`list[...] | None = None`: a review's indicators) left empty is left
+out, so the model's None ("unchanged since the last screening") applies, not an empty list.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class FormField:
     maximum: int | None = None
     max_length: int | None = None
     pattern: str | None = None
+    empty_is_unchanged: bool = False  # a list left empty is left out: None, "unchanged"
 
     @property
     def control_id(self) -> str:
@@ -58,6 +61,9 @@ class FormField:
     def hint(self) -> str:
         if self.widget == Widget.moment:
             return "UK time (Europe/London)"
+        if self.empty_is_unchanged:
+            each = "one per line; " if self.widget == Widget.lines else ""
+            return f"{each}leave empty if unchanged since the last screening"
         if self.widget == Widget.lines:
             return "one per line"
         return ""
@@ -85,10 +91,12 @@ def _field(name: str, info: FieldInfo) -> FormField:
         maximum=bounds.get("le"),
         max_length=bounds.get("max_length"),
         pattern=bounds.get("pattern"),
+        empty_is_unchanged=optional and widget in _LISTS,
     )
 
 
 _BOUNDS = ("ge", "le", "max_length", "pattern")
+_LISTS = (Widget.checkboxes, Widget.lines)
 
 
 def _without_none(annotation: Any) -> tuple[Any, bool]:
@@ -131,9 +139,10 @@ def submitted(values: Values, fields: list[FormField]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for spec in fields:
         sent = values.get(spec.name, [])
-        if spec.widget in (Widget.checkboxes, Widget.lines):
-            lines = [line for v in sent for line in v.splitlines()]
-            data[spec.name] = [line.strip() for line in lines if line.strip()]
+        if spec.widget in _LISTS:
+            lines = [line.strip() for v in sent for line in v.splitlines()]
+            if any(lines) or not spec.empty_is_unchanged:
+                data[spec.name] = [line for line in lines if line]
         elif spec.widget == Widget.checkbox:
             data[spec.name] = bool(sent)
         elif sent and sent[0].strip():

@@ -9,8 +9,8 @@ from api.case_access import ReferralId, open_case
 from api.deps import CaseLister, CaseReader, SettingsDep, TemporalClientDep, forbidden
 from api.errors import FieldProblem, InvalidInput, documented
 from api.schemas import CaseHistory, CaseItem, CaseList
-from domain.csv_export import csv_table
-from domain.status import CaseStatus, HistoryEntry
+from domain.csv_export import AUDIT_TRAIL_COLUMNS, audit_trail_csv
+from domain.status import CaseStatus
 from edge.caseload import MAX_PAGE_SIZE, CaseFilter, CaseloadError, list_cases
 
 router = APIRouter(tags=["cases"])
@@ -66,15 +66,13 @@ async def get_case(
     return await case.status()
 
 
-CSV_COLUMNS = ["event", "at", "recorded_at", "actor", "details"]
-
-
 @router.get(
     "/cases/{referral_id}/history",
     response_model=CaseHistory,
     responses={
         200: {
-            "description": "The audit trail: JSON, or CSV with `Accept: text/csv` or ?format=csv",
+            "description": "The audit trail: JSON, or CSV with `Accept: text/csv` or "
+            f"?format=csv (columns: {', '.join(AUDIT_TRAIL_COLUMNS)})",
             "content": {"text/csv": {"schema": {"type": "string"}}},
         },
         **documented(401, 403, 404, 422, 503),
@@ -94,17 +92,8 @@ async def get_history(
     if format == "csv" or (format is None and accept is not None and "text/csv" in accept):
         filename = f"case-{referral_id}-history.csv"
         return Response(
-            history_csv(status.history),
+            audit_trail_csv(status.history),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
     return CaseHistory(referral_id=status.referral_id, history=status.history)
-
-
-def history_csv(history: list[HistoryEntry]) -> str:
-    return csv_table(CSV_COLUMNS, [_history_row(entry) for entry in history])
-
-
-def _history_row(entry: HistoryEntry) -> list[str]:
-    details = "; ".join(f"{k}={v}" for k, v in entry.details.items())
-    return [entry.event, entry.at.isoformat(), entry.recorded_at.isoformat(), entry.actor, details]

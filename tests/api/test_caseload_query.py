@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from api.routes.cases import history_csv
+from domain.csv_export import audit_trail_csv
 from domain.status import HistoryEntry
 from domain.vocabulary import Stage
 from edge.caseload import (
@@ -101,12 +101,12 @@ def test_the_csv_audit_trail_cannot_smuggle_a_formula() -> None:
         details={"social_worker": "+sw", "team": "T"},
     )
 
-    lines = history_csv([entry]).splitlines()
+    lines = audit_trail_csv([entry]).splitlines()
 
-    assert lines[0] == "event,at,recorded_at,actor,details"
+    assert lines[0] == "event,at,recorded_at,actor,details,indicators,cse_models,agencies"
     assert lines[1] == (
         "allocate,2026-11-27T10:00:00+00:00,2026-11-27T10:00:00+00:00,'=HYPERLINK(1),"
-        "social_worker=+sw; team=T"
+        "social_worker=+sw; team=T,,,"
     )
 
 

@@ -380,3 +380,167 @@ async def test_the_same_form_sent_twice_records_its_event_once(
     events = [h["event"] for h in await history_of(api, users, rid)]
     assert events.count("record_disruption_activity") == 1, events
     assert submission not in shown_anew.text  # each showing of the form is a new submission
+
+
+# ---- the record kept: screenings, strategy discussions, tracks (contract v3) ------------------
+
+FACTOR = "<script>alert(1)</script> older boyfriend"  # free text, so escaped like all else
+
+
+def minutes_ago(minutes: int) -> str:
+    return iso((datetime.now(UTC) - timedelta(minutes=minutes)).replace(microsecond=0))
+
+
+async def recorded_by_api(
+    api: httpx.AsyncClient, user: User, referral_id: str, event: str, **body: Any
+) -> None:
+    answer = await api.post(f"/cases/{referral_id}/events/{event}", json=body, headers=user.headers)
+    assert answer.status_code == 200, answer.text
+
+
+def steps_to_a_plan() -> list[tuple[str, dict[str, Any]]]:
+    """Harm suspected: a strategy discussion at once (health not there), a section 47 enquiry
+    while the assessment runs on, a child protection plan in force, reviews begun."""
+    screening = {
+        "score": 2,
+        "indicators": ["running_away", "sexual_health"],
+        "cse_models": ["online"],
+        "push_pull_factors": [FACTOR],
+        "professional_concern": "medium",
+        "screened_at": minutes_ago(24),
+    }
+    discussion = {
+        "held_at": minutes_ago(23),
+        "chair_role": "team_manager",
+        "agencies": ["police", "education"],
+        "outcome": "s47",
+        "cris_number": "CRIS-7",
+    }
+    return [
+        ("decide", {"decision": "strategy_discussion", "decided_at": minutes_ago(25)}),
+        ("record_screening", screening),
+        ("record_strategy_discussion", discussion),
+        ("conclude_s47", {"outcome": "cp_conference", "concluded_at": minutes_ago(22)}),
+        ("record_cp_conference", {"outcome": "cp_plan", "held_at": minutes_ago(21)}),
+        ("record_safety_plan", {"agreed_at": minutes_ago(20)}),
+    ]
+
+
+async def case_under_a_plan(api: httpx.AsyncClient, users: Users, start_case: StartCase) -> str:
+    rid = str((await start_case(team=TEAM_A, significant_harm_suspected=True))["referral_id"])
+    for event, body in steps_to_a_plan():
+        await recorded_by_api(api, users.social_worker_a, rid, event, **body)
+    return rid
+
+
+def section(html: str, start: str, end: str) -> str:
+    found = html[html.index(start) :]
+    return found[: found.index(end)]
+
+
+async def test_a_review_left_unchanged_and_the_case_page_shows_what_changed_and_the_tracks(
+    browser: Browser, users: Users, api: httpx.AsyncClient, start_case: StartCase
+) -> None:
+    rid = await case_under_a_plan(api, users, start_case)
+    client = await browser(users.social_worker_a)
+    path = f"/dashboard/cases/{rid}/events/record_review"
+    form = await client.get(path)
+    assert "leave empty if unchanged since the last screening" in form.text
+    review = {
+        "score": "3",
+        "professional_concern": "high",
+        "reviewed_at": just_now()[:16],
+        "indicators": ["running_away", "use_of_technology"],
+    }  # CSE models and push/pull factors left empty: unchanged
+
+    answer = await send_form(client, path, review)
+
+    assert answer.status_code == 303, answer.text
+    status = (await api.get(f"/cases/{rid}", headers=users.head_of_service.headers)).json()
+    kept = status["screenings"][-1]
+    assert (kept["event"], kept["cse_models"], kept["push_pull_factors"]) == (
+        "record_review",
+        ["online"],
+        [FACTOR],
+    )
+    assert "cse_models" not in status["history"][-1]["details"]
+    page = (await client.get(f"/dashboard/cases/{rid}")).text
+    assert '<span class="badge plan" id="cp-plan">Child protection plan in force</span>' in page
+    assert "<dt>Assessment track</dt><dd>Assessing</dd>" in page
+    assert "<dt>Plan track</dt><dd>Plan in force</dd>" in page
+    screenings = section(page, '<ol class="screenings"', "</ol>\n</section>")
+    assert screenings.count('<li class="screening"') == 2
+    assert screenings.index('data-event="record_screening"') < screenings.index(
+        'data-event="record_review"'
+    )
+    assert "Score up 1 (2 → 3)" in screenings
+    assert "Indicators added: Use of technology" in screenings
+    assert "Indicators gone: Sexual health" in screenings
+    assert "Professional concern medium → high" in screenings
+    assert "CSE models added" not in screenings
+    assert "CSE models gone" not in screenings
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; older boyfriend" in screenings
+    assert "<script>" not in page
+    discussions = section(page, 'id="strategy-discussions"', "</table>")
+    assert "Team manager" in discussions
+    assert "police, education" in discussions
+    assert '<span class="badge danger missing-agency">health not there</span>' in discussions
+    assert "CRIS-7" in discussions
+    assert "Indicators: running_away; use_of_technology" in page
+    assert "[&#39;" not in page  # no Python list in the timeline
+    assert f"/dashboard/cases/{rid}/events/complete_assessment" in page  # the assessment runs on
+    assert 'class="track-box active" data-state="assessing"' in page
+    assert 'class="track-box active" data-state="plan_in_force"' in page
+    assert "Plan track: plan in force; from here: Record cp review (end plan) → plan ended." in page
+
+
+async def test_push_pull_factors_reach_only_those_who_may_read_the_case(
+    browser: Browser, users: Users, api: httpx.AsyncClient, start_case: StartCase
+) -> None:
+    rid = await case_under_a_plan(api, users, start_case)
+
+    for user in (users.analyst, users.intake, users.social_worker_b):
+        page = await (await browser(user)).get(f"/dashboard/cases/{rid}")
+        assert page.status_code == 403, user.user_id
+        assert "older boyfriend" not in page.text
+    for user in (users.social_worker_a, users.manager_a, users.head_of_service):
+        page = await (await browser(user)).get(f"/dashboard/cases/{rid}")
+        assert "older boyfriend" in page.text, user.user_id
+    csv_text = (
+        await (await browser(users.manager_a)).get(f"/dashboard/cases/{rid}/history.csv")
+    ).text
+    assert "older boyfriend" not in csv_text  # free text: never in the audit trail
+
+
+async def test_the_audit_trail_csv_has_columns_for_indicators_models_and_agencies(
+    browser: Browser, users: Users, api: httpx.AsyncClient, start_case: StartCase
+) -> None:
+    rid = str((await start_case(team=TEAM_A))["referral_id"])
+    sw = users.social_worker_a
+    await recorded_by_api(api, sw, rid, "decide", decision="assess", decided_at=minutes_ago(2))
+    screened = {"score": 1, "professional_concern": "low", "screened_at": minutes_ago(1)}
+    screened |= {"indicators": ["running_away", "sexual_health"], "cse_models": ["online"]}
+    await recorded_by_api(api, sw, rid, "record_screening", **screened)
+    client = await browser(sw)
+
+    from_dashboard = (await client.get(f"/dashboard/cases/{rid}/history.csv")).text
+    from_api = (await api.get(f"/cases/{rid}/history?format=csv", headers=sw.headers)).text
+
+    assert from_dashboard == from_api
+    header, _, screening = from_api.splitlines()
+    assert header == "event,at,recorded_at,actor,details,indicators,cse_models,agencies"
+    assert screening.startswith("record_screening,")
+    assert screening.endswith(",score=1; complex=False,running_away; sexual_health,online,")
+
+
+async def test_the_decide_form_and_the_stage_filter_offer_contract_v3s_decision_and_stage(
+    browser: Browser, users: Users, start_case: StartCase
+) -> None:
+    rid = (await start_case(team=TEAM_A))["referral_id"]
+    client = await browser(users.social_worker_a)
+
+    decide = await client.get(f"/dashboard/cases/{rid}/events/decide")
+    caseload = await client.get("/dashboard/")
+
+    assert '<option value="strategy_discussion">Strategy discussion</option>' in decide.text
+    assert '<option value="cp_plan">CP plan</option>' in caseload.text
