@@ -183,6 +183,9 @@ async def test_the_history_is_json_or_csv(
                 "recorded_at": datetime.fromisoformat(entry["recorded_at"]).isoformat(),
                 "actor": users.social_worker_a.user_id,
                 "details": "decision=assess",
+                "indicators": "",
+                "cse_models": "",
+                "agencies": "",
             }
         ]
 
