@@ -300,3 +300,24 @@ def test_the_case_page_names_where_the_case_is_on_each_track() -> None:
         ("Plan track", "Plan in force"),
     ]
     assert where_on_tracks(status_at(Stage.closed, [])) == []
+
+
+def test_a_tick_box_list_shows_its_hint_and_its_group_is_described_by_it() -> None:
+    from api.dashboard.rendering import templates
+
+    page = templates.env.get_template("form.html").render(
+        fields=form_fields(RecordReview),
+        values={},
+        problems={},
+        action="/dashboard/cases/R-1/events/record_review",
+        submission="s",
+        csrf_token="c",
+        title="Record review",
+        user=None,
+        case=None,
+        notice=None,
+        cancel="/dashboard/cases/R-1",
+    )
+    assert '<p class="hint" id="hint-indicators">' in page
+    assert 'aria-describedby="hint-indicators"' in page
+    assert "unchanged since the last screening" in page
