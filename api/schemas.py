@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from domain.policy import ClockName
+from domain.referral import EARLIEST_REFERRAL, LATEST_REFERRAL
 from domain.status import CaseStatus, ClockState, HistoryEntry
 from domain.vocabulary import Stage
 from edge.caseload import CaseAttributes, CaseSummary, ClockDue
 
 WITHHELD = "withheld (null) for analysts: aggregates carry no case reference"
+
+# The days the API takes lie within the working-day calendar's years, as a referral's
+# received_at does (domain/referral.py): the service dates nothing outside them, and the
+# arithmetic on a day (its London midnight, the day after) overflows near years 1 and 9999.
+FIRST_DAY: date = EARLIEST_REFERRAL.date()
+LAST_DAY: date = (LATEST_REFERRAL - timedelta(days=1)).date()
+
+
+def outside_the_calendar(day: date) -> str | None:
+    """Why `day` is not one the API takes; None when it is."""
+    if FIRST_DAY <= day <= LAST_DAY:
+        return None
+    return f"must be a day from {FIRST_DAY} to {LAST_DAY} (the working-day calendar's years)"
 
 
 class CaseItem(CaseAttributes):

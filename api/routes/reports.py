@@ -17,7 +17,8 @@ from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRej
 
 from api.auth import Identity, Permission
 from api.deps import CurrentUser, SettingsDep, TemporalClientDep, check_permission
-from api.errors import DocumentNotFound, Unavailable, documented
+from api.errors import DocumentNotFound, FieldProblem, InvalidInput, Unavailable, documented
+from api.schemas import outside_the_calendar
 from edge.panel_runs import panel_document
 from edge.settings import Settings
 
@@ -55,7 +56,8 @@ async def browsers_sign_in_on_the_dashboard(request: Request) -> None:
     responses=_RESPONSES,
     summary="A document of a panel run: agenda or oversight report",
     description="A browser without a token (Accept: text/html) is sent to the same document "
-    "on the dashboard (303), which asks it to sign in.",
+    "on the dashboard (303), which asks it to sign in. A run date outside 2000-01-01 to "
+    "2099-12-31 (the working-day calendar's years) is refused with 422.",
     dependencies=[Depends(browsers_sign_in_on_the_dashboard)],
 )
 async def get_panel_document(
@@ -81,6 +83,9 @@ async def read_panel_document(
         day = date.fromisoformat(run_date)
     except ValueError:
         raise DocumentNotFound(run_date, name) from None
+    problem = outside_the_calendar(day)
+    if problem is not None:
+        raise InvalidInput([FieldProblem(field="path.run_date", message=problem)])
     try:
         found = await panel_document(client, settings.task_queue, day, name)
     except (WorkflowQueryFailedError, WorkflowQueryRejectedError):
