@@ -14,21 +14,35 @@ fails (its code cannot answer, its workflow task is failing, it does not answer 
 counted, logged and flagged on both documents, not fatal: one broken case must not stop the
 panel. A server that cannot be reached fails the attempt, and Temporal retries it.
 
+A case whose run ended without the pathway closing it (terminated, timed out, failed:
+edge/visibility.py) is found by no query above, which list open runs. It is listed as
+`not_running` (edge/caseload.py's `needing_attention`), and read like the rest: its status
+query is refused for a run that did not close cleanly, and the case's own run then says
+whether it is out of sight (counted, and flagged on both documents) or closed (read from
+that run: a refused start after it is not the case).
+
 Failures: anything raised here fails the attempt and is retried under the named policy of
 its activity, except `InvalidInput` (a payload the converter refused), which is final.
-CaseUnreadable (a case's query failed) never leaves the read activity: it is counted.
+CaseUnreadable (a case's query failed) and CaseNotRunning never leave the read activity:
+they are counted.
 """
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import structlog
 from pydantic import BaseModel
 from temporalio import activity
-from temporalio.client import Client, WorkflowQueryFailedError, WorkflowQueryRejectedError
-from temporalio.common import RetryPolicy
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+)
+from temporalio.common import QueryRejectCondition, RetryPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain import panel_documents as docs
@@ -36,7 +50,8 @@ from domain.errors import INVALID_INPUT
 from domain.oversight import CaseFacts, oversight, run_date, select_agenda, window_start
 from domain.referral import workflow_id_for
 from domain.status import CaseStatus
-from edge.visibility import quoted
+from edge.caseload import CaseFilter, needing_attention
+from edge.visibility import latest_case_run, out_of_sight, quoted
 
 READ_TIMEOUT = timedelta(minutes=10)
 READ_HEARTBEAT = timedelta(seconds=30)
@@ -67,6 +82,8 @@ PANEL_STORE_RETRY = RetryPolicy(
     non_retryable_error_types=[INVALID_INPUT],
 )
 READ_CONCURRENCY = 8
+# A run that did not close cleanly (terminated, failed...) is asked no query: its case is found.
+CLEANLY = QueryRejectCondition.NOT_COMPLETED_CLEANLY
 
 log = structlog.get_logger("cse.mase")
 
@@ -81,10 +98,11 @@ class PanelListing(BaseModel):
     referred: list[str]
     not_referred: list[str]
     reported: list[str]
+    not_running: list[str] = []  # out of sight: read to be counted, never listed
 
     @property
     def every_case(self) -> list[str]:
-        return sorted({*self.referred, *self.not_referred, *self.reported})
+        return sorted({*self.referred, *self.not_referred, *self.reported, *self.not_running})
 
 
 class ReadRequest(BaseModel):
@@ -94,6 +112,7 @@ class ReadRequest(BaseModel):
 class ReadCases(BaseModel):
     cases: list[CaseFacts]
     unreadable: int = 0
+    not_running: int = 0
 
 
 class BuildRequest(BaseModel):
@@ -142,6 +161,8 @@ class PanelCases:
     async def list_panel_cases(self, request: ListingRequest) -> PanelListing:
         queries = visibility_queries(self.task_queue, window_start(request.as_of))
         found = {name: await self._ids(query) for name, query in queries.items()}
+        flagged = await needing_attention(self.client, self.task_queue, CaseFilter())
+        found["not_running"] = [workflow_id_for(case.referral_id) for case in flagged]
         log.info("panel cases listed", **{name: len(ids) for name, ids in found.items()})
         return PanelListing(**found)
 
@@ -157,6 +178,7 @@ class PanelCases:
         gate = asyncio.Semaphore(READ_CONCURRENCY)
         cases: list[CaseFacts] = []
         unreadable: list[str] = []
+        not_running: list[str] = []
 
         async def read(workflow_id: str) -> None:
             async with gate:
@@ -165,22 +187,52 @@ class PanelCases:
                 except CaseUnreadable as err:
                     log.warning("case unreadable", workflow_id=workflow_id, error=str(err))
                     unreadable.append(workflow_id)
+                except CaseNotRunning:
+                    log.warning("case not running", workflow_id=workflow_id)
+                    not_running.append(workflow_id)
                 else:
                     cases.extend([facts] if facts else [])
                 activity.heartbeat()
 
         await asyncio.gather(*(read(w) for w in request.workflow_ids))
         cases.sort(key=lambda c: c.referral_id)
-        log.info("panel cases read", cases=len(cases), unreadable=len(unreadable))
-        return ReadCases(cases=cases, unreadable=len(unreadable))
+        log.info(
+            "panel cases read",
+            cases=len(cases),
+            unreadable=len(unreadable),
+            not_running=len(not_running),
+        )
+        return ReadCases(cases=cases, unreadable=len(unreadable), not_running=len(not_running))
 
     async def _read(self, workflow_id: str) -> CaseFacts | None:
         """The case's facts; None if it no longer exists (gone since it was listed)."""
-        handle = self.client.get_workflow_handle(workflow_id)
-        timeout = self.query_timeout
         try:
-            status = await handle.query("status", result_type=CaseStatus, rpc_timeout=timeout)
-        except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as err:
+            return await self._facts(self.client.get_workflow_handle(workflow_id), CLEANLY)
+        except WorkflowQueryRejectedError:  # its latest run did not close cleanly
+            pass
+        case = await latest_case_run(self.client, workflow_id)
+        if case is None:  # no run opened a case: nothing to count
+            return None
+        if out_of_sight(case):
+            raise CaseNotRunning(workflow_id)
+        return await self._facts(self.client.get_workflow_handle(workflow_id, run_id=case.run_id))
+
+    async def _facts(
+        self, handle: WorkflowHandle[Any, Any], reject: QueryRejectCondition | None = None
+    ) -> CaseFacts | None:
+        """The facts of the run `handle` names; WorkflowQueryRejectedError if `reject` says."""
+        try:
+            status = await handle.query(
+                "status",
+                result_type=CaseStatus,
+                rpc_timeout=self.query_timeout,
+                reject_condition=reject,
+            )
+        except WorkflowQueryRejectedError:
+            if reject is None:
+                raise CaseUnreadable("the query was rejected") from None
+            raise
+        except WorkflowQueryFailedError as err:
             raise CaseUnreadable(type(err).__name__) from err
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:
@@ -200,17 +252,22 @@ class CaseUnreadable(Exception):
     """A case's status query failed: its code could not answer."""
 
 
+class CaseNotRunning(Exception):
+    """The case's run ended without the pathway closing it: counted, not read."""
+
+
 @activity.defn(name="build_panel_documents")
 async def build_panel_documents(request: BuildRequest) -> PanelDocuments:
     """The agenda and the oversight report, as the files to store."""
     cases = request.read.cases
     candidates = set(request.agenda_candidates)
     agenda = select_agenda(c for c in cases if workflow_id_for(c.referral_id) in candidates)
-    report = oversight(cases, request.as_of, request.read.unreadable)
+    read = request.read
+    report = oversight(cases, request.as_of, read.unreadable, read.not_running)
     day = run_date(request.as_of)
     files = {
         docs.AGENDA_HTML: docs.agenda_html(
-            request.panel_name, day, agenda, request.read.unreadable
+            request.panel_name, day, agenda, read.unreadable, read.not_running
         ),
         docs.AGENDA_CSV: docs.agenda_csv(agenda),
         docs.REPORT_HTML: docs.report_html(request.panel_name, report),

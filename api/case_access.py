@@ -10,6 +10,12 @@ A case that cannot answer is said plainly: 410 when no run ever opened one (its 
 refused), and 503 naming why (edge/diagnosis.py) when it is stuck, open or closed: at once when
 describe() shows its workflow task failing or waiting on a queue no worker polls, else when a
 query or an update fails or times out.
+
+A case whose run ended without the pathway closing it (terminated, timed out, failed,
+canceled: edge/visibility.py) is out of sight: its last status would show it on time with its
+next step months ahead while no clock fires again. Every route of the case answers 503
+instead (CaseNotRunning), whose `reason` says what ended the run and `operator_action` gives
+the `temporal workflow reset` that brings it back; after the reset the case answers again.
 """
 
 from __future__ import annotations
@@ -24,12 +30,12 @@ from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 
 from api.auth import Identity
 from api.deps import forbidden
-from api.errors import CaseClosed, CaseGone, CaseStuck
+from api.errors import CaseClosed, CaseGone, CaseStuck, Unavailable
 from domain.events import Event
 from domain.referral import workflow_id_for
 from domain.status import CaseStatus, Receipt
-from edge.diagnosis import why_failed, why_stuck
-from edge.visibility import is_a_case, quoted
+from edge.diagnosis import Diagnosis, why_ended, why_failed, why_stuck
+from edge.visibility import latest_case_run, opened_a_case
 from workflows import search_attributes as sa
 
 T = TypeVar("T")
@@ -46,6 +52,19 @@ ReferralId = Annotated[
         examples=["R-2026-0001"],
     ),
 ]
+
+
+class CaseNotRunning(CaseStuck):
+    """503: the case's run ended without the pathway closing it; the operator resets it."""
+
+    def __init__(self, referral_id: str, ended: Diagnosis) -> None:
+        Unavailable.__init__(
+            self,
+            f"the case for referral {referral_id} is not running: {ended.detail}. It needs "
+            "attention: the operator must bring it back (operator_action says how)",
+            reason=ended.reason.value,
+            operator_action=ended.operator_action,
+        )
 
 
 @dataclass(frozen=True)
@@ -100,17 +119,15 @@ async def open_case(
     client: Client, referral_id: str, user: Identity, request: Request
 ) -> OpenedCase:
     """The case, if the caller may see it: 404 unknown (RPCError NOT_FOUND), 403 other team,
-    503 stuck when describe() already shows why."""
+    503 stuck when describe() already shows why, or out of sight (CaseNotRunning)."""
     workflow_id = workflow_id_for(referral_id)
     handle = client.get_workflow_handle(workflow_id)
     described = await handle.describe(rpc_timeout=RPC_TIMEOUT)
-    running = described.status == WorkflowExecutionStatus.RUNNING
-    team = described.typed_search_attributes.get(sa.CSE_TEAM)
-    if not is_a_case(described) and not running:  # a refused run: find the case, if any
-        case_run = await _run_that_opened_a_case(client, referral_id, workflow_id)
-        handle = client.get_workflow_handle(workflow_id, run_id=case_run.run_id)
-        running = case_run.status == WorkflowExecutionStatus.RUNNING
-        team = case_run.typed_search_attributes.get(sa.CSE_TEAM)
+    run: WorkflowExecution = described
+    if not await opened_a_case(client, described):  # a refused run: find the case, if any
+        run = await _run_that_opened_a_case(client, referral_id, workflow_id)
+        handle = client.get_workflow_handle(workflow_id, run_id=run.run_id)
+    team = run.typed_search_attributes.get(sa.CSE_TEAM)
     if team is not None:
         _may_see(request, user, team)
     trouble = await why_stuck(client, described)
@@ -119,6 +136,10 @@ async def open_case(
     if team is None:  # so new that it has not published its team yet: ask the case
         team = (await answered(client, referral_id, handle, query_status(handle))).team
         _may_see(request, user, team)
+    ended = await why_ended(client, run)
+    if ended is not None:
+        raise CaseNotRunning(referral_id, ended)
+    running = run.status == WorkflowExecutionStatus.RUNNING
     return OpenedCase(
         referral_id=referral_id, client=client, handle=handle, team=team, running=running
     )
@@ -132,11 +153,8 @@ def _may_see(request: Request, user: Identity, team: str) -> None:
 async def _run_that_opened_a_case(
     client: Client, referral_id: str, workflow_id: str
 ) -> WorkflowExecution:
-    """The latest run of the workflow id that opened a case: the referral's case."""
-    query = f"WorkflowId = {quoted(workflow_id)}"
-    runs = [
-        run async for run in client.list_workflows(query, rpc_timeout=RPC_TIMEOUT) if is_a_case(run)
-    ]
-    if not runs:
+    """The referral's case: its latest run that opened a case (edge/visibility.py)."""
+    run = await latest_case_run(client, workflow_id)
+    if run is None:
         raise CaseGone(referral_id, "its start was refused, so no case was ever opened")
-    return max(runs, key=lambda run: run.start_time)
+    return run

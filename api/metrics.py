@@ -2,30 +2,48 @@
 
 cse_api_requests_total{method, route, status}        answers, by route template and status
 cse_api_request_duration_seconds{method, route}      how long each took (histogram)
+cse_cases_not_running                                cases whose run ended without the pathway
+                                                     closing them (gauge; NaN when visibility
+                                                     cannot be read)
 
 The route is the template (`/cases/{referral_id}`), never the path, so no referral id reaches
 a label; a request no route matched is `unmatched`. `/metrics` asks for
 `Authorization: Bearer <CSE_METRICS_TOKEN>`, and answers 404 while that setting is unset.
 Written out by hand (the text format is small) rather than adding a dependency.
+
+`cse_cases_not_running` is read from visibility when scraped (edge/caseload.py's
+`needing_attention`, every team of the API's task queue), kept NOT_RUNNING_MAX_AGE seconds so
+that scrapes of every replica cost one read each that often; every replica serves the same
+figure, so alerts take its `max`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import math
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 
+import structlog
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import ApiError, Unauthenticated
+from edge.caseload import CaseFilter, needing_attention
 from edge.settings import Settings
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 REQUESTS = "cse_api_requests_total"
 DURATION = "cse_api_request_duration_seconds"
+NOT_RUNNING = "cse_cases_not_running"
+NOT_RUNNING_MAX_AGE = 30.0  # seconds a count is served before visibility is read again
+NOT_RUNNING_TIMEOUT = 5.0  # seconds a scrape waits for that read before serving NaN
+
+log = structlog.get_logger("cse.api")
 
 Labels = tuple[tuple[str, str], ...]
 
@@ -71,6 +89,53 @@ class RequestMetrics:
             lines.append(f"{DURATION}_sum{_labels(timed)} {self._sums[timed]!r}")
             lines.append(f"{DURATION}_count{_labels(timed)} {counts[-1]}")
         return "\n".join(lines) + "\n"
+
+
+class CasesNotRunning:
+    """The count of cases out of sight, read by `count` at most every `max_age` seconds; NaN
+    (with the last read's failure logged) while it cannot be read."""
+
+    def __init__(
+        self,
+        count: Callable[[], Awaitable[int]],
+        max_age: float = NOT_RUNNING_MAX_AGE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.count = count
+        self.max_age = max_age
+        self.clock = clock
+        self._read: tuple[float, float] | None = None  # (when, count)
+
+    async def value(self) -> float:
+        now = self.clock()
+        if self._read is not None and now - self._read[0] < self.max_age:
+            return self._read[1]
+        try:
+            counted = float(await asyncio.wait_for(self.count(), NOT_RUNNING_TIMEOUT))
+        except Exception as err:  # a scrape must answer: NaN says "unknown"
+            log.warning("cases not running: not counted", error=type(err).__name__)
+            return math.nan
+        self._read = (now, counted)
+        return counted
+
+    async def exposition(self) -> str:
+        value = await self.value()
+        return (
+            f"# HELP {NOT_RUNNING} Cases whose run ended without the pathway closing them "
+            "(terminated, timed out, failed): no clock fires until an operator resets them.\n"
+            f"# TYPE {NOT_RUNNING} gauge\n"
+            f"{NOT_RUNNING} {'NaN' if math.isnan(value) else int(value)}\n"
+        )
+
+
+def counting_cases_not_running(app: FastAPI) -> Callable[[], Awaitable[int]]:
+    """How many cases of the API's task queue are out of sight, through its Temporal client."""
+
+    async def count() -> int:
+        settings: Settings = app.state.settings
+        return len(await needing_attention(app.state.client, settings.task_queue, CaseFilter()))
+
+    return count
 
 
 def _labels(pairs: Labels) -> str:
@@ -122,11 +187,14 @@ async def metrics(request: Request) -> PlainTextResponse:
     if not hmac.compare_digest(given, expected):
         raise Unauthenticated("/metrics needs `Authorization: Bearer <CSE_METRICS_TOKEN>`")
     recorded: RequestMetrics = request.app.state.request_metrics
-    return PlainTextResponse(recorded.exposition(), media_type=CONTENT_TYPE)
+    not_running: CasesNotRunning = request.app.state.cases_not_running
+    text = recorded.exposition() + await not_running.exposition()
+    return PlainTextResponse(text, media_type=CONTENT_TYPE)
 
 
 def install(app: FastAPI) -> None:
     """Measure every answer (outermost but for the error pages) and serve /metrics."""
     app.state.request_metrics = RequestMetrics()
+    app.state.cases_not_running = CasesNotRunning(counting_cases_not_running(app))
     app.include_router(router)
     app.add_middleware(MeasureRequests, metrics=app.state.request_metrics)

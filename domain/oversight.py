@@ -261,6 +261,8 @@ class Oversight(BaseModel):
     month: str
     cases_covered: int
     cases_unreadable: int
+    cases_not_running: int = 0
+    """Cases whose run ended without the pathway closing them: not read, not counted above."""
     open_cases: int
     open_by_stage: dict[Stage, int]
     open_by_score: dict[str, int]
@@ -299,7 +301,9 @@ def window_start(as_of: datetime) -> datetime:
     return datetime(year, month, 1, tzinfo=LONDON)
 
 
-def oversight(cases: Iterable[CaseFacts], as_of: datetime, unreadable: int = 0) -> Oversight:
+def oversight(
+    cases: Iterable[CaseFacts], as_of: datetime, unreadable: int = 0, not_running: int = 0
+) -> Oversight:
     facts = list({c.referral_id: c for c in cases}.values())
     open_cases = [c for c in facts if c.is_open]
     months = trend_months(as_of)
@@ -311,6 +315,7 @@ def oversight(cases: Iterable[CaseFacts], as_of: datetime, unreadable: int = 0) 
         month=this_month,
         cases_covered=len(facts),
         cases_unreadable=unreadable,
+        cases_not_running=not_running,
         open_cases=len(open_cases),
         open_by_stage=_by_stage(open_cases),
         open_by_score=_by_score(open_cases),

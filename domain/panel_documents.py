@@ -102,7 +102,9 @@ def _score(value: int | None) -> str:
 # ---- the agenda ---------------------------------------------------------------------------
 
 
-def agenda_html(panel_name: str, day: date, agenda: Agenda, unreadable: int = 0) -> str:
+def agenda_html(
+    panel_name: str, day: date, agenda: Agenda, unreadable: int = 0, not_running: int = 0
+) -> str:
     headers = [
         "Referral",
         "Stage",
@@ -119,6 +121,7 @@ def agenda_html(panel_name: str, day: date, agenda: Agenda, unreadable: int = 0)
         [
             f"<p>{escape(_NO_DETAILS)}</p>",
             _unreadable_warning(unreadable),
+            _not_running_warning(not_running, "agenda"),
             f"<h2>Cases referred to {escape(panel_name)} ({len(referred)})</h2>",
             table(headers, referred),
             f"<h2>Cases scoring 1-3 not referred ({len(waiting)})</h2>",
@@ -154,6 +157,17 @@ def _unreadable_warning(unreadable: int) -> str:
     return (
         f"<p><strong>{unreadable} case(s) could not be read and may be missing from this "
         "agenda: see the worker log.</strong></p>"
+    )
+
+
+def _not_running_warning(not_running: int, document: str) -> str:
+    if not not_running:
+        return ""
+    return (
+        f'<p class="attention"><strong>{not_running} case(s) need attention and are missing '
+        f"from this {document}: their run was terminated, timed out or failed without the "
+        "pathway closing them, so none of their clocks fires. An operator must reset them "
+        "(the dashboard's caseload lists them first).</strong></p>"
     )
 
 
@@ -203,6 +217,7 @@ def report_html(panel_name: str, report: Oversight) -> str:
             f"<p>As of {escape(when(report.as_of))} (London). Aggregates only: no referral "
             f"ids or child identifiers. {report.cases_covered} cases read"
             f"{_unreadable(report)}.</p>",
+            _not_running_warning(report.cases_not_running, "report"),
             f"<h2>Open cases ({report.open_cases})</h2>",
             "<h3>By stage</h3>",
             table(["Stage", "Cases"], [[s.replace("_", " "), n] for s, n in _stages(report)]),

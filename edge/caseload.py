@@ -8,6 +8,9 @@ supervisors' command line, so it knows nothing of HTTP.
 Listing is sorted by next due (soonest first; cases with no running clock last) and paged
 with an opaque keyset token: each page is "the cases after the last one shown", so a case
 that changes between two pages is neither shown twice nor skipped because of an offset.
+Before them all come the cases that need attention: out of sight, their run ended without
+the pathway closing them (edge/visibility.py), each flagged with what ended it; they are few,
+so they are read whole (and checked run by run) for every listing.
 Visibility on the dev server (SQLite) cannot ORDER BY: a fresh page counts and reads windows
 of next dues until it holds the page (edge/listing.py), so it reads about what it shows, not
 every match; a shared listing (RecentListings) reads every match once and cuts pages from it.
@@ -32,7 +35,7 @@ from temporalio.api.workflowservice.v1 import (
     CountWorkflowExecutionsRequest,
     ListWorkflowExecutionsRequest,
 )
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import SearchAttributeKey
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -41,7 +44,14 @@ from domain.policy import ClockName, PolicyBook
 from domain.status import CaseStatus, ClockState
 from domain.vocabulary import Stage
 from edge.listing import SortKey, after, first_after, key_of
-from edge.visibility import quoted
+from edge.visibility import (
+    ENDED_UNCLOSED,
+    LIVE_OR_CLOSED,
+    RunState,
+    cases_out_of_sight,
+    quoted,
+    run_state,
+)
 from workflows import search_attributes as sa
 
 WORKFLOW_TYPE = "ReferralWorkflow"
@@ -53,6 +63,14 @@ MAX_PAGE_SIZE = 500
 MAX_FORECAST_DAYS = 60
 LIST_PAGE = 1000  # entries per visibility read (the server's maximum)
 RECENT_LISTINGS_KEPT = 256
+NOT_REFUSED = "ExecutionStatus != 'Failed'"  # runs refused at their start are not cases
+ATTENTION = {
+    RunState.terminated: "terminated",
+    RunState.timed_out: "timed out",
+    RunState.failed: "failed",
+    RunState.canceled: "canceled",
+    RunState.continued_as_new: "continued into a run that is not a case",
+}
 
 
 class CaseloadError(ValueError):
@@ -101,6 +119,18 @@ class CaseAttributes(BaseModel):
     next_due: datetime | None
     complex: bool
     mase_referred: bool
+    run_state: RunState = Field(
+        RunState.running,
+        description="running; closed (the pathway closed it); or terminated, timed_out, "
+        "failed, canceled, continued_as_new: its run ended without the pathway closing it",
+    )
+    needs_attention: bool = Field(
+        False,
+        description="Its run ended without the pathway closing it: no clock fires and "
+        "nothing can be recorded until an operator resets it (listed first)",
+    )
+    ended_at: datetime | None = Field(None, description="When its run ended, if it has")
+    attention: str | None = Field(None, description="What needs attention, in words")
 
 
 class CaseSummary(CaseAttributes):
@@ -136,12 +166,13 @@ def timestamp(moment: datetime) -> str:
     return quoted(moment.astimezone(UTC).isoformat().replace("+00:00", "Z"))
 
 
-def case_query(task_queue: str, wanted: CaseFilter) -> str:
-    """The visibility query for the cases of one task queue matching `wanted`."""
+def case_query(task_queue: str, wanted: CaseFilter, runs: str = NOT_REFUSED) -> str:
+    """The visibility query for the cases of one task queue matching `wanted`, among the
+    `runs` it names: those not refused, the listing's LIVE_OR_CLOSED, or ENDED_UNCLOSED."""
     clauses = [
         f"WorkflowType = {quoted(WORKFLOW_TYPE)}",
         f"TaskQueue = {quoted(task_queue)}",
-        "ExecutionStatus != 'Failed'",  # runs refused at their start are not cases
+        runs,
     ]
     if wanted.stage is not None:
         clauses.append(f"{sa.CSE_STAGE.name} = {quoted(wanted.stage.value)}")
@@ -175,10 +206,16 @@ class Cursor(BaseModel):
     query: str
     next_due: datetime | None
     referral_id: str
+    attention: bool = False  # among the cases needing attention, which come first
 
     @classmethod
     def after(cls, case: CaseSummary, query: str) -> Cursor:
-        return cls(query=_fingerprint(query), next_due=case.next_due, referral_id=case.referral_id)
+        return cls(
+            query=_fingerprint(query),
+            next_due=case.next_due,
+            referral_id=case.referral_id,
+            attention=case.needs_attention,
+        )
 
     def encode(self) -> str:
         return base64.urlsafe_b64encode(self.model_dump_json().encode()).decode().rstrip("=")
@@ -245,8 +282,11 @@ def summary_of(info: WorkflowExecutionInfo) -> CaseSummary:
         return json.loads(fields[key.name].data) if key.name in fields else None
 
     stage, next_due = value(sa.CSE_STAGE), value(sa.CSE_NEXT_DUE)
+    ended = info.close_time.ToDatetime(UTC) if info.HasField("close_time") else None
     return CaseSummary(
         referral_id=referral_id_of(info.execution.workflow_id),
+        run_state=run_state(WorkflowExecutionStatus(info.status)),
+        ended_at=ended,
         stage=Stage(stage) if stage is not None else None,
         risk_score=value(sa.CSE_RISK_SCORE),
         team=value(sa.CSE_TEAM),
@@ -279,11 +319,17 @@ class RecentListings:
             OrderedDict()
         )
 
-    async def find(self, client: Client, query: str) -> list[CaseSummary]:
+    async def find(
+        self,
+        client: Client,
+        query: str,
+        reader: Callable[[Client, str], Awaitable[list[CaseSummary]]] | None = None,
+    ) -> list[CaseSummary]:
+        """The cases `query` finds, read with `reader` (default: this listing's `read`)."""
         now = self.clock()
         read = self._reads.get(query)
         if read is None or now - read[0] >= self.max_age:
-            read = (now, asyncio.ensure_future(self.read(client, query)))
+            read = (now, asyncio.ensure_future((reader or self.read)(client, query)))
             self._reads[query] = read
             while len(self._reads) > RECENT_LISTINGS_KEPT:
                 self._reads.popitem(last=False)
@@ -303,31 +349,83 @@ async def list_cases(
     page_token: str | None = None,
     recent: RecentListings | None = None,
 ) -> CasePage:
-    """One page of the caseload, sorted by next due; pass `next_page_token` for the next.
+    """One page of the caseload: the cases needing attention first, then the rest sorted by
+    next due; pass `next_page_token` for the next page.
 
     With `recent`, every page is cut from the whole listing read (or shared) there;
     without, each page reads about the cases it shows (edge/listing.py).
     """
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise CaseloadError("page_size", f"must be between 1 and {MAX_PAGE_SIZE}")
-    query = case_query(task_queue, wanted)
+    query = case_query(task_queue, wanted, LIVE_OR_CLOSED)
     cursor = Cursor.decode(page_token, query) if page_token else None
+    page: list[CaseSummary] = []
+    if cursor is None or cursor.attention:
+        flagged = await needing_attention(client, task_queue, wanted, recent)
+        page = [c for c in flagged if cursor is None or sort_key(c) > cursor.key()]
+        if len(page) > page_size:
+            page = page[:page_size]
+            return CasePage(cases=page, next_page_token=Cursor.after(page[-1], query).encode())
+        cursor = None
+    rest, more = await _in_order(client, query, cursor, page_size - len(page), recent)
+    page += rest
+    token = Cursor.after(page[-1], query).encode() if more and page else None
+    return CasePage(cases=page, next_page_token=token)
+
+
+async def _in_order(
+    client: Client,
+    query: str,
+    cursor: Cursor | None,
+    wanted: int,
+    recent: RecentListings | None,
+) -> tuple[list[CaseSummary], bool]:
+    """The first `wanted` cases of `query` after `cursor`, and whether more follow them."""
     if recent is not None and recent.max_age > 0:
         found = await recent.find(client, query)
         if cursor is not None:
             found = [case for case in found if sort_key(case) > cursor.key()]
-        page, more = found[:page_size], len(found) > page_size
-    else:
-        page, total = await first_after(
-            query,
-            cursor.key() if cursor else None,
-            page_size,
-            lambda q: count_cases(client, q),
-            lambda q, limit: find_cases(client, q, limit),
-        )
-        more = total > len(page) > 0
-    token = Cursor.after(page[-1], query).encode() if more else None
-    return CasePage(cases=page, next_page_token=token)
+        return found[:wanted], len(found) > wanted
+    start = cursor.key() if cursor else None
+    if wanted == 0:
+        return [], await count_cases(client, query + (f" AND {after(start)}" if start else "")) > 0
+    page, total = await first_after(
+        query,
+        start,
+        wanted,
+        lambda q: count_cases(client, q),
+        lambda q, limit: find_cases(client, q, limit),
+    )
+    return page, total > len(page) > 0
+
+
+async def needing_attention(
+    client: Client,
+    task_queue: str,
+    wanted: CaseFilter,
+    recent: RecentListings | None = None,
+) -> list[CaseSummary]:
+    """The cases matching `wanted` whose run ended without the pathway closing them,
+    sorted by next due (as they stood when their run ended), each saying what happened."""
+    query = case_query(task_queue, wanted, ENDED_UNCLOSED)
+    if recent is not None and recent.max_age > 0:
+        return await recent.find(client, query, find_out_of_sight)
+    return await find_out_of_sight(client, query)
+
+
+async def find_out_of_sight(client: Client, query: str) -> list[CaseSummary]:
+    runs = await cases_out_of_sight(client, query)
+    return sorted((flagged(summary_of(run.raw_info)) for run in runs), key=sort_key)
+
+
+def flagged(case: CaseSummary) -> CaseSummary:
+    """A case out of sight, flagged with what ended its run and what it needs."""
+    what = ATTENTION.get(case.run_state, case.run_state.value)
+    attention = (
+        f"Its run was {what} without the pathway closing it: no clock fires and nothing can "
+        "be recorded until an operator resets it (the case says how)"
+    )
+    return case.model_copy(update={"needs_attention": True, "attention": attention})
 
 
 # ---- the forecast ----------------------------------------------------------------------------

@@ -11,6 +11,11 @@ reason                what is wrong                               what the opera
                       replay) fails for another reason
  no_worker            nothing has polled the case's task queue    start a worker on that queue
                       lately
+ terminated,          the case's run ended without the pathway    reset it to its last good
+ timed_out, failed,   closing it (edge/visibility.py): nothing    point with Temporal's own
+ canceled,            fires and nothing can be recorded; who      `temporal workflow reset`
+ continued_as_new     ended it, when and why come from the event  (the command is given)
+                      that closed the run
 
 Where it is read: `describe()` (a pending workflow task on its second attempt or later keeps
 failing; one scheduled and never started may have no worker), the history's last
@@ -22,6 +27,7 @@ sealed like every payload: they are opened with the client's own codec.
 from __future__ import annotations
 
 import re
+import shlex
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -35,6 +41,7 @@ from temporalio.api.enums.v1 import (
 )
 from temporalio.api.errordetails.v1 import QueryFailedFailure
 from temporalio.api.failure.v1 import Failure
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import (
     DescribeTaskQueueRequest,
@@ -49,10 +56,12 @@ from temporalio.client import (
     WorkflowQueryRejectedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
+from temporalio.client import WorkflowExecution as Run
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from edge.codec import PayloadSealError
+from edge.visibility import last_event, out_of_sight, run_state
 
 RPC_TIMEOUT = timedelta(seconds=5)
 UNSTARTED_FOR = timedelta(seconds=2)  # a task waiting longer than this may have no worker
@@ -71,6 +80,12 @@ class Reason(StrEnum):
     payload_key_missing = "payload_key_missing"
     worker_failing = "worker_failing"
     no_worker = "no_worker"
+    # The case's run ended without the pathway closing it (edge/visibility.py's RunState).
+    terminated = "terminated"
+    timed_out = "timed_out"
+    failed = "failed"
+    canceled = "canceled"
+    continued_as_new = "continued_as_new"
 
 
 class Diagnosis(BaseModel):
@@ -253,3 +268,81 @@ async def why_query_failed(client: Client, err: Exception) -> Diagnosis:
                 detail.Unpack(found)
                 return of_failure(*await opened(client, found.failure))
     return of_failure("", str(err))
+
+
+# ---- a case whose run ended without the pathway closing it ---------------------------------
+
+RESET_REASON = "bring the case back: its run ended without the pathway closing it"
+
+
+def reset_command(namespace: str, workflow_id: str, run_id: str) -> str:
+    """Temporal's own reset of the case's run to its last completed workflow task."""
+    return shlex.join(
+        [
+            *("temporal", "workflow", "reset", "--namespace", namespace),
+            *("--workflow-id", workflow_id, "--run-id", run_id),
+            *("--type", "LastWorkflowTask", "--reason", RESET_REASON),
+        ]
+    )
+
+
+def run_ended(reason: Reason, what: str, command: str) -> Diagnosis:
+    """A case out of sight: `what` ended its run, and the command that brings it back."""
+    return Diagnosis(
+        reason=reason,
+        detail=(
+            f"{what}, without the pathway closing the case: its clocks no longer fire and "
+            "nothing can be recorded"
+        ),
+        operator_action=(
+            f"bring it back with Temporal's own reset to its last good point: `{command}` "
+            "(with TEMPORAL_ADDRESS, or --address, as for any temporal command). The case "
+            "goes on from its last completed workflow task: its clocks catch up at once, "
+            "firing what fell due meanwhile, and nothing recorded is lost. A run that failed "
+            "fails again unless what failed is fixed first (the worker's log says what); to "
+            "go back further, give --event-id an earlier WorkflowTaskCompleted event's id "
+            "(temporal workflow show) instead of --type"
+        ),
+    )
+
+
+def what_ended(
+    event: HistoryEvent, failure: tuple[str, str] | None = None
+) -> tuple[Reason, str] | None:
+    """What the event that closed a run says: who or what ended it, when and why. `failure`:
+    a failed run's failure type and message, opened with the reader's codec."""
+    when = f"at {event.event_time.ToDatetime(UTC):%Y-%m-%d %H:%M:%S} UTC"
+    if event.HasField("workflow_execution_terminated_event_attributes"):
+        ended = event.workflow_execution_terminated_event_attributes
+        by = f" by {short(ended.identity)}" if ended.identity else ""
+        why = f" (reason given: {short(ended.reason)})" if ended.reason else " (no reason given)"
+        return Reason.terminated, f"its run was terminated {when}{by}{why}"
+    if event.HasField("workflow_execution_timed_out_event_attributes"):
+        return Reason.timed_out, f"its run timed out {when} (a client started it with a timeout)"
+    if event.HasField("workflow_execution_failed_event_attributes"):
+        kind, message = failure or ("", "no message")
+        return Reason.failed, f"its run failed {when}: {kind + ': ' if kind else ''}{message}"
+    if event.HasField("workflow_execution_canceled_event_attributes"):
+        return Reason.canceled, f"its run was canceled {when} (a client asked Temporal to)"
+    if event.HasField("workflow_execution_continued_as_new_event_attributes"):
+        new_run = event.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+        return Reason.continued_as_new, f"its run continued {when} into run {new_run}, not a case"
+    return None
+
+
+async def why_ended(client: Client, run: Run) -> Diagnosis | None:
+    """Why a case's run (edge/visibility.py's latest_case_run) ended without the pathway
+    closing it, from the event that closed it; None when the case is open or closed."""
+    if not out_of_sight(run):
+        return None
+    command = reset_command(client.namespace, run.id, run.run_id)
+    event = await last_event(client, run.id, run.run_id)
+    failure = None
+    if event is not None and event.workflow_execution_failed_event_attributes.HasField("failure"):
+        kind, message = await opened(
+            client, event.workflow_execution_failed_event_attributes.failure
+        )
+        failure = (kind, short(message))
+    said = what_ended(event, failure) if event is not None else None
+    state = run_state(run.status)
+    return run_ended(*(said or (Reason(state.value), f"its run ended ({state.value})")), command)

@@ -75,7 +75,7 @@ def test_promtool_passes_the_scrape_configuration(tmp_path: Path) -> None:
         "/etc/prometheus/secrets/cse-metrics-token"
     ]
     out = passes("check", "config", copy)
-    assert "SUCCESS: 4 rules found" in out  # and the rules file it loads
+    assert "SUCCESS: 5 rules found" in out  # and the rules file it loads
 
 
 def test_promtool_refuses_a_configuration_it_cannot_run(tmp_path: Path) -> None:
@@ -90,7 +90,7 @@ def test_promtool_refuses_a_configuration_it_cannot_run(tmp_path: Path) -> None:
 
 def test_promtool_passes_the_alert_rules() -> None:
     out = passes("check", "rules", DEPLOY / "alerts.yml")
-    assert "SUCCESS: 4 rules found" in out
+    assert "SUCCESS: 5 rules found" in out
 
 
 def test_promtool_refuses_a_broken_rule(tmp_path: Path) -> None:
