@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from temporalio.api.workflow.v1 import WorkflowExecutionInfo
 from temporalio.api.workflowservice.v1 import (
     CountWorkflowExecutionsRequest,
@@ -87,6 +87,10 @@ TeamName = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
 WorkingDaysAhead = Annotated[int, Field(ge=1, le=MAX_FORECAST_DAYS)]
 
 
+EARLIEST_DUE = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_DUE = datetime(2200, 1, 1, tzinfo=UTC)
+
+
 class CaseFilter(BaseModel):
     """What a supervisor narrows the caseload to; every field is optional. The one model of
     the filters and their limits: the API's query parameters (`score` for `risk_score`) and
@@ -98,8 +102,23 @@ class CaseFilter(BaseModel):
     team: TeamName | None = None
     overdue: bool | None = None
     due_before: Annotated[
-        AwareDatetime | None, Field(description="Next due strictly before this time")
+        AwareDatetime | None,
+        Field(description="Next due strictly before this time (years 2000 to 2199)"),
     ] = None
+
+    @field_validator("due_before")
+    @classmethod
+    def _within_the_years_cases_run(cls, value: datetime | None) -> datetime | None:
+        """Every date the API takes is bounded: one near the ends of time would overflow."""
+        if value is None:
+            return None
+        try:
+            moment = value.astimezone(UTC)
+        except OverflowError:
+            moment = None
+        if moment is None or not EARLIEST_DUE <= moment < LATEST_DUE:
+            raise ValueError("must be within the years 2000 to 2199")
+        return moment
 
 
 class ForecastAsk(BaseModel):
@@ -204,7 +223,7 @@ class Cursor(BaseModel):
     """Where the previous page ended, tied to the query it paged through."""
 
     query: str
-    next_due: datetime | None
+    next_due: AwareDatetime | None
     referral_id: str
     attention: bool = False  # among the cases needing attention, which come first
 
