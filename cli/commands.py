@@ -32,8 +32,9 @@ from edge.caseload import forecast as clocks_due
 from edge.client import connect
 from edge.codec import CodecKeyError, PayloadSealError
 from edge.config_files import load_policy_book
-from edge.diagnosis import Diagnosis, why_failed, why_stuck
+from edge.diagnosis import Diagnosis, why_ended, why_failed, why_stuck
 from edge.settings import Settings
+from edge.visibility import latest_case_run
 
 EXIT_NOT_FOUND, EXIT_USAGE, EXIT_UNAVAILABLE = 1, 2, 3
 QUERY_TIMEOUT = timedelta(seconds=10)
@@ -96,8 +97,15 @@ async def show_cases(client: Client, settings: Settings, args: argparse.Namespac
 
 
 async def show_case(client: Client, referral_id: str, as_json: bool) -> None:
-    """The case's status; a stuck case says why (at once when describe() shows it)."""
-    handle = client.get_workflow_handle(workflow_id_for(referral_id))
+    """The case's status; a stuck case says why (at once when describe() shows it), and a
+    case whose run ended without the pathway closing it says so and how to bring it back."""
+    workflow_id = workflow_id_for(referral_id)
+    case_run = await latest_case_run(client, workflow_id)
+    ended = None if case_run is None else await why_ended(client, case_run)
+    if ended is not None:
+        raise _stuck(referral_id, ended)
+    run_id = None if case_run is None else case_run.run_id
+    handle = client.get_workflow_handle(workflow_id, run_id=run_id)
     try:
         described = await handle.describe(rpc_timeout=QUERY_TIMEOUT)
     except RPCError as err:

@@ -8,11 +8,22 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from edge.codec import new_key_item
-from tests.e2e.conftest import BIN, CLI_TIMEOUT, E2E_CODEC_KEYS, REPO, clean_env
+from tests.e2e.conftest import (
+    BIN,
+    CLI_TIMEOUT,
+    E2E_CODEC_KEYS,
+    REPO,
+    RunningWorker,
+    TemporalCli,
+    clean_env,
+    iso,
+    seconds,
+)
 from tests.e2e.stuck_cases import (
     case_nobody_serves,
     case_sealed_with_a_lost_key,
@@ -96,3 +107,37 @@ async def test_an_unknown_referral_id_is_still_exit_1(temporal_server: str) -> N
 
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.strip().startswith("no case has referral id NOBODY-")
+
+
+async def test_cse_case_says_a_terminated_case_is_not_running_and_how_to_reset_it(
+    service_worker: RunningWorker, temporal: TemporalCli
+) -> None:
+    """Terminated from the Web UI or the CLI: the case is not shown alive at its last stage."""
+    referral = {
+        "referral_id": f"CLI-ENDED-{uuid.uuid4().hex[:8]}",
+        "received_at": iso(seconds(datetime.now(UTC) - timedelta(hours=1))),
+        "child_ref": "PERSON-CLI-ENDED",
+        "team": TEAM,
+        "referrer_agency": "school",
+        "concerns": ["sexual_health"],
+        "significant_harm_suspected": True,
+        "summary": "cli terminated case",
+    }
+    workflow_id = f"referral-{referral['referral_id']}"
+    temporal.start(service_worker.task_queue, referral)
+    temporal.wait_listed(f"CseTeam = '{TEAM}'", workflow_id)
+    temporal(
+        "workflow", "terminate", "--workflow-id", workflow_id, "--reason", "pressed by mistake"
+    )
+    env = clean_env(TEMPORAL_ADDRESS=service_worker.address, CSE_PLAINTEXT_PAYLOADS="true")
+    proc = await asyncio.to_thread(
+        subprocess.run,
+        [str(BIN / "cse"), "case", referral["referral_id"]],
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT,
+        env=env,
+        cwd="/tmp",
+        check=False,
+    )
+    said_in_two_lines(proc, "terminated", "temporal workflow reset", workflow_id)
