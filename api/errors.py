@@ -68,7 +68,8 @@ class ErrorBody(BaseModel):
     reason: str | None = Field(
         None,
         description="503 only: nondeterminism, payload_key_missing, worker_failing, "
-        "no_worker or temporal_unavailable",
+        "no_worker or temporal_unavailable; for a case whose run ended without the pathway "
+        "closing it: terminated, timed_out, failed, canceled or continued_as_new",
     )
     operator_action: str | None = Field(None, description="503 only: what the operator does")
     idempotency_key: str | None = Field(

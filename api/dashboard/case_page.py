@@ -16,7 +16,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from api.auth import EVENT_PERMISSIONS, Identity
-from api.case_access import ReferralId, open_case
+from api.case_access import CaseNotRunning, ReferralId, open_case
 from api.dashboard.diagram import draw
 from api.dashboard.guard import CaseReaderUser, DashboardRoute
 from api.dashboard.rendering import render
@@ -48,8 +48,12 @@ def where_on_tracks(status: CaseStatus) -> list[tuple[str, str]]:
 
 
 def stuck_page(request: Request, err: CaseStuck) -> Response:
-    """Not "Temporal is not answering": this case cannot run, why, and what to do."""
-    context = {"error": err.body, "heading": "This case is stuck"}
+    """Not "Temporal is not answering": this case cannot run, why, and what to do; a case
+    whose run ended without the pathway closing it needs the operator's attention."""
+    heading = (
+        "This case needs attention" if isinstance(err, CaseNotRunning) else "This case is stuck"
+    )
+    context = {"error": err.body, "heading": heading}
     return render(request, "error.html", context, status_code=err.status_code)
 
 

@@ -60,6 +60,7 @@ def test_a_case_out_of_sight_is_red_first_and_says_what_to_do(
     audit(page, "caseload-needs-attention", artifacts)
 
     page.click(f"a[href$='/{ended}']")
+    assert page.locator("main h1").inner_text() == "This case needs attention"
     assert "temporal workflow reset" in page.locator("main").inner_text()
     assert "terminated" in page.locator("main").inner_text()
     audit(page, "case-out-of-sight", artifacts)
