@@ -22,7 +22,7 @@ from domain.clocks import (
     steps_come_due,
     stop_clock,
 )
-from domain.errors import InvalidEventTime
+from domain.errors import InvalidEventTime, PathwayRefusal
 from domain.events import Event
 from domain.notifications import (
     Addressee,
@@ -57,10 +57,6 @@ from domain.status import (
 )
 from domain.timing import IN_THE_FUTURE, is_in_the_future
 from domain.vocabulary import Concern, Stage
-
-_MAY_CLOSE = frozenset(
-    {"close", "record_review", "complete_assessment", "record_strategy_discussion", "conclude_s47"}
-)
 
 
 class Case(BaseModel):
@@ -132,9 +128,12 @@ class Case(BaseModel):
         return current_tracks(self)[PLAN_TRACK] == "plan_in_force"
 
     def plan_rule_matters(self, event: Event) -> bool:
-        """Would this event be taken otherwise by a case recorded before the plan rule? Only
-        when a plan is in force and the event could close the case."""
-        return self.plan_rule is None and self.cp_plan_in_force and event.name in _MAY_CLOSE
+        """Would this event be taken otherwise by a case recorded before the plan rule? The
+        machine answers with the rule and without it; only a plan in force can tell them apart.
+        Asked at no other moment: the workflow's patch gives one answer per run."""
+        if self.plan_rule is not None or not self.cp_plan_in_force:
+            return False
+        return _outcome(self, event, plan_rule=True) != _outcome(self, event, plan_rule=False)
 
     def running(self, name: ClockName) -> Clock | None:
         return next((c for c in self.clocks if c.name == name and c.running), None)
@@ -286,3 +285,11 @@ class Case(BaseModel):
         """An event's own notification, keyed by the event's place in the history."""
         key = key or str(len(self.history) + 1)
         return event_notice(self._addressee(), kind, key, roles, what)
+
+
+def _outcome(case: Case, event: Event, plan_rule: bool) -> str:
+    """Where the event would take the case, or the rule that refuses it."""
+    try:
+        return next_stage(case, event, plan_rule).value
+    except PathwayRefusal as refusal:
+        return f"refused: {refusal.rule}"

@@ -43,6 +43,7 @@ from domain.effects import EventEffects
 from domain.errors import EventNotAllowed, RuleBroken
 from domain.events import EVENT_TYPES, Event
 from domain.notifications import Notification
+from domain.policy import ClockName
 from domain.rules import PathwayRules
 from domain.vocabulary import Stage
 
@@ -309,8 +310,6 @@ def current_tracks(case: Case) -> dict[str, str]:
 def tracks_of_a_case_recorded_before_them(case: Case) -> dict[str, str]:
     """Where a case carried over from before the tracks stands on each: read from its stage
     and its clocks, as the single line kept them."""
-    from domain.policy import ClockName
-
     if case.stage == Stage.referral_received:
         assessment = "assessment_not_started"
     else:

@@ -251,6 +251,9 @@ class TestAPlanInForce:
         case.plan_rule = None
         assert case.plan_rule_matters(review(1, Concern.low))
         assert not case.plan_rule_matters(allocate(T.reviewed))
+        # A review that keeps the case in review is taken alike with and without the rule:
+        # asking then would spend the run's one answer where nothing differs.
+        assert not case.plan_rule_matters(review(2))
         assert (
             not case_at(Stage.review)
             .model_copy(update={"plan_rule": None})
