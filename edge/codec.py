@@ -54,21 +54,22 @@ class CodecKeys:
     keys: Mapping[str, bytes]
 
     @classmethod
-    def parse(cls, text: str) -> CodecKeys:
+    def parse(cls, text: str, setting: str = "CSE_CODEC_KEYS") -> CodecKeys:
+        """`setting` names the variable in errors: every key list of the service (payload,
+        session and child index keys) has this one format."""
         items = [item.strip() for item in text.split(",") if item.strip()]
         if not items:
-            raise CodecKeyError("CSE_CODEC_KEYS is empty: give `<key id>:<base64 of 32 bytes>`")
+            raise CodecKeyError(f"{setting} is empty: give `<key id>:<base64 of 32 bytes>`")
         keys: dict[str, bytes] = {}
         for position, item in enumerate(items, start=1):
-            key_id, key = _parse_item(position, item)
+            key_id, key = _parse_item(f"{setting} item {position}", item)
             if key_id in keys:
-                raise CodecKeyError(f"CSE_CODEC_KEYS item {position}: key id {key_id!r} repeated")
+                raise CodecKeyError(f"{setting} item {position}: key id {key_id!r} repeated")
             keys[key_id] = key
         return cls(sealing_id=next(iter(keys)), keys=keys)
 
 
-def _parse_item(position: int, item: str) -> tuple[str, bytes]:
-    where = f"CSE_CODEC_KEYS item {position}"
+def _parse_item(where: str, item: str) -> tuple[str, bytes]:
     key_id, colon, encoded = item.partition(":")
     key_id = key_id.strip()
     if not colon or not _KEY_ID_PATTERN.match(key_id):

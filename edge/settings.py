@@ -10,6 +10,7 @@ import os
 import re
 from email.utils import parseaddr
 from pathlib import Path
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -21,8 +22,9 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.child_index import IndexKey
 from edge.codec import CodecKeyError, CodecKeys
 from edge.schedules import parse_panel_meeting
 
@@ -35,6 +37,8 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # CSE_ variables read by scripts/run.sh alone (its data folder, the Web UI's port, and `1` to
 # use .venv as it is): known names, though no Settings field reads them.
 RUN_SCRIPT_NAMES = frozenset({"CSE_DATA_DIR", "CSE_UI_PORT", "CSE_SKIP_SETUP"})
+INDEX_KEYS = "CSE_INDEX_KEYS"
+TEAM_LENGTH = 200  # as a referral's `team` (domain/vocabulary.py's Name)
 
 
 class Settings(BaseSettings):
@@ -100,6 +104,12 @@ class Settings(BaseSettings):
     # Sealed payloads (README "Encryption"): the keys, or plaintext asked for on purpose.
     codec_keys: SecretStr | None = None
     plaintext_payloads: bool = False
+    # The child index (README "Encryption"), keys as CSE_CODEC_KEYS but never the same: the
+    # first writes, all are searched. Unset, cases are not linked (loopback only).
+    index_keys: SecretStr | None = None
+    # The teams a case may be on, comma-separated and matched exactly (domain/teams.py).
+    # Unset, any team is accepted (loopback only: edge/loopback.py).
+    teams: Annotated[tuple[str, ...], NoDecode] = ()
     # The codec server's one allowed browser origin: the Temporal Web UI.
     codec_cors_origin: str = "http://127.0.0.1:8233"
     # Dashboard cookies carry Secure: always (true), never (false) or, unset, unless the API
@@ -204,6 +214,33 @@ class Settings(BaseSettings):
         CodecKeys.parse(value.get_secret_value())  # CodecKeyError names the item, not the key
         return value
 
+    @field_validator("index_keys")
+    @classmethod
+    def _usable_index_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        CodecKeys.parse(value.get_secret_value(), INDEX_KEYS)  # names the item, not the key
+        return value
+
+    @field_validator("teams", mode="before")
+    @classmethod
+    def _a_list_of_teams(cls, value: Any) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else list(value)
+        teams = tuple(str(item).strip() for item in items if str(item).strip())
+        repeated = sorted({team for team in teams if teams.count(team) > 1})
+        if repeated:
+            raise ValueError(f"CSE_TEAMS names {', '.join(repeated)} more than once")
+        if any(len(team) > TEAM_LENGTH for team in teams):
+            raise ValueError(f"CSE_TEAMS: a team's name has at most {TEAM_LENGTH} characters")
+        return teams
+
+    def child_index_keys(self) -> list[IndexKey]:
+        """The keys of CSE_INDEX_KEYS, the writing one first; none when it is unset."""
+        if self.index_keys is None:
+            return []
+        keys = CodecKeys.parse(self.index_keys.get_secret_value(), INDEX_KEYS)
+        return [IndexKey(key_id, secret) for key_id, secret in keys.keys.items()]
+
     def sealing_keys(self) -> CodecKeys | None:
         """The keys every client seals with; None only when plaintext was asked for."""
         if self.codec_keys is not None:
@@ -242,7 +279,14 @@ class Settings(BaseSettings):
             raise ValueError("CSE_SMTP_USERNAME and CSE_SMTP_PASSWORD go together (or neither)")
         if self.govuk_notify_api_key is not None:
             self._notify_is_complete()
+        if self._index_reuses_a_payload_key():
+            raise ValueError(f"{INDEX_KEYS} reuses a key of CSE_CODEC_KEYS: give it its own")
         return self
+
+    def _index_reuses_a_payload_key(self) -> bool:
+        sealing = self.sealing_keys() if self.codec_keys is not None else None
+        payload_keys = set(sealing.keys.values()) if sealing else set()
+        return any(key.secret in payload_keys for key in self.child_index_keys())
 
     def _notify_is_complete(self) -> None:
         if not (self.govuk_notify_templates and self.directory_file):

@@ -170,9 +170,9 @@ def session_keys(settings: Settings) -> CodecKeys:
     text = settings.session_keys.get_secret_value() if settings.session_keys else ""
     if text.strip():
         try:
-            return CodecKeys.parse(text)
+            return CodecKeys.parse(text, SETTING)
         except CodecKeyError as err:
-            raise StartupError(str(err).replace("CSE_CODEC_KEYS", SETTING)) from None
+            raise StartupError(str(err)) from None
     if not is_loopback(settings.api_host):
         raise StartupError(
             f"{SETTING} is not set: dashboard sessions are sealed with it so that every API "
