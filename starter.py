@@ -2,11 +2,12 @@
 
     python starter.py referral.json
 
-Prints the workflow id. Bad input (a bad field, a referral received in the future) exits 2
-listing each bad field; a referral id that already has a case exits 3 and leaves that case
-untouched. It reads the service's settings (TEMPORAL_*, CSE_TASK_QUEUE, CSE_CODEC_KEYS, and
-CSE_POLICY_DIR, whose clock-skew tolerance says what "in the future" is); a bad setting, or a
-Temporal that does not answer, exits 2 with one line naming it.
+Prints the workflow id. Bad input (a bad field, a referral received in the future, a team
+that is not one of CSE_TEAMS) exits 2 listing each bad field; a referral id that already has
+a case exits 3 and leaves that case untouched. It reads the service's settings (TEMPORAL_*,
+CSE_TASK_QUEUE, CSE_CODEC_KEYS, CSE_TEAMS, and CSE_POLICY_DIR, whose clock-skew tolerance
+says what "in the future" is); a bad setting, or a Temporal that does not answer, exits 2
+with one line naming it.
 """
 
 import argparse
@@ -22,7 +23,13 @@ from domain.referral import Referral
 from edge.client import connect, is_unreachable, unreachable_reason
 from edge.codec import CodecKeyError
 from edge.config_files import load_policy_book
-from edge.intake import CaseExists, IntakeRefused, referral_from_json, take_referral
+from edge.intake import (
+    CaseExists,
+    IntakeRefused,
+    referral_from_json,
+    refuse_an_unknown_team,
+    take_referral,
+)
 from edge.settings import Settings, SettingsRefused, read_settings
 
 EXIT_BAD_INPUT, EXIT_CASE_EXISTS, EXIT_USAGE, EXIT_NO_INPUT = 2, 3, 64, 66
@@ -54,6 +61,7 @@ def usage() -> argparse.ArgumentParser:
 
 
 async def intake(settings: Settings, referral: Referral) -> str:
+    refuse_an_unknown_team(referral, settings.teams)  # named before Temporal is asked
     try:
         book = load_policy_book(settings.policy_dir)
         client = await connect(settings)
@@ -66,7 +74,10 @@ async def intake(settings: Settings, referral: Referral) -> str:
         raise NotStarted(
             f"not started: {where} did not answer: {unreachable_reason(err)}"
         ) from None
-    return await take_referral(client, referral, settings.task_queue, book, datetime.now(UTC))
+    now = datetime.now(UTC)
+    return await take_referral(
+        client, referral, settings.task_queue, book, now, teams=settings.teams
+    )
 
 
 def exit_code(err: IntakeRefused) -> int:

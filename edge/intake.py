@@ -2,8 +2,9 @@
 API's POST /referrals, the demo, the benchmarks, tests).
 
 IntakeRefused            the referral was not started; nothing was sent to Temporal
- ├── ReferralInvalid     its fields are wrong (each `(field, problem)` in `problems`), or
- │                       it was received in the future (domain/timing.py's tolerance)
+ ├── ReferralInvalid     its fields are wrong (each `(field, problem)` in `problems`), it
+ │                       was received in the future (domain/timing.py's tolerance), or its
+ │                       team is not one of CSE_TEAMS (domain/teams.py)
  └── CaseExists          its referral id already has a case (open or closed), left untouched
 
 A case starts with REJECT_DUPLICATE and conflict policy FAIL: Temporal's defaults would start
@@ -13,6 +14,7 @@ code, an HTTP status); nothing here knows of either.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import ValidationError
@@ -22,6 +24,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from domain.policy import PolicyBook
 from domain.referral import Referral
+from domain.teams import TEAM_FIELD, team_problem
 from domain.timing import IN_THE_FUTURE, received_in_the_future
 from workflows.referral import ReferralWorkflow
 
@@ -59,6 +62,13 @@ def refuse_a_future_referral(referral: Referral, book: PolicyBook, now: datetime
         raise ReferralInvalid([("received_at", IN_THE_FUTURE)])
 
 
+def refuse_an_unknown_team(referral: Referral, teams: Sequence[str]) -> None:
+    """A team that is not one of `teams` (CSE_TEAMS) exactly; any team when there are none."""
+    problem = team_problem(referral.team, teams)
+    if problem is not None:
+        raise ReferralInvalid([(TEAM_FIELD, problem)])
+
+
 async def start_case(client: Client, referral: Referral, task_queue: str) -> str:
     """Start the referral's case; returns its workflow id. A referral id that already has a
     case (open or closed) is refused with CaseExists."""
@@ -77,9 +87,17 @@ async def start_case(client: Client, referral: Referral, task_queue: str) -> str
 
 
 async def take_referral(
-    client: Client, referral: Referral, task_queue: str, book: PolicyBook, now: datetime
+    client: Client,
+    referral: Referral,
+    task_queue: str,
+    book: PolicyBook,
+    now: datetime,
+    *,
+    teams: Sequence[str],
 ) -> str:
-    """Intake as people use it: a referral received in the future is refused before
-    anything reaches Temporal, then its case is started."""
+    """Intake as people use it: a referral received in the future, or on a team that is not
+    one of `teams` (none: any team), is refused before anything reaches Temporal, then its
+    case is started."""
     refuse_a_future_referral(referral, book, now)
+    refuse_an_unknown_team(referral, teams)
     return await start_case(client, referral, task_queue)

@@ -7,13 +7,14 @@ filled in as sent, each problem beside the field it concerns (api/dashboard/form
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from functools import cache
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
-from api.auth import Identity, permission_to_record
 from api.case_access import ReferralId, open_case
 from api.dashboard.case_page import stuck_page
 from api.dashboard.form_flow import (
@@ -25,14 +26,15 @@ from api.dashboard.form_flow import (
     submission_of,
     validated,
 )
-from api.dashboard.forms import form_fields
-from api.dashboard.guard import CaseWorkerUser, DashboardRoute, IntakeUser, PageNotFound, SignedIn
+from api.dashboard.forms import FormField, Widget, form_fields
+from api.dashboard.guard import DashboardRoute, DashboardUser, IntakeUser, PageNotFound, SignedIn
 from api.dashboard.rendering import words
-from api.deps import SettingsDep, TemporalClientDep, check_permission
+from api.deps import SettingsDep, TemporalClientDep, check_may_record
 from api.errors import CaseStuck
 from api.routes import events, referrals
 from domain.events import EVENT_TYPES, Event
 from domain.referral import Referral
+from domain.teams import TEAM_FIELD
 
 router = APIRouter(route_class=DashboardRoute)
 
@@ -57,23 +59,17 @@ def event_type_of(name: str) -> type[Event]:
 # ---- practitioners' events ------------------------------------------------------------------
 
 
-def may_record(request: Request, user: Identity, name: str) -> None:
-    needs = permission_to_record(name)
-    if needs is not None:
-        check_permission(request, user, needs)
-
-
 @router.get("/cases/{referral_id}/events/{event}")
 async def event_form(
     referral_id: ReferralId,
     event: str,
     request: Request,
     session: SignedIn,
-    user: CaseWorkerUser,
+    user: DashboardUser,
     client: TemporalClientDep,
 ) -> Response:
     event_type = event_type_of(event)
-    may_record(request, user, event)
+    check_may_record(request, user, event)
     try:
         case = await open_case(client, referral_id, user, request)
         status = await case.status()
@@ -96,10 +92,11 @@ async def record_event(
     event: str,
     request: Request,
     session: SignedIn,
-    user: CaseWorkerUser,
+    user: DashboardUser,
     client: TemporalClientDep,
 ) -> Response:
     event_type = event_type_of(event)
+    check_may_record(request, user, event)
     fields = form_fields(event_type)
     values = await read_form(request, fields)
     key = f"form:{referral_id}:{event}"
@@ -133,12 +130,26 @@ async def record_event(
 REFERRAL_FIELDS = form_fields(Referral, omit=frozenset())
 
 
+def referral_fields(teams: Sequence[str]) -> list[FormField]:
+    """The intake form: with CSE_TEAMS, `team` is a choice of those teams, as written."""
+    if not teams:
+        return REFERRAL_FIELDS
+    return [
+        replace(f, widget=Widget.select, options=tuple(teams), verbatim_options=True)
+        if f.name == TEAM_FIELD
+        else f
+        for f in REFERRAL_FIELDS
+    ]
+
+
 @router.get("/referrals/new")
-async def referral_form(request: Request, session: SignedIn, user: IntakeUser) -> Response:
+async def referral_form(
+    request: Request, session: SignedIn, user: IntakeUser, settings: SettingsDep
+) -> Response:
     return form_page(
         request,
         "form:referral",
-        REFERRAL_FIELDS,
+        referral_fields(settings.teams),
         title="New referral",
         case=None,
         cancel=None,
@@ -154,8 +165,9 @@ async def start_referral(
     client: TemporalClientDep,
     settings: SettingsDep,
 ) -> Response:
-    values = await read_form(request, REFERRAL_FIELDS)
-    referral = validated(Referral, values, REFERRAL_FIELDS)
+    fields = referral_fields(settings.teams)
+    values = await read_form(request, fields)
+    referral = validated(Referral, values, fields)
     if isinstance(referral, dict):
         return back_to_form(request, "form:referral", values, referral)
     try:
@@ -164,7 +176,7 @@ async def start_referral(
         )
     except Exception as err:
         refusal = form_refusal(err, None)
-        problems = problems_of(refusal, REFERRAL_FIELDS, "received_at")
+        problems = problems_of(refusal, fields, "received_at")
         return back_to_form(request, "form:referral", values, problems)
     stage = words(status.stage.value).lower()
     notice = f"Referral {status.referral_id} started: its case is in stage {stage}."

@@ -51,6 +51,7 @@ class FormField:
     max_length: int | None = None
     pattern: str | None = None
     empty_is_unchanged: bool = False  # a list left empty is left out: None, "unchanged"
+    verbatim_options: bool = False  # options shown as written (teams), not as words
 
     @property
     def control_id(self) -> str:

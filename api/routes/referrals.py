@@ -32,12 +32,13 @@ async def create_referral(
 ) -> CaseStatus:
     """Starts the referral's case; a referral id that already has a case (open or closed)
     is refused with 409 and that case is left untouched; a referral received in the future
-    (beyond the policy's clock-skew tolerance) with 422. (The Referral model itself refuses
-    a received_at outside the working-day calendar's years.)"""
+    (beyond the policy's clock-skew tolerance), or whose `team` is not one of the service's
+    teams (CSE_TEAMS, matched exactly, listed in the refusal), with 422. (The Referral model
+    itself refuses a received_at outside the working-day calendar's years.)"""
     book: PolicyBook = request.app.state.policy_book
     try:
         workflow_id = await take_referral(
-            client, referral, settings.task_queue, book, datetime.now(UTC)
+            client, referral, settings.task_queue, book, datetime.now(UTC), teams=settings.teams
         )
     except ReferralInvalid as err:
         problems = [FieldProblem(field=f"body.{f}", message=m) for f, m in err.problems]
