@@ -21,8 +21,16 @@ edit never opens access to anyone. With CSE_OIDC_ISSUER set, tokens are OIDC JWT
 | intake | start cases (POST /referrals); nothing else |
 | social_worker | their team's cases: list, read, forecast, record every event but `close` |
 | team_manager | as social_worker, and `close` |
-| head_of_service | every team's cases: list, read, forecast, record every event |
+| head_of_service | every team's cases: list, read, forecast, record every event; the codec |
 | analyst | aggregates only: list cases and the forecast with case references withheld |
+| specialist_safeguarding_lead | every team's cases: list, read, forecast; record only |
+|  | `record_strategy_discussion` and `record_consultation` |
+| mase_chair | the panel agenda, and the cases on the latest agenda (read only) |
+| police_spoc | the panel agenda; no case, no caseload |
+
+The panel's members (pathway.md section 5a) are the last three. What a role may record is
+`may_record`: every event for a role with `record_event` (`close` needs `close_case` too),
+or only the events RECORDS_ONLY names for it.
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ from pydantic import (
     model_validator,
 )
 
+from domain.events import EVENT_TYPES
 from edge.config_files import FileRefused, load_users
 
 log = structlog.get_logger("cse.api")
@@ -63,6 +72,9 @@ class ApiRole(StrEnum):
     team_manager = "team_manager"
     head_of_service = "head_of_service"
     analyst = "analyst"
+    specialist_safeguarding_lead = "specialist_safeguarding_lead"
+    mase_chair = "mase_chair"
+    police_spoc = "police_spoc"
 
 
 class Permission(StrEnum):
@@ -74,6 +86,7 @@ class Permission(StrEnum):
     forecast = "forecast"
     read_panel_agenda = "read_panel_agenda"
     read_oversight_report = "read_oversight_report"
+    decode_payloads = "decode_payloads"
 
 
 _CASEWORK = {
@@ -90,13 +103,46 @@ PERMISSIONS: dict[ApiRole, frozenset[Permission]] = {
     ),
     ApiRole.head_of_service: frozenset(
         _CASEWORK
-        | {Permission.close_case, Permission.read_panel_agenda, Permission.read_oversight_report}
+        | {
+            Permission.close_case,
+            Permission.read_panel_agenda,
+            Permission.read_oversight_report,
+            Permission.decode_payloads,
+        }
     ),
     ApiRole.analyst: frozenset(
         {Permission.list_cases, Permission.forecast, Permission.read_oversight_report}
     ),
+    ApiRole.specialist_safeguarding_lead: frozenset(
+        {Permission.list_cases, Permission.read_case, Permission.forecast}
+    ),
+    # read_case is held to the cases on the latest agenda: AGENDA_CASES_ONLY
+    ApiRole.mase_chair: frozenset({Permission.read_panel_agenda, Permission.read_case}),
+    ApiRole.police_spoc: frozenset({Permission.read_panel_agenda}),
 }
 TEAM_ROLES = {ApiRole.social_worker, ApiRole.team_manager}
+AGENDA_CASES_ONLY = {ApiRole.mase_chair}
+"""Roles that open only the cases listed on the latest panel run's agenda (api/case_access.py)."""
+
+RECORDS_ONLY: dict[ApiRole, frozenset[str]] = {
+    ApiRole.specialist_safeguarding_lead: frozenset(
+        {"record_strategy_discussion", "record_consultation"}
+    ),
+    # The chair will record the panel's decisions here: {"record_mase_decision"} once that
+    # event is in domain.events (pathway.md section 5a); until then nothing.
+    ApiRole.mase_chair: frozenset(),
+}
+"""Roles without `record_event` that record only these events, on the cases they may open."""
+
+
+def _check_records_only() -> None:
+    """A name here that is no event would silently refuse the role: fail at import instead."""
+    unknown = set().union(*RECORDS_ONLY.values()) - set(EVENT_TYPES)
+    if unknown:
+        raise ValueError(f"RECORDS_ONLY names events that do not exist: {sorted(unknown)}")
+
+
+_check_records_only()
 
 EVENT_PERMISSIONS: dict[str, Permission] = {"close": Permission.close_case}
 """Events that need a permission of their own besides `record_event` (closing a case is a
@@ -106,6 +152,20 @@ manager's decision): the one table the API's routes, the dashboard and the docs 
 def permission_to_record(event: str) -> Permission | None:
     """What recording `event` needs besides `record_event`, if anything."""
     return EVENT_PERMISSIONS.get(event)
+
+
+def role_may_record(role: ApiRole, event: str) -> bool:
+    """Whether `role` may record `event` (on a case it may open)."""
+    only = RECORDS_ONLY.get(role)
+    if only is not None:
+        return event in only
+    allowed = PERMISSIONS[role]
+    extra = permission_to_record(event)
+    return Permission.record_event in allowed and (extra is None or extra in allowed)
+
+
+def roles_recording(event: str) -> list[ApiRole]:
+    return [role for role in ApiRole if role_may_record(role, event)]
 
 
 class Identity(BaseModel):
@@ -126,8 +186,15 @@ class Identity(BaseModel):
         return permission in PERMISSIONS[self.role]
 
     def may_record(self, event: str) -> bool:
-        extra = permission_to_record(event)
-        return self.may(Permission.record_event) and (extra is None or self.may(extra))
+        return role_may_record(self.role, event)
+
+    @property
+    def reads_agenda_cases_only(self) -> bool:
+        return self.role in AGENDA_CASES_ONLY
+
+    def may_open_cases_of(self, team: str | None) -> bool:
+        """Whether a case of `team` may be opened (for the chair: if it is on the agenda)."""
+        return self.may(Permission.read_case) and self.may_see_team(team)
 
     @property
     def sees_every_team(self) -> bool:

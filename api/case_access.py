@@ -16,6 +16,10 @@ canceled: edge/visibility.py) is out of sight: its last status would show it on 
 next step months ahead while no clock fires again. Every route of the case answers 503
 instead (CaseNotRunning), whose `reason` says what ended the run and `operator_action` gives
 the `temporal workflow reset` that brings it back; after the reset the case answers again.
+
+A MASE chair opens only the cases listed on the latest panel agenda (pathway.md section 5a;
+edge/panel_runs.py finds it): any other referral id is 403 before the case is looked at, so
+the answer never says whether a case exists.
 """
 
 from __future__ import annotations
@@ -26,15 +30,25 @@ from datetime import timedelta
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Path, Request
-from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+)
 
 from api.auth import Identity
 from api.deps import forbidden
 from api.errors import CaseClosed, CaseGone, CaseStuck, Unavailable
 from domain.events import Event
+from domain.panel_documents import AGENDA_CSV, agenda_referral_ids
 from domain.referral import workflow_id_for
 from domain.status import CaseStatus, Receipt
 from edge.diagnosis import Diagnosis, why_ended, why_failed, why_stuck
+from edge.panel_runs import latest_panel_document
+from edge.settings import Settings
 from edge.visibility import latest_case_run, opened_a_case
 from workflows import search_attributes as sa
 
@@ -120,6 +134,8 @@ async def open_case(
 ) -> OpenedCase:
     """The case, if the caller may see it: 404 unknown (RPCError NOT_FOUND), 403 other team,
     503 stuck when describe() already shows why, or out of sight (CaseNotRunning)."""
+    if user.reads_agenda_cases_only:
+        await _on_the_latest_agenda(client, referral_id, user, request)
     workflow_id = workflow_id_for(referral_id)
     handle = client.get_workflow_handle(workflow_id)
     described = await handle.describe(rpc_timeout=RPC_TIMEOUT)
@@ -148,6 +164,25 @@ async def open_case(
 def _may_see(request: Request, user: Identity, team: str) -> None:
     if not user.may_see_team(team):
         raise forbidden(request, user, f"this case belongs to another team than {user.team}")
+
+
+NOT_ON_THE_AGENDA = "a {role} opens only the cases on the latest panel agenda{of}"
+AGENDA_UNANSWERED = "the latest panel run could not answer: try again shortly, or ask the operator"
+
+
+async def _on_the_latest_agenda(
+    client: Client, referral_id: str, user: Identity, request: Request
+) -> None:
+    settings: Settings = request.app.state.settings
+    try:
+        agenda = await latest_panel_document(client, settings.task_queue, AGENDA_CSV)
+    except (WorkflowQueryFailedError, WorkflowQueryRejectedError):
+        raise Unavailable(AGENDA_UNANSWERED) from None
+    if agenda is None or agenda.content is None:
+        raise forbidden(request, user, NOT_ON_THE_AGENDA.format(role=user.role.value, of=""))
+    if referral_id not in agenda_referral_ids(agenda.content):
+        of = f" (of {agenda.run_date})" if agenda.run_date else ""
+        raise forbidden(request, user, NOT_ON_THE_AGENDA.format(role=user.role.value, of=of))
 
 
 async def _run_that_opened_a_case(

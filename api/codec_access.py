@@ -3,9 +3,10 @@ rule of its own.
 
 A payload says nothing in cleartext about the case or team it belongs to, and Temporal's codec
 protocol does not say either (only the namespace). So no team check can be made on what is
-decoded, and the codec server serves only roles that may open every team's cases
-(head_of_service): a social worker or team manager reads their team's cases on the dashboard;
-intake and analysts never read a case. Refusals are logged (user, role, route, reason), never a
+decoded, and the codec server serves only roles that may open every team's cases and every
+panel document (head_of_service, `decode_payloads`): a social worker, team manager, specialist
+lead or MASE chair reads their cases on the dashboard; intake, analysts and the police
+contact never read a case. Refusals are logged (user, role, route, reason), never a
 payload.
 
 Credentials, in this order: `Authorization: Bearer <token>` (the `temporal` CLI's
@@ -35,7 +36,8 @@ NO_CREDENTIALS = (
 FROM_ELSEWHERE = "a dashboard session is honoured here only from the Temporal Web UI's origin"
 EVERY_TEAM = (
     "a payload does not say which case or team it belongs to, so the codec server decodes "
-    "only for roles that may open every team's cases; read your team's cases on the dashboard"
+    "only for roles that may open every team's cases and every panel document; read your "
+    "cases on the dashboard"
 )
 
 
@@ -81,7 +83,7 @@ async def codec_user(
     """The caller, if they may decode: 403 for a role that may not read every team's cases,
     and for another namespace than the service's."""
     check_permission(request, user, Permission.read_case)
-    if not user.sees_every_team:
+    if not user.may(Permission.decode_payloads):
         raise forbidden(request, user, EVERY_TEAM)
     settings: Settings = request.app.state.settings
     if namespace is not None and namespace != settings.temporal_namespace:

@@ -1,4 +1,4 @@
-"""What routes depend on, named as types: `TemporalClientDep`, `CurrentUser`, `CaseWorker`...
+"""What routes depend on, named as types: `TemporalClientDep`, `CurrentUser`, `CaseReader`...
 
 Refusals are logged here with the user id and the route template (never a child's details)
 and raised as the API's own errors (api/errors.py).
@@ -14,7 +14,14 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from temporalio.client import Client
 
-from api.auth import Authenticator, Identity, Permission, TokenRefused
+from api.auth import (
+    RECORDS_ONLY,
+    Authenticator,
+    Identity,
+    Permission,
+    TokenRefused,
+    permission_to_record,
+)
 from api.errors import Forbidden, Unauthenticated
 from edge.settings import Settings
 
@@ -83,6 +90,28 @@ def check_permission(request: Request, user: Identity, permission: Permission) -
         raise forbidden(request, user, f"a {user.role.value} may not {_WORDS[permission]}")
 
 
+def check_may_record(request: Request, user: Identity, event: str) -> None:
+    """403 unless the user's role may record `event` (api/auth.py: `may_record`)."""
+    if user.may_record(event):
+        return
+    only = RECORDS_ONLY.get(user.role)
+    if only is not None:
+        named = " and ".join(f"`{name}`" for name in sorted(only)) or "no event yet"
+        raise forbidden(request, user, f"a {user.role.value} may record only {named}")
+    check_permission(request, user, Permission.record_event)
+    needs = permission_to_record(event)
+    if needs is not None:
+        check_permission(request, user, needs)
+
+
+def require_recording(event: str) -> Callable[[Request, Identity], Awaitable[Identity]]:
+    async def permitted(request: Request, user: CurrentUser) -> Identity:
+        check_may_record(request, user, event)
+        return user
+
+    return permitted
+
+
 def require(permission: Permission) -> Callable[[Request, Identity], Awaitable[Identity]]:
     async def permitted(request: Request, user: CurrentUser) -> Identity:
         check_permission(request, user, permission)
@@ -100,10 +129,10 @@ _WORDS = {
     Permission.forecast: "see the forecast",
     Permission.read_panel_agenda: "read the panel agenda",
     Permission.read_oversight_report: "read the oversight report",
+    Permission.decode_payloads: "decode payloads",
 }
 
 Intake = Annotated[Identity, Depends(require(Permission.create_referral))]
 CaseLister = Annotated[Identity, Depends(require(Permission.list_cases))]
 CaseReader = Annotated[Identity, Depends(require(Permission.read_case))]
-CaseWorker = Annotated[Identity, Depends(require(Permission.record_event))]
 Forecaster = Annotated[Identity, Depends(require(Permission.forecast))]

@@ -7,10 +7,11 @@ Only when the API listens on loopback (CSE_API_HOST in 127.0.0.0/8, ::1 or `loca
 api/same_origin.py judges it): anywhere else it makes nothing and exits 3, and a real users
 file (CSE_USERS_FILE) or OIDC is needed. On the first run it creates USERS_FILE (mode 0600,
 never replacing a file that is there) with an intake officer, a social worker and a team
-manager of the demo team, a head of service and an analyst, and prints the dashboard's
-address and one line per role, `<role> <user id> <token>`. The tokens are shown that once:
-the file keeps only their SHA-256 digests. Later runs print where the file is and how to add
-a user (`python -m api.tokens`).
+manager of the demo team, a head of service, an analyst and the MASE panel's members (a
+specialist safeguarding lead, a MASE chair, a police single point of contact), and prints the
+dashboard's address and one line per role, `<role> <user id> <token>`. The tokens are shown
+that once: the file keeps only their SHA-256 digests. Later runs print where the file is and
+how to add a user (`python -m api.tokens`).
 
 Exit codes: 0 ready to use, 2 bad usage or settings, 3 not on loopback.
 """
@@ -47,6 +48,9 @@ LOCAL_USERS = (
     LocalUser(ApiRole.team_manager, "demo-tm@example.org", DEMO_TEAM),
     LocalUser(ApiRole.head_of_service, "demo-hos@example.org", None),
     LocalUser(ApiRole.analyst, "demo-analyst@example.org", None),
+    LocalUser(ApiRole.specialist_safeguarding_lead, "demo-lead@example.org", None),
+    LocalUser(ApiRole.mase_chair, "demo-mase-chair@example.org", None),
+    LocalUser(ApiRole.police_spoc, "demo-police@example.org", None),
 )
 
 

@@ -4,8 +4,10 @@ Enabled by CSE_OIDC_ISSUER. A token is accepted only if it is signed by a key of
 (CSE_OIDC_JWKS_FILE, the provider's published keys, refreshed by deployment, not fetched at
 run time) with the configured algorithm, was issued by the issuer for the audience
 (CSE_OIDC_AUDIENCE), has not expired, and carries `sub` (the user id recorded as actor), a
-role claim (CSE_OIDC_ROLE_CLAIM) naming one of the API's roles and, for social workers and
-team managers, a team claim (CSE_OIDC_TEAM_CLAIM).
+role claim (CSE_OIDC_ROLE_CLAIM) naming one of the API's roles (api/auth.py's ApiRole, the
+MASE panel's `mase_chair`, `police_spoc` and `specialist_safeguarding_lead` included) and, for
+social workers and team managers, a team claim (CSE_OIDC_TEAM_CLAIM). Any other role's team
+claim is ignored, as the users file ignores its `team`: their access is not a team's.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 import jwt
 from pydantic import ValidationError
 
-from api.auth import ApiRole, Identity, StartupError, TokenRefused
+from api.auth import TEAM_ROLES, ApiRole, Identity, StartupError, TokenRefused
 from edge.settings import Settings
 
 LEEWAY_SECONDS = 30  # clock skew allowed between the provider and this service
@@ -42,11 +44,9 @@ class OidcTokens:
     def identify(self, token: str) -> Identity:
         claims = self._verified_claims(token)
         try:
-            return Identity(
-                user_id=claims["sub"],
-                role=ApiRole(str(claims.get(self.role_claim))),
-                team=claims.get(self.team_claim),
-            )
+            role = ApiRole(str(claims.get(self.role_claim)))
+            team = claims.get(self.team_claim) if role in TEAM_ROLES else None
+            return Identity(user_id=claims["sub"], role=role, team=team)
         except (ValueError, ValidationError) as err:
             raise TokenRefused(
                 f"the token's claims do not name a user of this service: {err}"

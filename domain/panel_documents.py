@@ -9,6 +9,8 @@ recorded reason is data, never markup, and CSV cells cannot start a spreadsheet 
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable
 from datetime import date, datetime
 from html import escape
@@ -181,6 +183,12 @@ def _row(item: AgendaItem) -> list[str | int]:
         "yes" if item.overdue else "no",
         item.disruption_activities,
     ]
+
+
+def agenda_referral_ids(csv_text: str) -> frozenset[str]:
+    """The referral ids an `agenda_csv` lists (ids start with a letter or digit, so no cell of
+    this column is ever escaped as a formula)."""
+    return frozenset(row["referral_id"] for row in csv.DictReader(io.StringIO(csv_text)))
 
 
 def agenda_csv(agenda: Agenda) -> str:

@@ -7,6 +7,8 @@ time: the schedule's `TemporalScheduledStartTime`, or the start time of a run st
 A run the schedule caught up late started up to CATCH_UP after that, so runs started in the
 day and the CATCH_UP after it are looked at, latest first; the latest run of the day with the
 document answers (as a second run of a day replaced the first one's files on disk before).
+The latest agenda (`latest_panel_document`) is that of the run with the latest action time of
+all the task queue's panel runs that has one: it says which cases a MASE chair may open.
 
 Errors: what the client raises (RPCError, e.g. no worker answers the query in time) goes to
 the caller, which maps it (api/errors.py).
@@ -38,6 +40,10 @@ def panel_runs_query(task_queue: str, day: date) -> str:
     )
 
 
+def all_panel_runs_query(task_queue: str) -> str:
+    return f"WorkflowType = 'MasePanelWorkflow' AND TaskQueue = {quoted(task_queue)}"
+
+
 def action_time(execution: WorkflowExecution) -> datetime:
     return execution.typed_search_attributes.get(SCHEDULED_START) or execution.start_time
 
@@ -51,6 +57,21 @@ async def panel_document(
         async for execution in client.list_workflows(panel_runs_query(task_queue, day))
         if run_date(action_time(execution)) == day
     ]
+    return await _latest_with(client, runs, name)
+
+
+async def latest_panel_document(client: Client, task_queue: str, name: str) -> PanelDocument | None:
+    """Document `name` of the latest panel run of all that has it; None when none has.
+    (Visibility cannot sort on every store, so the runs, one a month, are sorted here.)"""
+    runs = [
+        execution async for execution in client.list_workflows(all_panel_runs_query(task_queue))
+    ]
+    return await _latest_with(client, runs, name)
+
+
+async def _latest_with(
+    client: Client, runs: list[WorkflowExecution], name: str
+) -> PanelDocument | None:
     for execution in sorted(runs, key=action_time, reverse=True):
         handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
         found: PanelDocument = await handle.query(

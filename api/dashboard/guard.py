@@ -93,7 +93,6 @@ def permitted(permission: Permission) -> Callable[[Request, Identity], Awaitable
 
 
 CaseReaderUser = Annotated[Identity, Depends(permitted(Permission.read_case))]
-CaseWorkerUser = Annotated[Identity, Depends(permitted(Permission.record_event))]
 IntakeUser = Annotated[Identity, Depends(permitted(Permission.create_referral))]
 ForecasterUser = Annotated[Identity, Depends(permitted(Permission.forecast))]
 

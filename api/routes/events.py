@@ -20,9 +20,9 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import Field, ValidationError, create_model
 from pydantic.json_schema import SkipJsonSchema
 
-from api.auth import PERMISSIONS, Identity, permission_to_record
+from api.auth import Identity, roles_recording
 from api.case_access import ReferralId, open_case
-from api.deps import CaseWorker, TemporalClientDep, check_permission
+from api.deps import TemporalClientDep, require_recording
 from api.errors import IDEMPOTENCY_HEADER, FieldProblem, InvalidInput, documented
 from api.idempotency import check_body_recorded
 from api.schemas import EventRecorded
@@ -96,20 +96,19 @@ def as_recorded_by(event_type: type[Event], body: Event, user: Identity) -> Even
 
 
 def recorder(event_type: type[Event]) -> Any:
-    """The endpoint recording one kind of event."""
-    needs = permission_to_record(event_type.name)
+    """The endpoint recording one kind of event, for the roles that may record it."""
+    may_record_it = Depends(require_recording(event_type.name))
 
     async def record(
+        *,
         key: RequestKey,
         referral_id: ReferralId,
         body: Event,
-        user: CaseWorker,
+        user: Identity = may_record_it,
         client: TemporalClientDep,
         request: Request,
         response: Response,
     ) -> EventRecorded:
-        if needs is not None:
-            check_permission(request, user, needs)
         case = await open_case(client, referral_id, user, request)
         case.refuse_if_closed()
         event = as_recorded_by(event_type, body, user)
@@ -142,11 +141,8 @@ KEYED_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _who_may(event: str) -> str:
-    needs = permission_to_record(event)
-    if needs is None:
-        return ""
-    roles = " or ".join(role.value for role, allowed in PERMISSIONS.items() if needs in allowed)
-    return f" Only a {roles} may record it ({needs.value})."
+    roles = ", ".join(role.value for role in roles_recording(event))
+    return f" Recorded by: {roles} (social workers and team managers on their own team's cases)."
 
 
 for _name, _event_type in EVENT_TYPES.items():

@@ -60,6 +60,9 @@ class Users:
     manager_a: User
     head_of_service: User
     analyst: User
+    specialist_lead: User
+    mase_chair: User
+    police_spoc: User
 
     def all(self) -> list[User]:
         return [getattr(self, name) for name in self.__dataclass_fields__]
@@ -78,6 +81,9 @@ def users() -> Users:
         manager_a=_user("tm-a@example.org", "team_manager", TEAM_A),
         head_of_service=_user("hos@example.org", "head_of_service"),
         analyst=_user("analyst@example.org", "analyst"),
+        specialist_lead=_user("lead@example.org", "specialist_safeguarding_lead"),
+        mase_chair=_user("mase-chair@example.org", "mase_chair"),
+        police_spoc=_user("police-spoc@example.org", "police_spoc"),
     )
 
 

@@ -174,6 +174,9 @@ async def test_roles_that_may_not_read_every_teams_cases_are_403(
         users.social_worker_a: "decodes only for roles that may open every team's cases",
         users.social_worker_b: "decodes only for roles that may open every team's cases",
         users.manager_a: "decodes only for roles that may open every team's cases",
+        users.specialist_lead: "decodes only for roles that may open every team's cases",
+        users.mase_chair: "decodes only for roles that may open every team's cases",
+        users.police_spoc: "may not open a case",
     }
 
     with capture_logs() as logs:

@@ -92,6 +92,18 @@ def test_a_token_failing_a_check_is_refused_saying_why(
         oidc.identify(token(key, **claims))
 
 
+@pytest.mark.parametrize(
+    "role", [ApiRole.mase_chair, ApiRole.police_spoc, ApiRole.specialist_safeguarding_lead]
+)
+def test_the_panels_members_are_roles_of_their_own_with_no_team(
+    oidc: OidcTokens, key: rsa.RSAPrivateKey, role: ApiRole
+) -> None:
+    identity = oidc.identify(token(key, sub="member@example.org", cse_role=role.value))
+
+    assert identity.role == role
+    assert identity.team is None  # the provider's team claim does not narrow them
+
+
 def test_a_token_signed_by_another_key_or_not_a_jwt_is_refused(
     oidc: OidcTokens, key: rsa.RSAPrivateKey
 ) -> None:
@@ -147,3 +159,20 @@ async def test_the_api_accepts_oidc_tokens_when_configured(
     assert other_team.status_code == 403
     assert refused.status_code == 401
     assert "expired" in refused.json()["detail"]
+
+
+@pytest.mark.e2e
+async def test_an_oidc_police_contact_reads_no_caseload_and_a_lead_reads_every_team(
+    oidc_api: httpx.AsyncClient, key: rsa.RSAPrivateKey
+) -> None:
+    police = token(key, sub="police@example.org", cse_role="police_spoc")
+    lead = token(key, sub="lead@example.org", cse_role="specialist_safeguarding_lead")
+
+    refused = await oidc_api.get("/cases", headers={"Authorization": f"Bearer {police}"})
+    listed = await oidc_api.get(
+        "/cases", params={"team": "ELSEWHERE"}, headers={"Authorization": f"Bearer {lead}"}
+    )
+
+    assert refused.status_code == 403
+    assert "police_spoc may not list cases" in refused.json()["detail"]
+    assert listed.status_code == 200, listed.text
