@@ -32,6 +32,7 @@ from edge.client import (
 from edge.codec import CodecKeyError
 from edge.config_files import load_directory, load_notify_templates, load_policy_book
 from edge.logs import configure_logging
+from edge.loopback import deployment_problem, warn_if_unlinked
 from edge.namespace import RetentionError, ensure_case_retention
 from edge.schedules import ensure_panel_schedule
 from edge.search_attributes import ensure_search_attributes
@@ -171,8 +172,9 @@ async def main() -> int:
         print(f"worker not started: {err}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-    if problem := outbox_problem(settings):
+    if problem := deployment_problem(settings) or outbox_problem(settings):
         return refused(problem)
+    warn_if_unlinked(settings)
     try:
         book = load_policy_book(settings.policy_dir, settings.policy_ledger)
         channels = build_channels(settings, load_directory_for(settings, book))

@@ -1,7 +1,8 @@
 """`python -m api`: serve the API on CSE_API_HOST:CSE_API_PORT.
 
 Exits 2 with one line naming the problem when a setting, the users file, the OIDC settings or
-the policy are unusable. Temporal need not be up: the API starts anyway, reaches Temporal when
+the policy are unusable, or when it is beyond loopback without CSE_TEAMS or CSE_INDEX_KEYS
+(edge/loopback.py). Temporal need not be up: the API starts anyway, reaches Temporal when
 it answers, and `GET /health` says 503 until then.
 """
 
@@ -11,12 +12,14 @@ import sys
 
 import structlog
 import uvicorn
+from fastapi import FastAPI
 
 from api.app import create_app
 from api.auth import StartupError
 from edge.client import warn_if_plaintext
 from edge.logs import configure_logging
-from edge.settings import SettingsRefused, read_settings
+from edge.loopback import deployment_problem, warn_if_unlinked
+from edge.settings import Settings, SettingsRefused, read_settings
 
 log = structlog.get_logger("cse.api")
 
@@ -46,6 +49,18 @@ def listen_problem(host: str, port: int) -> str | None:
     return None
 
 
+def built(settings: Settings) -> FastAPI | str:
+    """The app, or the one line saying why it cannot start."""
+    problem = listen_problem(settings.api_host, settings.api_port)
+    if problem is not None:
+        return problem
+    try:
+        app = create_app(settings)
+    except StartupError as err:
+        return str(err)
+    return deployment_problem(settings) or app
+
+
 def main(argv: list[str] | None = None) -> int:
     usage().parse_args(argv)
     try:
@@ -54,18 +69,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"api not started: {err}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-    problem = listen_problem(settings.api_host, settings.api_port)
-    if problem is not None:
-        log.error("api not started", error=problem)
-        print(f"api not started: {problem}", file=sys.stderr)
-        return 2
-    try:
-        app = create_app(settings)
-    except StartupError as err:
-        log.error("api not started", error=str(err))
-        print(f"api not started: {err}", file=sys.stderr)
+    app = built(settings)
+    if isinstance(app, str):
+        log.error("api not started", error=app)
+        print(f"api not started: {app}", file=sys.stderr)
         return 2
     warn_if_plaintext(settings)
+    warn_if_unlinked(settings)
     log.info("api starting", host=settings.api_host, port=settings.api_port)
     uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_config=None)
     return 0

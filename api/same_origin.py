@@ -1,4 +1,5 @@
-"""What counts as this service's own origin, and which hosts are loopback.
+"""What counts as this service's own origin (and, from edge/loopback.py, which hosts are
+loopback).
 
 A browser names the page a request came from in `Origin` (and, failing that, `Referer`). A
 state-changing request carrying the user's cookie is honoured only from the service's own
@@ -9,7 +10,6 @@ stripped page) is never our own.
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import urlsplit
 
 import structlog
@@ -17,6 +17,7 @@ from fastapi import Request
 
 from api.deps import route_of
 from api.errors import Forbidden
+from edge.loopback import is_loopback as is_loopback  # one definition, for api/ and cli/
 from edge.settings import Settings
 
 log = structlog.get_logger("cse.api")
@@ -58,17 +59,6 @@ def claimed_origin(request: Request) -> str | None:
         return origin_of(origin)
     referer = request.headers.get("referer")
     return origin_of(referer) if referer else None
-
-
-def is_loopback(host: str) -> bool:
-    """`localhost`, 127.0.0.0/8 or ::1: only this machine can reach a service bound there."""
-    name = host.strip().strip("[]").lower().rstrip(".")
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def secure_cookies(settings: Settings) -> bool:

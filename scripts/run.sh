@@ -128,6 +128,17 @@ if [ -z "${CSE_CODEC_KEYS:-}" ] && [ "${CSE_PLAINTEXT_PAYLOADS:-false}" != "true
   export CSE_CODEC_KEYS
 fi
 
+# A child's referrals are linked through a keyed index (README "Encryption"), under its own key:
+# made on first run beside the payload key, unless CSE_INDEX_KEYS is given.
+if [ -z "${CSE_INDEX_KEYS:-}" ]; then
+  if [ ! -s "$data/index-keys" ]; then
+    (umask 077 && .venv/bin/python -c 'from edge.codec import new_key_item; print(new_key_item("index-1"))' >"$data/index-keys")
+  fi
+  chmod 600 "$data/index-keys"
+  CSE_INDEX_KEYS=$(cat "$data/index-keys")
+  export CSE_INDEX_KEYS
+fi
+
 # Dashboard sessions live in a sealed cookie (api/dashboard/sessions.py): on first run a key is
 # made beside the payload key, so a restart of the API signs nobody out.
 if [ -z "${CSE_SESSION_KEYS:-}" ]; then

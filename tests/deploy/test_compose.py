@@ -25,6 +25,7 @@ import pytest
 import yaml
 
 from edge.codec import new_key_item
+from edge.loopback import deployment_problem
 from edge.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,13 +37,17 @@ SECRETS = {
     "CSE_CODEC_KEYS": new_key_item("compose-1"),
     "CSE_METRICS_TOKEN": "a-metrics-token-for-tests",
     "CSE_SESSION_KEYS": new_key_item("sessions-1"),
+    "CSE_INDEX_KEYS": new_key_item("index-1"),
+    "CSE_TEAMS": "TEAM-A,TEAM-B",
     "GRAFANA_ADMIN_PASSWORD": "a-grafana-password-for-tests",
 }
+# Without these the service refuses to start (edge/settings.py; beyond loopback, as compose
+# runs them, edge/loopback.py): the file must demand them.
+BEYOND_LOOPBACK = {"CSE_INDEX_KEYS", "CSE_TEAMS"}
 REQUIRED = {
-    # Without these the service refuses to start (edge/settings.py): the file must demand them.
-    "worker": {"CSE_CODEC_KEYS"},
+    "worker": {"CSE_CODEC_KEYS", *BEYOND_LOOPBACK},
     # CSE_SESSION_KEYS: dashboard sessions any replica can read (required off loopback).
-    "api": {"CSE_CODEC_KEYS", "CSE_METRICS_TOKEN", "CSE_SESSION_KEYS"},
+    "api": {"CSE_CODEC_KEYS", "CSE_METRICS_TOKEN", "CSE_SESSION_KEYS", *BEYOND_LOOPBACK},
 }
 
 
@@ -188,6 +193,8 @@ def test_a_service_s_settings_pass_the_service_s_own_checks(
     settings = Settings()
     assert settings.sealing_keys() is not None  # sealed, never plaintext
     assert settings.temporal_address == "temporal:7233"
+    assert deployment_problem(settings) is None  # teams and index keys, beyond loopback
+    assert settings.teams == ("TEAM-A", "TEAM-B")
 
 
 def dockerfile_copies() -> set[str]:
