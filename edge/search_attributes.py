@@ -1,4 +1,5 @@
-"""Register the case search attributes on a server that lacks them (dev and test servers)."""
+"""Register the case search attributes on a server that lacks them (dev and test servers):
+those a case publishes as it moves, and the child index it is given at its start."""
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
@@ -9,7 +10,9 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.service import RPCError, RPCStatusCode
 
-from workflows.search_attributes import ALL_KEYS
+from workflows.search_attributes import ALL_KEYS, CSE_CHILD_INDEX
+
+REGISTERED = (*ALL_KEYS, CSE_CHILD_INDEX)
 
 _CLI_TYPES = {
     SearchAttributeIndexedValueType.KEYWORD: "Keyword",
@@ -28,7 +31,7 @@ def cli_flags() -> list[str]:
         SearchAttributeIndexedValueType.DATETIME: "Datetime",
     }
     flags = []
-    for key in ALL_KEYS:
+    for key in REGISTERED:
         flags += ["--search-attribute", f"{key.name}={names[key.indexed_value_type]}"]
     return flags
 
@@ -38,7 +41,7 @@ async def ensure_search_attributes(client: Client, namespace: str) -> list[str]:
     present = await _known(client, namespace)
     missing = {
         key.name: IndexedValueType.ValueType(key.indexed_value_type.value)
-        for key in ALL_KEYS
+        for key in REGISTERED
         if key.name not in present
     }
     if missing:

@@ -19,7 +19,7 @@ reset run keeps its base run's start time). That run says how the case stands:
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from enum import StrEnum
 
@@ -28,6 +28,7 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryReverseRequest
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 
+from domain.child_index import IndexKey, child_indexes
 from domain.errors import CASE_NOT_OPEN, DUPLICATE_REFERRAL, INVALID_INPUT
 from domain.vocabulary import Stage
 from workflows import search_attributes as sa
@@ -77,6 +78,16 @@ ENDED_UNCLOSED = (
 def quoted(value: str) -> str:
     """A string literal of Temporal's visibility query language (quotes cannot break out)."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def cases_of_child(child_ref: str, keys: Sequence[IndexKey]) -> str:
+    """The visibility query for the runs indexed as this child's, under any of the keys (a
+    case keeps the index its key wrote when it started). AND it with LIVE_OR_CLOSED to list
+    cases. Without keys nothing is indexed: ask nothing (ValueError says so)."""
+    if not keys:
+        raise ValueError("no CSE_INDEX_KEYS: cases are not linked, so none can be found")
+    values = ", ".join(quoted(index) for index in child_indexes(child_ref, keys))
+    return f"{sa.CSE_CHILD_INDEX.name} IN ({values})"
 
 
 def is_a_case(run: WorkflowExecution) -> bool:

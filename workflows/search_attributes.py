@@ -9,6 +9,9 @@ CSE_NEXT_DUE = SearchAttributeKey.for_datetime("CseNextDue")
 CSE_TEAM = SearchAttributeKey.for_keyword("CseTeam")
 CSE_COMPLEX = SearchAttributeKey.for_bool("CseComplex")
 CSE_MASE_REFERRED = SearchAttributeKey.for_bool("CseMaseReferred")
+# The keyed blind index of the child (domain/child_index.py), never the child_ref itself. Not
+# in ALL_KEYS, which a case publishes again as it moves: a case's index is set once, at start.
+CSE_CHILD_INDEX = SearchAttributeKey.for_keyword("CseChildIndex")
 
 ALL_KEYS = (
     CSE_STAGE,
