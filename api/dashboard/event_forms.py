@@ -15,7 +15,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 
-from api.auth import Identity, permission_to_record
 from api.case_access import ReferralId, open_case
 from api.dashboard.case_page import stuck_page
 from api.dashboard.form_flow import (
@@ -28,9 +27,9 @@ from api.dashboard.form_flow import (
     validated,
 )
 from api.dashboard.forms import FormField, Widget, form_fields
-from api.dashboard.guard import CaseWorkerUser, DashboardRoute, IntakeUser, PageNotFound, SignedIn
+from api.dashboard.guard import DashboardRoute, DashboardUser, IntakeUser, PageNotFound, SignedIn
 from api.dashboard.rendering import words
-from api.deps import SettingsDep, TemporalClientDep, check_permission
+from api.deps import SettingsDep, TemporalClientDep, check_may_record
 from api.errors import CaseStuck
 from api.routes import events, referrals
 from domain.events import EVENT_TYPES, Event
@@ -60,23 +59,17 @@ def event_type_of(name: str) -> type[Event]:
 # ---- practitioners' events ------------------------------------------------------------------
 
 
-def may_record(request: Request, user: Identity, name: str) -> None:
-    needs = permission_to_record(name)
-    if needs is not None:
-        check_permission(request, user, needs)
-
-
 @router.get("/cases/{referral_id}/events/{event}")
 async def event_form(
     referral_id: ReferralId,
     event: str,
     request: Request,
     session: SignedIn,
-    user: CaseWorkerUser,
+    user: DashboardUser,
     client: TemporalClientDep,
 ) -> Response:
     event_type = event_type_of(event)
-    may_record(request, user, event)
+    check_may_record(request, user, event)
     try:
         case = await open_case(client, referral_id, user, request)
         status = await case.status()
@@ -99,10 +92,11 @@ async def record_event(
     event: str,
     request: Request,
     session: SignedIn,
-    user: CaseWorkerUser,
+    user: DashboardUser,
     client: TemporalClientDep,
 ) -> Response:
     event_type = event_type_of(event)
+    check_may_record(request, user, event)
     fields = form_fields(event_type)
     values = await read_form(request, fields)
     key = f"form:{referral_id}:{event}"
