@@ -122,6 +122,10 @@ def test_run_sh_demo_prints_a_token_lists_the_caseload_and_stops_on_ctrl_c(
         assert token not in users.read_text()
         session_keys = data / "session-keys"  # dashboard sessions survive a restart of the API
         assert stat.S_IMODE(session_keys.stat().st_mode) == 0o600
+        index_keys = data / "index-keys"  # a child's referrals are linked across restarts
+        assert stat.S_IMODE(index_keys.stat().st_mode) == 0o600
+        for log in ("worker.log", "api.log"):
+            assert "cases will not be linked" not in (data / log).read_text(encoding="utf-8")
 
         agenda = re.search(r"/reports/\d{4}-\d{2}-\d{2}/agenda\.html", said)
         assert agenda, "the demo's panel run prints its agenda's link"
