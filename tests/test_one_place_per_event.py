@@ -58,8 +58,6 @@ def test_a_machine_without_a_named_guard_fails_at_construction() -> None:
     class RulesWithoutGuards:
         position = "closed"
 
-        def only_asking(self) -> None: ...
-
     with pytest.raises(InvalidDefinition, match=r"screening_recorded|Did not found name"):
         PathwayMachine(model=RulesWithoutGuards(), state_field="position")
 
