@@ -47,6 +47,7 @@ from domain.status import (
     Clock,
     DeliveryFailure,
     DisruptionActivity,
+    EarlierReferral,
     HistoryEntry,
     MaseStatus,
     MissingEpisode,
@@ -87,6 +88,12 @@ class Case(BaseModel):
     """Where the case is on each track beside its stage (domain/pathway.py); empty in cases
     carried over from before the tracks, which are read from their stage and clocks."""
     screenings: list[Screening] = []
+    earlier_referrals: list[EarlierReferral] = []
+    """The child's earlier cases, found once when the case opened (workflows/referral.py)."""
+    re_referral: bool = False
+    partners_told: bool | None = None
+    """Are partners told when strategy meetings fall due and the MASE panel acts (contract
+    v3, section 5a)? None in a case recorded before: asked when it first matters."""
     plan_rule: bool | None = None
     """Does a child protection plan in force keep this case open (contract v3)? None until
     it matters: a case recorded before the rule is asked then (workflows/referral.py)."""
@@ -174,6 +181,8 @@ class Case(BaseModel):
             tracks={} if self.is_closed else current_tracks(self),
             screenings=self.screenings,
             strategy_discussions=self.strategy_discussions,
+            earlier_referrals=self.earlier_referrals,
+            re_referral=self.re_referral,
         )
 
     # -- deciding and recording ---------------------------------------------------------

@@ -44,6 +44,8 @@ class Clock(BaseModel):
     state: ClockState = ClockState.open
     breached_by: timedelta | None = None
     escalations: list[Escalation]
+    owner_role: Role | None = None
+    """Whose the clock is, when not the social worker's (a MASE action's owner)."""
 
     @property
     def running(self) -> bool:
@@ -64,10 +66,35 @@ class HistoryEntry(BaseModel):
     details: AuditDetails = {}
 
 
+class MaseDecision(BaseModel):
+    """A decision of the MASE panel on the case (pathway.md section 5a)."""
+
+    held_at: datetime
+    decision: str
+    action_ids: list[str] = []
+    actor: str
+
+
+class MaseAction(BaseModel):
+    """An action the panel agreed, timed by its own `mase_action` clock; its `state` is the
+    clock's (open, met, breached, cancelled)."""
+
+    action_id: str
+    action: str
+    owner_role: Role
+    due_at: datetime
+    completed_at: datetime | None = None
+    clock_id: str
+    state: ClockState = ClockState.open
+
+
 class MaseStatus(BaseModel):
     referred: bool = False
     referred_at: datetime | None = None
     cris_number: str | None = None
+    stepped_down_at: datetime | None = None
+    decisions: list[MaseDecision] = []
+    actions: list[MaseAction] = []
 
 
 class MissingEpisode(BaseModel):
@@ -133,6 +160,15 @@ class Receipt(BaseModel):
     next_due: datetime | None
 
 
+class EarlierReferral(BaseModel):
+    """An earlier case of the same child, found through the keyed child index (section 6a)."""
+
+    referral_id: str
+    received_at: datetime
+    closed_at: datetime | None = None
+    stage: Stage
+
+
 class CaseStatus(BaseModel):
     """Where a case stands: the answer to the `status` query."""
 
@@ -163,3 +199,7 @@ class CaseStatus(BaseModel):
     child protection plan (domain/pathway.py)."""
     screenings: list[Screening] = []
     strategy_discussions: list[StrategyDiscussion] = []
+    earlier_referrals: list[EarlierReferral] = []
+    re_referral: bool = False
+    """An earlier referral of the child was received within the 12 months before this one
+    (the Children in Need census definition)."""
