@@ -3,8 +3,10 @@ SVG charts, and JSON for analysts). Pure rendering of `domain.oversight` data.
 
 The agenda names cases by referral id only, with stage, score, team, next due and why a case
 is not referred, and counts the themes (CSE models, SAFEGUARDED indicators) of the cases on
-it; the report holds aggregates only. Everything is escaped: a team name or a
-recorded reason is data, never markup, and CSV cells cannot start a spreadsheet formula.
+it; each referral id links to the case page (the dashboard shows the link to a reader who may
+open the case). The report holds aggregates only; each chart has a sentence saying what it
+shows and a table of its figures beside it. The HTML is domain/document_html.py's: escaped,
+and laid out to print on A4. CSV cells cannot start a spreadsheet formula.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from html import escape
 from pydantic import BaseModel
 
 from domain.calendar import LONDON
-from domain.charts import bar_chart
+from domain.charts import chart_figure
 from domain.csv_export import csv_table
+from domain.document_html import CaseLink, Cell, page, table
 from domain.oversight import Agenda, AgendaItem, Oversight, ThemeCount
 
 AGENDA_HTML = "agenda.html"
@@ -48,12 +51,6 @@ def links(day: date, names: Iterable[str]) -> dict[str, str]:
     return {name: f"/reports/{day.isoformat()}/{name}" for name in names}
 
 
-_STYLE = (
-    "body{font-family:sans-serif;margin:2em;color:#222}"
-    "table{border-collapse:collapse;margin:1em 0}"
-    "th,td{border:1px solid #bbb;padding:4px 8px;text-align:left}"
-    "th{background:#eef}td.n{text-align:right}"
-)
 _NO_DETAILS = (
     "Referral ids only: the child's details and the concerns are in the case record, "
     "never in this document."
@@ -69,28 +66,6 @@ _CSV_COLUMNS = [
     "why_not_referred",
     "disruption_activities",
 ]
-
-
-def page(title: str, body: Iterable[str]) -> str:
-    return (
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
-        f"<body><h1>{escape(title)}</h1>{''.join(body)}</body></html>\n"
-    )
-
-
-def table(headers: list[str], rows: list[list[str | int]]) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    if not rows:
-        return f"<table><tr>{head}</tr><tr><td colspan='{len(headers)}'>None</td></tr></table>"
-    cells = [
-        "".join(
-            f'<td class="n">{v}</td>' if isinstance(v, int) else f"<td>{escape(v)}</td>"
-            for v in row
-        )
-        for row in rows
-    ]
-    return f"<table><tr>{head}</tr>{''.join(f'<tr>{c}</tr>' for c in cells)}</table>"
 
 
 def when(moment: datetime | None) -> str:
@@ -117,7 +92,7 @@ def agenda_html(
         "Disruption actions",
     ]
     referred = [_row(i) for i in agenda.referred]
-    waiting = [[*_row(i), i.why_not_referred or ""] for i in agenda.not_referred]
+    waiting: list[list[Cell]] = [[*_row(i), i.why_not_referred or ""] for i in agenda.not_referred]
     return page(
         f"{panel_name} panel agenda: {day.strftime('%A %d %B %Y')}",
         [
@@ -145,7 +120,7 @@ def _agenda_themes(agenda: Agenda) -> list[str]:
     ]
 
 
-def _theme_rows(counts: list[ThemeCount]) -> list[list[str | int]]:
+def _theme_rows(counts: list[ThemeCount]) -> list[list[Cell]]:
     return [
         [c.theme.replace("_", " "), c.referred, c.not_referred]
         for c in counts
@@ -173,9 +148,9 @@ def _not_running_warning(not_running: int, document: str) -> str:
     )
 
 
-def _row(item: AgendaItem) -> list[str | int]:
+def _row(item: AgendaItem) -> list[Cell]:
     return [
-        item.referral_id,
+        CaseLink(item.referral_id, item.team),
         item.stage.value.replace("_", " "),
         _score(item.risk_score),
         item.team,
@@ -237,18 +212,20 @@ def report_html(panel_name: str, report: Oversight) -> str:
             "<h2>Deadlines met and breached, last 12 months</h2>",
             table(["Clock", "Met", "Breached"], _deadline_rows(report)),
             "<h2>Missing episodes</h2>",
-            table(["", "Count"], _missing_rows(report)),
+            table(["Missing episodes", "Count"], _missing_rows(report)),
             "<h2>Disruption of those exploiting children</h2>",
             f"<p>Open cases with a disruption action recorded: "
             f"{report.open_cases_with_disruption}</p>",
             table(["Action this month", "Count"], _disruption_rows(report)),
             *_discussion_attendance(report),
             "<h2>Trend, last 12 months</h2>",
-            bar_chart("New referrals per month", new),
-            bar_chart("Deadlines breached per month", late, colour="#c53030"),
-            table(
-                ["Month", "New referrals", "Breaches"],
-                [[m.month, m.new_referrals, m.breaches] for m in report.trend],
+            chart_figure("new-referrals", "New referrals per month", new, ("Month", "Referrals")),
+            chart_figure(
+                "breaches",
+                "Deadlines breached per month",
+                late,
+                ("Month", "Breaches"),
+                colour="#c53030",
             ),
         ],
     )
@@ -263,11 +240,11 @@ def _stages(report: Oversight) -> list[tuple[str, int]]:
     return [(stage.value, count) for stage, count in report.open_by_stage.items()]
 
 
-def _deadline_rows(report: Oversight) -> list[list[str | int]]:
+def _deadline_rows(report: Oversight) -> list[list[Cell]]:
     return [[t.clock.value.replace("_", " "), t.met, t.breached] for t in report.deadlines]
 
 
-def _missing_rows(report: Oversight) -> list[list[str | int]]:
+def _missing_rows(report: Oversight) -> list[list[Cell]]:
     return [
         ["Open cases with missing episodes", report.open_cases_with_missing_episodes],
         ["Missing episodes this month", report.missing_episodes_this_month],
@@ -288,7 +265,7 @@ def _report_themes(report: Oversight) -> list[str]:
 
 def _discussion_attendance(report: Oversight) -> list[str]:
     held = report.strategy_discussions
-    rows: list[list[str | int]] = [["Held", held.held_this_month, held.held_last_12_months]]
+    rows: list[list[Cell]] = [["Held", held.held_this_month, held.held_last_12_months]]
     rows += [[f"Without {a.agency}", a.this_month, a.last_12_months] for a in held.without]
     return [
         "<h2>Strategy discussions and who was there</h2>",
@@ -296,7 +273,7 @@ def _discussion_attendance(report: Oversight) -> list[str]:
     ]
 
 
-def _disruption_rows(report: Oversight) -> list[list[str | int]]:
+def _disruption_rows(report: Oversight) -> list[list[Cell]]:
     return [[a.value.replace("_", " "), n] for a, n in report.disruption_this_month.items()]
 
 

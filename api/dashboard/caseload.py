@@ -14,10 +14,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field, ValidationError
 
-from api.auth import ApiRole, Permission
+from api.auth import Permission
 from api.dashboard.forms import field_problems
 from api.dashboard.guard import DashboardRoute, DashboardUser, ForecasterUser
-from api.dashboard.rendering import render
+from api.dashboard.rendering import CASELOAD, home_of, render
 from api.deps import SettingsDep, TemporalClientDep, check_permission
 from api.routes.cases import get_cases
 from api.routes.forecast import get_forecast
@@ -60,8 +60,8 @@ def caseload_page(request: Request, status_code: int = 200, **context: Any) -> R
 async def caseload(
     request: Request, user: DashboardUser, client: TemporalClientDep, settings: SettingsDep
 ) -> Response:
-    if user.role == ApiRole.intake:
-        return RedirectResponse("/dashboard/referrals/new", status_code=303)
+    if home_of(user) != CASELOAD:  # intake's form, or the panel's documents
+        return RedirectResponse(home_of(user), status_code=303)
     check_permission(request, user, Permission.list_cases)
     try:
         wanted = CaseloadFilters.model_validate(given(request))

@@ -16,9 +16,9 @@ from fastapi.security import HTTPAuthorizationCredentials
 from jwt import PyJWTError
 from jwt import decode as jwt_claims
 
-from api.auth import ApiRole, Identity
+from api.auth import Identity
 from api.dashboard.guard import DashboardRoute, SignedIn, check_csrf
-from api.dashboard.rendering import render
+from api.dashboard.rendering import home_of, render
 from api.dashboard.sessions import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -45,7 +45,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 def landing(user: Identity) -> str:
-    return "/dashboard/referrals/new" if user.role == ApiRole.intake else HOME
+    return home_of(user)
 
 
 @router.get("/login")

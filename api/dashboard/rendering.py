@@ -10,6 +10,7 @@ import jinja2
 from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 
+from api.auth import ApiRole, Identity, Permission
 from domain.calendar import LONDON
 
 HERE = Path(__file__).parent
@@ -41,6 +42,19 @@ def words(name: object) -> str:
     return text[:1].upper() + text[1:]
 
 
+CASELOAD = "/dashboard/"
+
+
+def home_of(user: Identity) -> str:
+    """Where a user's dashboard starts: intake's form, the caseload, or the panel's documents
+    for the panel's members who read no caseload."""
+    if user.role == ApiRole.intake:
+        return "/dashboard/referrals/new"
+    if user.may(Permission.list_cases):
+        return CASELOAD
+    return "/dashboard/panel"
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -48,6 +62,7 @@ def _environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters.update(london=london, duration=duration, words=words)
+    env.globals.update(Permission=Permission, home_of=home_of)
     return env
 
 

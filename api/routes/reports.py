@@ -1,7 +1,8 @@
 """The monthly panel's documents, where its notifications link: /reports/<run date>/<name>.
 
-The agenda names cases (referral ids, no child details): managers and heads of service read
-it. The oversight report is aggregates only: heads of service and analysts read it.
+The agenda names cases (referral ids, no child details): managers, heads of service and the
+panel's chair and police contact read it. The oversight report is aggregates only: heads of
+service and analysts read it.
 
 The documents are kept in the panel run itself (sealed in its history) and read through the
 Temporal client (edge/panel_runs.py), so every API replica serves every run's links and no
@@ -75,6 +76,14 @@ async def read_panel_document(
     run_date: str, name: str, user: Identity, settings: Settings, client: Client, request: Request
 ) -> Response:
     """The document, for a user whose role may read it (the API's and the dashboard's route)."""
+    content, media_type = await panel_document_text(run_date, name, user, settings, client, request)
+    return Response(content, media_type=media_type)
+
+
+async def panel_document_text(
+    run_date: str, name: str, user: Identity, settings: Settings, client: Client, request: Request
+) -> tuple[str, str]:
+    """The document and its media type, for a user whose role may read it."""
     if name not in DOCUMENTS:
         raise DocumentNotFound(run_date, name)
     permission, media_type = DOCUMENTS[name]
@@ -92,4 +101,4 @@ async def read_panel_document(
         raise Unavailable(UNANSWERED.format(day=run_date)) from None
     if found is None or found.content is None:
         raise DocumentNotFound(run_date, name)
-    return Response(found.content, media_type=media_type)
+    return found.content, media_type
