@@ -116,7 +116,9 @@ def build_worker(
     configuration.install(settings.task_queue, book)
     notifier = Notifier(channels or build_channels(settings, None), settings.public_url)
     panel_cases = PanelCases(client, settings.task_queue)
-    registry = CaseRegistry(client, book)
+    registry = CaseRegistry(
+        client, book, teams=settings.teams, index_keys=settings.child_index_keys()
+    )
     return Worker(
         client,
         task_queue=settings.task_queue,

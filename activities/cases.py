@@ -12,20 +12,33 @@ ever opened a case, and fails as a duplicate if one did, leaving the earlier cas
 A run is a case when it published its team and has not failed: a case never fails, while
 runs refused at their start (invalid input, or a duplicate) always do.
 
+The same answer says whether the case's team is one of the worker's teams (CSE_TEAMS), the
+case's keyed child index under the writing key of CSE_INDEX_KEYS, and the child's earlier
+cases, found through that index under every key (pathway.md section 6a): each one's referral
+id (from its workflow id), when it was received and its stage (its search attributes) and,
+once the pathway has closed it, when its run ended. Without index keys nothing is linked.
+
 Failures: a visibility store that cannot answer fails the attempt; Temporal retries it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 from temporalio import activity
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecution
 from temporalio.common import RetryPolicy
 
+from domain.child_index import IndexKey, child_index
 from domain.policy import Policy, PolicyBook
-from edge.visibility import is_a_case, quoted
+from domain.referral import workflow_id_for
+from domain.status import EarlierReferral
+from domain.teams import team_problem
+from domain.vocabulary import Stage
+from edge.visibility import RPC_TIMEOUT, cases_of_child, is_a_case, latest_case_run, quoted
+from workflows import search_attributes as sa
 
 EARLIER_CASES_TIMEOUT = timedelta(seconds=30)
 EARLIER_CASES_RETRY = RetryPolicy(
@@ -49,27 +62,52 @@ class OpeningRequest(BaseModel):
     run_id: str  # the asking run, never counted
     received_at: datetime
     started_at: datetime  # versions published after the case started are not its
+    # None in requests scheduled before teams and the child index were asked.
+    team: str | None = None
+    child_ref: str | None = None
 
 
 class Opening(BaseModel):
-    """The policy the case keeps for life, and the earlier cases of its referral id."""
+    """The policy the case keeps for life, the earlier cases of its referral id and, in
+    answers since teams and the child index (the defaults: recorded answers read as before),
+    why its team is refused, its child index and the child's earlier cases."""
 
     policy: Policy
     earlier_run_ids: list[str]
+    team_problem: str | None = None
+    child_index: str | None = None
+    earlier_referrals: list[EarlierReferral] = []
 
 
 class CaseRegistry:
-    """Reads visibility through the worker's own client, and the worker's policy book."""
+    """Reads visibility through the worker's own client, and the worker's policy book, teams
+    and child index keys (the first writes, all are searched)."""
 
-    def __init__(self, client: Client, book: PolicyBook) -> None:
+    def __init__(
+        self,
+        client: Client,
+        book: PolicyBook,
+        teams: Sequence[str] = (),
+        index_keys: Sequence[IndexKey] = (),
+    ) -> None:
         self.client = client
         self.book = book
+        self.teams = tuple(teams)
+        self.index_keys = tuple(index_keys)
 
     @activity.defn(name="open_case")
     async def open_case(self, request: OpeningRequest) -> Opening:
         policy = self.book.in_force_on(request.received_at, request.started_at)
         earlier = await self._earlier(request.workflow_id, request.run_id)
-        return Opening(policy=policy, earlier_run_ids=earlier)
+        problem = None if request.team is None else team_problem(request.team, self.teams)
+        opening = Opening(policy=policy, earlier_run_ids=earlier, team_problem=problem)
+        if request.child_ref is None or not self.index_keys or problem or earlier:
+            return opening  # a refused start is not linked to the child
+        opening.child_index = child_index(request.child_ref, self.index_keys[0])
+        opening.earlier_referrals = await self._cases_of_child(
+            request.child_ref, request.workflow_id
+        )
+        return opening
 
     @activity.defn(name="earlier_cases")
     async def earlier_cases(self, request: EarlierCasesRequest) -> EarlierCases:
@@ -82,3 +120,41 @@ class CaseRegistry:
             if run.run_id != asking_run_id and is_a_case(run):
                 runs.append(run.run_id)
         return sorted(runs)
+
+    async def _cases_of_child(self, child_ref: str, own_workflow_id: str) -> list[EarlierReferral]:
+        """The child's other cases, each as its referral's case run tells it (the latest run
+        that opened a case: a reset keeps the index of the run it began from)."""
+        query = f"{cases_of_child(child_ref, self.index_keys)} AND {NOT_CONTINUED}"
+        runs: dict[str, list[WorkflowExecution]] = {}
+        async for run in self.client.list_workflows(query, rpc_timeout=RPC_TIMEOUT):
+            if run.id != own_workflow_id:
+                runs.setdefault(run.id, []).append(run)
+        found = []
+        for workflow_id, its_runs in sorted(runs.items()):
+            case = await latest_case_run(self.client, workflow_id, its_runs)
+            referral = None if case is None else earlier_referral(case)
+            if referral is not None:
+                found.append(referral)
+        return found
+
+
+NOT_CONTINUED = "ExecutionStatus != 'ContinuedAsNew'"  # its case goes on in a later run
+REFERRAL_PREFIX = workflow_id_for("")
+
+
+def earlier_referral(run: WorkflowExecution) -> EarlierReferral | None:
+    """What a case of the child says of itself in visibility; None for a run that is not
+    a referral's case (no stage, or a workflow id of another kind)."""
+    published = run.typed_search_attributes.get(sa.CSE_STAGE)
+    if published is None or published not in Stage.__members__:
+        return None
+    if not run.id.startswith(REFERRAL_PREFIX):
+        return None
+    stage = Stage(published)
+    received_at = run.typed_search_attributes.get(sa.CSE_RECEIVED_AT) or run.start_time
+    return EarlierReferral(
+        referral_id=run.id.removeprefix(REFERRAL_PREFIX),
+        received_at=received_at,
+        closed_at=run.close_time if stage == Stage.closed else None,
+        stage=stage,
+    )

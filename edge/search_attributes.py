@@ -10,9 +10,9 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.service import RPCError, RPCStatusCode
 
-from workflows.search_attributes import ALL_KEYS, CSE_CHILD_INDEX
+from workflows.search_attributes import ALL_KEYS, CSE_CHILD_INDEX, CSE_RECEIVED_AT
 
-REGISTERED = (*ALL_KEYS, CSE_CHILD_INDEX)
+REGISTERED = (*ALL_KEYS, CSE_CHILD_INDEX, CSE_RECEIVED_AT)
 
 _CLI_TYPES = {
     SearchAttributeIndexedValueType.KEYWORD: "Keyword",

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -22,8 +22,11 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.cases import CaseRegistry, EarlierCases, EarlierCasesRequest
+from domain.child_index import IndexKey, normalised
 from domain.notifications import Notification
 from domain.policy import Policy, PolicyBook
+from domain.referral import workflow_id_for
+from domain.status import EarlierReferral
 from edge.codec import CodecKeys, new_key_item
 from edge.converter import data_converter, sealed_data_converter
 from edge.search_attributes import ensure_search_attributes
@@ -98,14 +101,29 @@ async def earlier_cases(request: EarlierCasesRequest) -> EarlierCases:
     return EarlierCases(run_ids=EARLIER_CASES.get(request.workflow_id, []))
 
 
-class StandInRegistry(CaseRegistry):
-    """The real opening activity over a policy book, with earlier cases from EARLIER_CASES."""
+TEST_INDEX_KEY = IndexKey("tests-index-1", bytes(range(32)))
+"""The child index key of workflow tests (a fixed one, so recorded histories are stable)."""
 
-    def __init__(self, book: PolicyBook) -> None:
+EARLIER_REFERRALS: dict[str, list[EarlierReferral]] = {}
+"""The cases of a child the opening activity finds in workflow tests, by normalised child_ref
+(none unless a test says; the real search is tested against the dev server in tests/e2e)."""
+
+
+class StandInRegistry(CaseRegistry):
+    """The real opening activity over a policy book and teams (none: any team), with earlier
+    cases from EARLIER_CASES and a child's cases from EARLIER_REFERRALS."""
+
+    def __init__(self, book: PolicyBook, teams: Sequence[str] = ()) -> None:
         self.book = book
+        self.teams = tuple(teams)
+        self.index_keys = (TEST_INDEX_KEY,)
 
     async def _earlier(self, workflow_id: str, asking_run_id: str) -> list[str]:
         return EARLIER_CASES.get(workflow_id, [])
+
+    async def _cases_of_child(self, child_ref: str, own_workflow_id: str) -> list[EarlierReferral]:
+        found = EARLIER_REFERRALS.get(normalised(child_ref), [])
+        return [e for e in found if workflow_id_for(e.referral_id) != own_workflow_id]
 
 
 @pytest.fixture
@@ -136,6 +154,7 @@ async def running_worker(
     task_queue: str,
     outbox: Outbox,
     policy: Policy | None = None,
+    teams: Sequence[str] = (),
 ) -> AsyncIterator[Worker]:
     book = PolicyBook(versions=[policy or Policy()])
     configuration.install(task_queue, book)
@@ -143,7 +162,7 @@ async def running_worker(
         client,
         task_queue=task_queue,
         workflows=[ReferralWorkflow],
-        activities=[outbox.notify, earlier_cases, StandInRegistry(book).open_case],
+        activities=[outbox.notify, earlier_cases, StandInRegistry(book, teams).open_case],
         workflow_runner=workflow_runner(strict=True),
     ) as worker:
         try:
