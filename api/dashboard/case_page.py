@@ -1,6 +1,7 @@
 """One case: its stage and where it is on each track beside it, clocks with their ladder
 steps, every screening and review with what changed since the one before, its strategy
-discussions, timeline and pathway diagram.
+discussions, timeline and pathway diagram, and the child's earlier referrals (linked where the
+reader may open them: api/dashboard/earlier_referrals.py).
 
 The case is opened as the API opens it (api/case_access.py: 404 unknown, 403 another team)
 and drawn from the API's own diagram (api/diagram.py). A case that cannot answer is shown as
@@ -18,6 +19,7 @@ from fastapi import APIRouter, Request, Response
 from api.auth import EVENT_PERMISSIONS, Identity
 from api.case_access import CaseNotRunning, ReferralId, open_case
 from api.dashboard.diagram import draw
+from api.dashboard.earlier_referrals import earlier_for
 from api.dashboard.guard import CaseReaderUser, DashboardRoute
 from api.dashboard.rendering import render
 from api.deps import TemporalClientDep
@@ -79,6 +81,7 @@ async def case_page(
         "drawing": draw(status),
         "mermaid": mermaid,
         "notice": session.take(f"notice:{referral_id}"),
+        "earlier": await earlier_for(client, user, status.earlier_referrals),
     }
     return render(request, "case.html", context)
 
