@@ -12,8 +12,10 @@ concern notes. From a set of facts:
 - `oversight` aggregates for heads of service and the strategic group: counts by stage and by
   score, new referrals, deadlines met and breached per clock, missing episodes, a 12-month
   trend, and the themes of pathway.md section 5: open cases by CSE model and by indicator,
-  and strategy discussions held without an agency the policy expects (police, health).
-  Aggregates only: no referral id or team appears in it.
+  and strategy discussions held without an agency the policy expects (police, health); the
+  re-referral rate of the last 12 months, and re-referrals per month in the trend (section
+  6a: a referral within 12 months of an earlier one of the same child, as each case found
+  when it opened). Aggregates only: no referral id or team appears in it.
 
 Months are calendar months in Europe/London. The report's month is the month of the run; the
 trend is the twelve months ending with it. A clock counts as met in the month it stopped, and
@@ -91,6 +93,7 @@ class CaseFacts(BaseModel):
     """Of the latest screening or review (a review that gave none carries the last ones)."""
     strategy_discussions: list[DiscussionFacts] = []
     cp_plan_in_force: bool = False
+    re_referral: bool = False
 
     @classmethod
     def from_status(cls, status: CaseStatus) -> CaseFacts:
@@ -118,6 +121,7 @@ class CaseFacts(BaseModel):
                 for d in status.strategy_discussions
             ],
             cp_plan_in_force=status.cp_plan_in_force,
+            re_referral=status.re_referral,
         )
 
     @property
@@ -252,6 +256,7 @@ class MonthFigures(BaseModel):
     month: str  # YYYY-MM
     new_referrals: int
     breaches: int
+    re_referrals: int = 0
 
 
 class Oversight(BaseModel):
@@ -282,6 +287,10 @@ class Oversight(BaseModel):
     open_by_indicator: dict[Indicator, int] = {}
     """Of each open case's latest screening or review; a case may count under several."""
     strategy_discussions: DiscussionFigures = DiscussionFigures()
+    re_referrals_last_12_months: int = 0
+    re_referral_rate: float | None = None
+    """Re-referrals among the referrals received in the last 12 months, as a percentage (one
+    decimal); None when none was received."""
 
 
 def month_of(moment: datetime) -> str:
@@ -310,6 +319,7 @@ def oversight(
     this_month = months[-1]
     new = Counter(month_of(c.received_at) for c in facts if c.received_at is not None)
     met, breached = _clock_outcomes(facts, set(months))
+    re_referrals, rate = _re_referrals(facts, months)
     return Oversight(
         as_of=as_of,
         month=this_month,
@@ -335,7 +345,16 @@ def oversight(
         open_by_cse_model=_by_theme(list(CseModel), (c.latest_cse_models for c in open_cases)),
         open_by_indicator=_by_theme(list(Indicator), (c.latest_indicators for c in open_cases)),
         strategy_discussions=_discussions(facts, months),
+        re_referrals_last_12_months=re_referrals,
+        re_referral_rate=rate,
     )
+
+
+def _re_referrals(cases: list[CaseFacts], months: list[str]) -> tuple[int, float | None]:
+    """Re-referrals among the referrals received in `months`, and their percentage."""
+    received = [c for c in cases if c.received_at and month_of(c.received_at) in months]
+    again = sum(1 for c in received if c.re_referral)
+    return again, (round(100 * again / len(received), 1) if received else None)
 
 
 def _by_theme(themes: list[_Theme], per_case: Iterable[list[_Theme]]) -> dict[_Theme, int]:
@@ -399,7 +418,11 @@ def _trend(cases: list[CaseFacts], months: list[str], new: Counter[str]) -> list
     breaches = Counter(
         month_of(k.due_at) for c in cases for k in c.clocks if k.state == ClockState.breached
     )
-    return [MonthFigures(month=m, new_referrals=new[m], breaches=breaches[m]) for m in months]
+    again = Counter(month_of(c.received_at) for c in cases if c.received_at and c.re_referral)
+    return [
+        MonthFigures(month=m, new_referrals=new[m], breaches=breaches[m], re_referrals=again[m])
+        for m in months
+    ]
 
 
 # ---- what the panel sends ------------------------------------------------------------------

@@ -209,6 +209,7 @@ def report_html(panel_name: str, report: Oversight) -> str:
             table(["Score", "Cases"], [[s, n] for s, n in report.open_by_score.items()]),
             *_report_themes(report),
             f"<h2>New referrals this month: {report.new_referrals_this_month}</h2>",
+            *_re_referrals(report, labels),
             "<h2>Deadlines met and breached, last 12 months</h2>",
             table(["Clock", "Met", "Breached"], _deadline_rows(report)),
             "<h2>Missing episodes</h2>",
@@ -229,6 +230,18 @@ def report_html(panel_name: str, report: Oversight) -> str:
             ),
         ],
     )
+
+
+def _re_referrals(report: Oversight, labels: list[str]) -> list[str]:
+    """The re-referral rate (pathway.md 6a) and re-referrals per month: counts only."""
+    rate = "none received" if report.re_referral_rate is None else f"{report.re_referral_rate}%"
+    again = [(label, m.re_referrals) for label, m in zip(labels, report.trend, strict=True)]
+    return [
+        f"<h2>Re-referrals, last 12 months: {rate}</h2>",
+        f"<p>{report.re_referrals_last_12_months} of the referrals received in the last 12 "
+        "months came within 12 months of an earlier referral of the same child.</p>",
+        chart_figure("re-referrals", "Re-referrals per month", again, ("Month", "Re-referrals")),
+    ]
 
 
 def _first_day(month: str) -> date:

@@ -293,10 +293,10 @@ def test_the_agenda_documents_escape_data_and_defuse_spreadsheet_formulas() -> N
     assert rows[1]["risk_score"] == "3"
 
 
-def test_the_report_page_embeds_two_charts_of_the_trend() -> None:
+def test_the_report_page_embeds_three_charts_of_the_trend() -> None:
     cases = [plain("A", Stage.assessment, 1, london(2026, 9, 1))]
     page = report_html("MASE", oversight(cases, AS_OF))
-    assert page.count("<svg") == 2
+    assert page.count("<svg") == 3  # new referrals, re-referrals, breaches
     assert "MASE oversight report: September 2026" in page
     assert "New referrals per month" in page
 
