@@ -143,8 +143,8 @@ def test_the_report_has_charts_with_words_and_tables_and_passes_axe(
     assert page.locator("h1").inner_text().startswith("MASE oversight report")
     audit(page, "panel-report", artifacts)
     charts = page.locator("figure.chart")
-    assert charts.count() == 2
-    for i in range(2):
+    assert charts.count() == 3  # new referrals, re-referrals, breaches
+    for i in range(3):
         chart = charts.nth(i)
         svg = chart.locator("svg[role='img']")
         assert svg.get_attribute("aria-label") == chart.locator("figcaption").inner_text()

@@ -324,7 +324,7 @@ async def test_a_triggered_panel_lists_the_right_cases_and_reports_their_figures
     expected_report(report, cases)
     report_text = await document("oversight.html") + json.dumps(report)
     assert "MACE oversight report" in report_text
-    assert report_text.count("<svg") == 2
+    assert report_text.count("<svg") == 3  # new referrals, re-referrals, breaches
     for rid in ids.values():
         assert rid not in report_text
 
