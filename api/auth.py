@@ -128,9 +128,8 @@ RECORDS_ONLY: dict[ApiRole, frozenset[str]] = {
     ApiRole.specialist_safeguarding_lead: frozenset(
         {"record_strategy_discussion", "record_consultation"}
     ),
-    # The chair will record the panel's decisions here: {"record_mase_decision"} once that
-    # event is in domain.events (pathway.md section 5a); until then nothing.
-    ApiRole.mase_chair: frozenset(),
+    # The chair records the panel's decisions and marks its actions done (pathway.md 5a).
+    ApiRole.mase_chair: frozenset({"record_mase_decision", "complete_mase_action"}),
 }
 """Roles without `record_event` that record only these events, on the cases they may open."""
 
@@ -144,9 +143,13 @@ def _check_records_only() -> None:
 
 _check_records_only()
 
-EVENT_PERMISSIONS: dict[str, Permission] = {"close": Permission.close_case}
-"""Events that need a permission of their own besides `record_event` (closing a case is a
-manager's decision): the one table the API's routes, the dashboard and the docs read."""
+EVENT_PERMISSIONS: dict[str, Permission] = {
+    "close": Permission.close_case,
+    "record_mase_decision": Permission.close_case,
+}
+"""Events that need a permission of their own besides `record_event` (closing a case and
+recording the MASE panel's decision are managers' decisions, as the chair's is): the one
+table the API's routes, the dashboard and the docs read."""
 
 
 def permission_to_record(event: str) -> Permission | None:

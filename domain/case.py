@@ -10,6 +10,7 @@ workflow can carry it across continue-as-new unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from pydantic import BaseModel
@@ -31,6 +32,7 @@ from domain.notifications import (
     clock_notice,
     event_notice,
 )
+from domain.partners import NOTHING_YET, Before, partner_notices
 from domain.pathway import (
     INITIAL_TRACKS,
     PLAN_TRACK,
@@ -58,6 +60,9 @@ from domain.status import (
 )
 from domain.timing import IN_THE_FUTURE, is_in_the_future
 from domain.vocabulary import Concern, Stage
+
+RuleAsker = Callable[[], bool]
+"""Asked once, when a rule that came in while the case ran first matters: True to take it."""
 
 
 class Case(BaseModel):
@@ -106,8 +111,11 @@ class Case(BaseModel):
         now: datetime,
         case_key: str | None = None,
         plan_rule: bool | None = True,
+        partners_told: bool | None = True,
+        ask: RuleAsker | None = None,
     ) -> tuple[Case, list[Notification]]:
-        """A referral has been received: open its first clocks."""
+        """A referral has been received: open its first clocks. `partners_told` None asks
+        `ask` when partners would first be told (see `apply`)."""
         case = cls(
             referral=referral,
             policy=policy,
@@ -115,11 +123,13 @@ class Case(BaseModel):
             case_key=case_key,
             tracks=dict(INITIAL_TRACKS),
             plan_rule=plan_rule,
+            partners_told=partners_told,
         )
         case.open_clock(ClockName.referral_decision, referral.received_at)
         if referral.significant_harm_suspected:
             case.open_clock(ClockName.strategy_discussion, referral.received_at)
-        return case, case.fire_due_steps(now)
+        notices = case._partners_told(NOTHING_YET, None, ask)
+        return case, notices + case.fire_due_steps(now)
 
     # -- reading -------------------------------------------------------------------------
     @property
@@ -168,7 +178,7 @@ class Case(BaseModel):
             allocated_to=self.allocated_to,
             clocks=self.clocks,
             history=self.history,
-            mase=self.mase,
+            mase=self._mase_status(),
             missing_episodes=self.missing_episodes,
             closed_reason=self.closed_reason,
             mase_blocker=mase_blocker(self),
@@ -185,17 +195,34 @@ class Case(BaseModel):
             re_referral=self.re_referral,
         )
 
+    def _mase_status(self) -> MaseStatus:
+        """The MASE record, each action in its clock's state."""
+        if not self.mase.actions:
+            return self.mase
+        states = {c.id: c.state for c in self.clocks}
+        actions = [
+            a.model_copy(update={"state": states.get(a.clock_id, a.state)})
+            for a in self.mase.actions
+        ]
+        return self.mase.model_copy(update={"actions": actions})
+
     # -- deciding and recording ---------------------------------------------------------
     def check(self, event: Event, now: datetime) -> Stage:
         """Where the event would take the case; raises a PathwayRefusal if it may not."""
         self._check_times(event, now)
         return next_stage(self, event, plan_rule=self.plan_rule is not False)
 
-    def apply(self, event: Event, now: datetime) -> list[Notification]:
-        """Record an event: its stage, effects (domain/effects.py) and history entry, and the
-        ladder steps now due; raises a PathwayRefusal, changing nothing, if it may not."""
+    def apply(
+        self, event: Event, now: datetime, ask: RuleAsker | None = None
+    ) -> list[Notification]:
+        """Record an event: its stage, effects (domain/effects.py) and history entry, the
+        partners it tells (domain/partners.py) and the ladder steps now due; raises a
+        PathwayRefusal, changing nothing, if it may not. A case recorded before partners
+        were told asks `ask` (the workflow's patch) the first time it would tell them."""
         self._check_times(event, now)
+        before = Before.of(self)
         notices = record(self, event, plan_rule=self.plan_rule is not False)
+        notices += self._partners_told(before, event, ask)
         self.history.append(
             HistoryEntry(
                 event=event.name,
@@ -218,6 +245,14 @@ class Case(BaseModel):
             recorded_at=last.recorded_at,
             next_due=self.next_due,
         )
+
+    def _partners_told(
+        self, before: Before, event: Event | None, ask: RuleAsker | None
+    ) -> list[Notification]:
+        told = partner_notices(self, before, event)
+        if told and self.partners_told is None:
+            self.partners_told = ask() if ask is not None else False
+        return told if self.partners_told else []
 
     def fire_due_steps(self, now: datetime) -> list[Notification]:
         notices = []
@@ -260,11 +295,13 @@ class Case(BaseModel):
 
     def open_clock(
         self, name: ClockName, counted_from: datetime, due: datetime | None = None
-    ) -> None:
+    ) -> Clock:
         due_at = due or due_after(self.policy, self.policy.deadline(name), counted_from)
         self.clock_count += 1
         clock_id = f"{name.value}-{self.clock_count}"
-        self.clocks.append(new_clock(self.policy, clock_id, name, counted_from, due_at))
+        clock = new_clock(self.policy, clock_id, name, counted_from, due_at)
+        self.clocks.append(clock)
+        return clock
 
     def cancel(self, name: ClockName, at: datetime) -> None:
         clock = self.running(name)
@@ -285,7 +322,7 @@ class Case(BaseModel):
         )
 
     def _clock_notice(self, clock: Clock, step: StepName) -> Notification:
-        roles = self.policy.ladder_roles(clock.name, step, self.complex)
+        roles = self.policy.ladder_roles(clock.name, step, self.complex, clock.owner_role)
         return clock_notice(self._addressee(), clock.id, clock.name, step, clock.due_at, roles)
 
     def notice(

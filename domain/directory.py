@@ -63,7 +63,9 @@ ALWAYS_NEEDED: frozenset[Role] = frozenset(
         Role.specialist_safeguarding_lead,
         Role.mase_chair,
         Role.mash,
+        Role.police_spoc,  # told when strategy meetings fall due and of MASE referrals
         Role.head_of_service,
+        Role.strategic_lead,  # told when the MASE panel escalates a case
         Role.data_analyst,
     }
 )

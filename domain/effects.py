@@ -11,11 +11,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
-from domain.clocks import cancel_clock, due_after
+from domain.clocks import cancel_clock, due_after, stop_clock
 from domain.events import (
+    AgreedAction,
     Allocate,
     Close,
     CompleteAssessment,
+    CompleteMaseAction,
     ConcludeS47,
     Decide,
     Event,
@@ -24,6 +26,7 @@ from domain.events import (
     RecordCpConference,
     RecordCpReview,
     RecordDisruptionActivity,
+    RecordMaseDecision,
     RecordMissingEpisode,
     RecordReturnInterview,
     RecordReview,
@@ -37,7 +40,8 @@ from domain.policy import ClockName
 from domain.roles import Role
 from domain.status import (
     DisruptionActivity,
-    MaseStatus,
+    MaseAction,
+    MaseDecision,
     MissingEpisode,
     ProfessionalConcern,
     Screening,
@@ -166,8 +170,11 @@ class EventEffects:
     def apply_refer_to_mase(self, payload: ReferToMase) -> None:
         case = self.case
         case.cris_number = payload.cris_number or case.cris_number
-        case.mase = MaseStatus(
-            referred=True, referred_at=payload.referred_at, cris_number=case.cris_number
+        mase = case.mase  # a case stepped down and referred again keeps its decisions
+        mase.referred, mase.referred_at, mase.cris_number = (
+            True,
+            payload.referred_at,
+            case.cris_number,
         )
 
     def apply_record_missing_episode(self, payload: RecordMissingEpisode) -> None:
@@ -218,6 +225,29 @@ class EventEffects:
 
     def apply_close(self, payload: Close) -> None:
         self.case.closed_reason = payload.reason
+
+    def apply_record_mase_decision(self, payload: RecordMaseDecision) -> None:
+        case = self.case
+        ids = [self._agree(agreed, payload.held_at) for agreed in payload.actions]
+        mase = case.mase
+        mase.decisions.append(
+            MaseDecision(
+                held_at=payload.held_at,
+                decision=payload.decision,
+                action_ids=ids,
+                actor=payload.actor,
+            )
+        )
+        if payload.decision == "step_down":
+            mase.referred, mase.stepped_down_at = False, payload.held_at
+
+    def apply_complete_mase_action(self, payload: CompleteMaseAction) -> None:
+        case = self.case
+        action = next(a for a in case.mase.actions if a.action_id == payload.action_id)
+        action.completed_at = payload.completed_at
+        clock = next(c for c in case.clocks if c.id == action.clock_id)
+        if clock.running:
+            stop_clock(clock, payload.completed_at)
 
     # -- states entered and left (domain/pathway.py) -----------------------------------------
     def on_enter_assessing(self, payload: Event) -> None:
@@ -284,6 +314,23 @@ class EventEffects:
         roles = case.policy.clock_owners[ClockName.consultation]
         what = "high professional concern with a low score: consultation needed"
         self.notices.append(case.notice(NotificationKind.consultation, roles, what))
+
+    def _agree(self, agreed: AgreedAction, held_at: datetime) -> str:
+        """An action the panel agreed, on its own clock owned by its owner role."""
+        case = self.case
+        clock = case.open_clock(ClockName.mase_action, held_at, agreed.due_at)
+        clock.owner_role = agreed.owner_role
+        action_id = f"action-{len(case.mase.actions) + 1}"
+        case.mase.actions.append(
+            MaseAction(
+                action_id=action_id,
+                action=agreed.action,
+                owner_role=agreed.owner_role,
+                due_at=agreed.due_at,
+                clock_id=clock.id,
+            )
+        )
+        return action_id
 
     def _missing_repeatedly(self, went_missing_at: datetime) -> bool:
         """Some window of the policy's length holds this episode and enough others, whatever

@@ -11,7 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from domain.roles import Role
 from domain.status import AuditDetails
@@ -249,6 +256,52 @@ class Close(Event):
     closed_at: AwareDatetime
 
 
+class AgreedAction(BaseModel):
+    """One action the MASE panel agreed: what (kept on the case, never sent), whose, by when."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: Name
+    owner_role: Role
+    due_at: AwareDatetime
+
+
+class RecordMaseDecision(Event):
+    """What the MASE panel decided for a case referred to it (pathway.md section 5a)."""
+
+    name = "record_mase_decision"
+    time_field = "held_at"
+    held_at: AwareDatetime
+    decision: Literal["keep_open", "step_down", "escalate"]
+    actions: Annotated[list[AgreedAction], Field(max_length=20)] = []
+
+    @model_validator(mode="after")
+    def _actions_due_after_the_panel(self) -> RecordMaseDecision:
+        for number, agreed in enumerate(self.actions):
+            if agreed.due_at <= self.held_at:
+                raise ValueError(
+                    f"actions: action {number + 1} is due at {agreed.due_at.isoformat()}, "
+                    "not after the panel was held"
+                )
+        return self
+
+    def details(self) -> AuditDetails:
+        """The decision and the actions' owners; the actions' words stay on the case."""
+        return {
+            "decision": self.decision,
+            "owner_roles": [a.owner_role.value for a in self.actions],
+        }
+
+
+class CompleteMaseAction(Event):
+    name = "complete_mase_action"
+    time_field = "completed_at"
+    action_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    completed_at: AwareDatetime
+
+    def details(self) -> AuditDetails:
+        return {"action_id": self.action_id}
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
     for cls in (
@@ -270,5 +323,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         RecordDisruptionActivity,
         Allocate,
         Close,
+        RecordMaseDecision,
+        CompleteMaseAction,
     )
 }

@@ -22,6 +22,10 @@ class NotificationKind(StrEnum):
     delivery_failed = "delivery_failed"
     mase_agenda = "mase_agenda"
     oversight_report = "oversight_report"
+    strategy_meeting_needed = "strategy_meeting_needed"
+    mase_referral = "mase_referral"
+    mase_case_ended = "mase_case_ended"
+    mase_escalation = "mase_escalation"
 
 
 class Notification(BaseModel):

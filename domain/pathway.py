@@ -259,6 +259,8 @@ class PathwayMachine(StateMachine):
     allocate = _stays(_line)
     close = closed.from_(*_line)
     record_disruption_activity = _stays(_line)
+    record_mase_decision = _stays(_line)
+    complete_mase_action = _stays(_line)
 
     # Every event: the guards it must pass whatever transitions its outcome selects, in the
     # order they are checked, and its effect (domain/effects.py).
@@ -301,6 +303,8 @@ class PathwayMachine(StateMachine):
     _wire(record_disruption_activity, effect="apply_record_disruption_activity")
     _wire(allocate, effect="apply_allocate")
     _wire(close, "plan_keeps_case_open_on_close", effect="apply_close")
+    _wire(record_mase_decision, "referred_to_mase", effect="apply_record_mase_decision")
+    _wire(complete_mase_action, "mase_action_is_open", effect="apply_complete_mase_action")
 
     def _get_engine(self) -> SyncEngine:
         return _PathwayEngine(self)

@@ -40,6 +40,7 @@ class ClockName(StrEnum):
     cp_review_conference = "cp_review_conference"
     return_home_interview = "return_home_interview"
     consultation = "consultation"
+    mase_action = "mase_action"
 
 
 class StepName(StrEnum):
@@ -107,6 +108,8 @@ def _default_deadlines() -> dict[ClockName, Deadline]:
         ClockName.cp_review_conference: Deadline(amount=3, unit=months),
         ClockName.return_home_interview: Deadline(amount=72, unit=hours),
         ClockName.consultation: Deadline(amount=2, unit=wd),
+        # Each MASE action is due when the panel says; this is used only if it says nothing.
+        ClockName.mase_action: Deadline(amount=20, unit=wd),
     }
 
 
@@ -210,11 +213,18 @@ class Policy(BaseModel):
     def deadline(self, clock: ClockName) -> Deadline:
         return self.deadlines[clock]
 
-    def ladder_roles(self, clock: ClockName, step_name: StepName, complex_case: bool) -> list[Role]:
-        """Who a rung goes to: an owned clock's owners take the social worker's place, and a
-        complex case adds the step's complex-case roles."""
+    def ladder_roles(
+        self,
+        clock: ClockName,
+        step_name: StepName,
+        complex_case: bool,
+        owner: Role | None = None,
+    ) -> list[Role]:
+        """Who a rung goes to: an owned clock's owners (or this clock's own `owner`, a MASE
+        action's) take the social worker's place, and a complex case adds the step's
+        complex-case roles."""
         step = next(s for s in self.ladder if s.step == step_name)
-        owners = self.clock_owners.get(clock)
+        owners = [owner] if owner is not None else self.clock_owners.get(clock)
         roles = [r for role in step.roles for r in _owned(role, owners)]
         roles += step.complex_case_roles if complex_case else []
         return list(dict.fromkeys(roles))

@@ -193,6 +193,31 @@ class PathwayRules:
                 rule="mase_needs_score",
             )
 
+    def referred_to_mase(self, payload: Any) -> None:
+        if not self.case.mase.referred:
+            raise RuleBroken(
+                "a MASE decision is recorded for a case referred to the MASE panel, and this "
+                "case is not (refer_to_mase first)",
+                rule="mase_decision_needs_referral",
+            )
+
+    def mase_action_is_open(self, payload: Any) -> None:
+        actions = self.case.mase.actions
+        action = next((a for a in actions if a.action_id == payload.action_id), None)
+        if action is None:
+            known = ", ".join(a.action_id for a in actions if a.completed_at is None) or "none"
+            raise RuleBroken(
+                f"action_id: {payload.action_id} is not an action of this case's MASE "
+                f"decisions (open actions: {known})",
+                rule="mase_action_unknown",
+            )
+        if action.completed_at is not None:
+            raise RuleBroken(
+                f"action_id: {payload.action_id} was completed at "
+                f"{action.completed_at.isoformat()}",
+                rule="mase_action_already_completed",
+            )
+
     def initial_cp_conference_is_due(self, payload: Any) -> None:
         self._clock_is_running(
             ClockName.initial_cp_conference, "initial child protection conference"

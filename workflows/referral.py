@@ -76,6 +76,10 @@ PLAN_KEEPS_CASE_OPEN = "plan-keeps-case-open"
 Asked only when it changes an event's outcome (a low review, a close or a no further action
 while a plan is in force): runs recorded before it closed there, and replay as they ran; in
 every other respect the statechart takes their events as the single line did."""
+PARTNERS_TOLD = "partners-told"
+"""Patch: partners are told when a strategy meeting falls due and the MASE panel acts
+(contract v3, pathway.md 5a). Asked only when an event (or the referral) would first tell
+them: runs recorded before it told nobody there, and replay as they ran."""
 POLICY_KEPT_IN_HISTORY = "policy-kept-in-history"
 """Patch: a new case's policy is the answer of its opening activity, kept in its history, so
 a replay never reads it from the worker's files of the day (before it, every replay worked
@@ -193,7 +197,9 @@ class ReferralWorkflow:
         if case.plan_rule_matters(event):
             case.plan_rule = workflow.patched(PLAN_KEEPS_CASE_OPEN)
         # `apply` checks again: another update accepted alongside this one may have run first.
-        _refuse_on_pathway_error(lambda: self._outbox.extend(case.apply(event, workflow.now())))
+        _refuse_on_pathway_error(
+            lambda: self._outbox.extend(case.apply(event, workflow.now(), _partners_told))
+        )
         self._changed = True
         workflow.logger.info("%s recorded; stage %s", event.name, case.stage.value)
         return case.receipt()
@@ -204,7 +210,12 @@ class ReferralWorkflow:
         if policy != self._case.policy:
             case = self._case
             self._case, self._outbox = Case.open(
-                case.referral, policy, self._opened_at, case_key=case.case_key, plan_rule=None
+                case.referral,
+                policy,
+                self._opened_at,
+                case_key=case.case_key,
+                plan_rule=None,
+                partners_told=case.partners_told,  # as the first opening was answered
             )
         self._settled = True
 
@@ -336,8 +347,21 @@ def _opened(start: tuple[Any, ...]) -> tuple[Case, list[Notification]]:
     policy = book.in_force_on(referral.received_at, info.workflow_start_time)
     _refuse_a_referral_from_the_future(referral, policy)
     case_key = info.first_execution_run_id.replace("-", "")[:12]
-    # Whether a plan keeps the case open is asked when it first matters (PLAN_KEEPS_CASE_OPEN).
-    return Case.open(referral, policy, workflow.now(), case_key=case_key, plan_rule=None)
+    # Whether a plan keeps the case open, and whether partners are told, are asked when each
+    # first matters (PLAN_KEEPS_CASE_OPEN, PARTNERS_TOLD).
+    return Case.open(
+        referral,
+        policy,
+        workflow.now(),
+        case_key=case_key,
+        plan_rule=None,
+        partners_told=None,
+        ask=_partners_told,
+    )
+
+
+def _partners_told() -> bool:
+    return workflow.patched(PARTNERS_TOLD)
 
 
 async def _ask_at_opening(case: Case) -> Opening:

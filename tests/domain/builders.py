@@ -28,9 +28,11 @@ from domain.case import Case
 from domain.errors import PathwayRefusal
 from domain.events import (
     AgreeCinPlan,
+    AgreedAction,
     Allocate,
     Close,
     CompleteAssessment,
+    CompleteMaseAction,
     ConcludeS47,
     Decide,
     Event,
@@ -39,6 +41,7 @@ from domain.events import (
     RecordCpConference,
     RecordCpReview,
     RecordDisruptionActivity,
+    RecordMaseDecision,
     RecordMissingEpisode,
     RecordReturnInterview,
     RecordReview,
@@ -219,6 +222,20 @@ def review(
 
 def refer_to_mase(cris_number: str = "CRIS-4471/26", at: datetime = T.strategy_held) -> ReferToMase:
     return ReferToMase(cris_number=cris_number, referred_at=at, actor=MANAGER)
+
+
+def mase_decision(
+    decision: Literal["keep_open", "step_down", "escalate"] = "keep_open",
+    *actions: tuple[str, Role, datetime],
+    at: datetime = T.strategy_held,
+) -> RecordMaseDecision:
+    """A panel's decision; each action is (what, owner role, due)."""
+    agreed = [AgreedAction(action=a, owner_role=r, due_at=d) for a, r, d in actions]
+    return RecordMaseDecision(held_at=at, decision=decision, actions=agreed, actor=MANAGER)
+
+
+def complete_mase_action(action_id: str, at: datetime = T.strategy_held) -> CompleteMaseAction:
+    return CompleteMaseAction(action_id=action_id, completed_at=at, actor=MANAGER)
 
 
 def missing_episode(

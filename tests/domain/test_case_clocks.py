@@ -436,6 +436,7 @@ class TestEscalationLadder:
         record(case, screening(2))
         # The assessment was completed on Thu 3 Sep but only recorded on Fri 11 Sep.
         notices = record(case, complete_assessment(), now=london(2026, 9, 11, 9))
+        notices = [n for n in notices if n.kind == NotificationKind.clock_step]
         assert [(n.clock, n.step) for n in notices] == [
             (ClockName.strategy_discussion, StepName.escalation)
         ]
@@ -476,6 +477,12 @@ CASE_NOTIFICATION_KINDS = {
     NotificationKind.missing_episode,
     NotificationKind.consultation,
     NotificationKind.delivery_failed,
+    NotificationKind.strategy_meeting_needed,  # harm suspected: the police and MASH are told
+}
+PARTNER_KINDS_AT_THE_PANEL = {  # tests/domain/test_partners.py
+    NotificationKind.mase_referral,
+    NotificationKind.mase_case_ended,
+    NotificationKind.mase_escalation,
 }
 
 
@@ -498,7 +505,7 @@ def test_notifications_never_carry_the_child_the_summary_or_the_concerns() -> No
     )
     kinds = {n.kind for n in notices}
     assert kinds == CASE_NOTIFICATION_KINDS
-    assert CASE_NOTIFICATION_KINDS | {
+    assert CASE_NOTIFICATION_KINDS | PARTNER_KINDS_AT_THE_PANEL | {
         NotificationKind.mase_agenda,
         NotificationKind.oversight_report,
     } == set(NotificationKind)

@@ -29,6 +29,7 @@ specialist_safeguarding_lead = ["sspl@example.org"]
 head_of_service = ["hos@example.org"]
 strategic_lead = ["ad@example.org", "https://hooks.example.org/cse/strategic"]
 mash = ["mash@example.org"]
+police_spoc = ["police-cse-spoc@example.org"]
 data_analyst = ["analyst@example.org"]
 mase_chair = ["mase-chair@example.org"]
 
@@ -146,8 +147,8 @@ def test_webhooks_and_emails_are_told_apart(directory: Directory) -> None:
 
 def test_a_role_with_no_address_anywhere_is_named_at_resolution(directory: Directory) -> None:
     notice = step_notice(LADDER[StepName.breach], "RAI-2", None, complex_=False)
-    notice = notice.model_copy(update={"roles": [Role.police_spoc]})
-    with pytest.raises(NoAddress, match="no address for role police_spoc"):
+    notice = notice.model_copy(update={"roles": [Role.voluntary_sector]})
+    with pytest.raises(NoAddress, match="no address for role voluntary_sector"):
         directory.resolve(notice)
 
 

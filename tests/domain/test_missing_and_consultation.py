@@ -365,7 +365,11 @@ class TestRecordConsultation:
         case = case_at(Stage.child_in_need, score=1, route="cin")
         record(case, professional_concern(Concern.high, london(2026, 9, 4, 10)))  # Fri
         held = london(2026, 9, 7, 11)  # Mon
-        assert record(case, consultation(held, "strategy_discussion")) == []
+        (told,) = record(case, consultation(held, "strategy_discussion"))
+        assert (told.kind, told.roles) == (
+            NotificationKind.strategy_meeting_needed,
+            [Role.police_spoc, Role.mash],
+        )
         assert only_clock(case, ClockName.consultation).state == ClockState.met
         called = only_clock(case, ClockName.strategy_discussion)
         assert called.opened_at == held
@@ -416,8 +420,9 @@ class TestRepeatedMissingEpisodes:
         record(case, missing_episode(first), missing_episode(london(2026, 9, 10, 18)))
         assert case.running(ClockName.strategy_discussion) is None
         third = london(2026, 9, 12, 18)  # Sat
-        (notice,) = record(case, missing_episode(third))
+        notice, told = record(case, missing_episode(third))
         assert notice.kind == NotificationKind.missing_episode
+        assert told.kind == NotificationKind.strategy_meeting_needed
         _, called = clocks_named(case, ClockName.strategy_discussion)
         assert called.opened_at == third
         assert called.due_at == end_of(2026, 9, 16)  # Wed 16 Sep
@@ -501,6 +506,7 @@ class TestRepeatedMissingEpisodes:
         notices = record(case, missing_episode(third), now=london(2026, 9, 17, 9))
         assert [(n.kind, n.step) for n in notices] == [
             (NotificationKind.missing_episode, None),
+            (NotificationKind.strategy_meeting_needed, None),
             (NotificationKind.clock_step, StepName.breach),
         ]
         called = only_running(case, ClockName.strategy_discussion)

@@ -29,6 +29,7 @@ from tests.domain.builders import (
     case_at,
     close,
     complete_assessment,
+    complete_mase_action,
     conclude_s47,
     consultation,
     cp_conference,
@@ -37,6 +38,7 @@ from tests.domain.builders import (
     disruption_activity,
     last_happened,
     london,
+    mase_decision,
     missing_episode,
     open_case,
     professional_concern,
@@ -479,6 +481,8 @@ ANY_STAGE_EVENTS: list[tuple[str, Callable[[datetime], Event]]] = [
     ("allocate", lambda at: allocate(at)),
     ("record_disruption_activity", lambda at: disruption_activity(at)),
     ("close", lambda at: close(at=at)),
+    ("record_mase_decision", lambda at: mase_decision("keep_open", at=at)),
+    ("complete_mase_action", lambda at: complete_mase_action("action-1", at=at)),
 ]
 
 
@@ -506,6 +510,7 @@ CONTRACT_EVENTS = {
 def test_the_list_of_events_covers_every_event_of_the_contract() -> None:
     assert len(CONTRACT_EVENTS) == 16
     added = {"record_consultation", "record_disruption_activity"}
+    added |= {"record_mase_decision", "complete_mase_action"}  # contract v3, section 5a
     assert set(EVENT_TYPES) == CONTRACT_EVENTS | added
     assert {name for name, _ in ANY_STAGE_EVENTS} == set(EVENT_TYPES)
 

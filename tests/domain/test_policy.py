@@ -63,6 +63,7 @@ def test_the_defaults_are_the_directive_and_national_figures() -> None:
         ClockName.cp_review_conference: Deadline(amount=3, unit=months),
         ClockName.return_home_interview: Deadline(amount=72, unit="hours"),
         ClockName.consultation: Deadline(amount=2, unit=wd),
+        ClockName.mase_action: Deadline(amount=20, unit=wd),  # used only if a panel gives no date
     }
     assert set(policy.deadlines) == set(ClockName)
     assert policy.clock_owners == {

@@ -53,6 +53,7 @@ specialist_safeguarding_lead = ["sspl@example.org"]
 head_of_service = ["head-of-service@example.org"]
 strategic_lead = ["{hook}/strategic"]
 mash = ["mash@example.org"]
+police_spoc = ["police-cse-spoc@example.org"]
 data_analyst = ["analyst@example.org"]
 mase_chair = ["mase-chair@example.org"]
 """

@@ -59,6 +59,7 @@ specialist_safeguarding_lead = ["sspl@example.org"]
 head_of_service = ["head-of-service@example.org"]
 strategic_lead = ["strategic-lead@example.org", "ad-office@example.org", "{hook}/strategic"]
 mash = ["mash@example.org"]
+police_spoc = ["police-cse-spoc@example.org"]
 data_analyst = ["analyst@example.org"]
 mase_chair = ["mase-chair@example.org"]
 
