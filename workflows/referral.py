@@ -3,7 +3,8 @@
 The story, top to bottom: open the case and its first clocks under the policy in force when
 the referral was received (a start of any other shape, from any client, fails the run at once
 naming the referral's fields), ask once, in an activity whose answer stays in the history,
-which policy the case keeps for life and whether its referral id had a case before, then wait.
+which policy the case keeps for life, whether its referral id had a case before, whether its
+team is one of the service's, and the child's index and earlier referrals, then wait.
 Practitioners' updates are checked by the domain before anything reaches history
 (validators), recorded by the handlers, and answered with a small receipt; whenever a ladder
 step of a clock comes due the workflow wakes, marks it, and sends the notification. The case
@@ -24,6 +25,8 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from workflows.child_link import link_the_child
+
 with workflow.unsafe.imports_passed_through():
     from activities.cases import (
         EARLIER_CASES_RETRY,
@@ -41,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.policy import Policy
     from domain.referral import Referral
     from domain.status import CaseStatus, Receipt
+    from domain.teams import TEAM_FIELD
     from domain.timing import IN_THE_FUTURE, is_in_the_future
     from workflows import configuration
     from workflows import search_attributes as sa
@@ -148,9 +152,12 @@ class ReferralWorkflow:
         if not self._settled:
             opening = await _ask_at_opening(self._case)
             self._settle(opening.policy)
+            if opening.team_problem is not None:  # never published: on no team's caseload
+                raise invalid_input([f"{TEAM_FIELD}: {opening.team_problem}"])
             self._publish(self._case)
             if opening.earlier_run_ids:
                 raise duplicate_referral(self._case.referral_id, opening.earlier_run_ids[-1])
+            link_the_child(self._case, opening)
         elif not continues_a_case(workflow.info()) and workflow.patched(ONE_CASE_PER_REFERRAL_ID):
             self._publish(self._case)  # findable at once, as cases were before this check
             await _refuse_a_second_case(self._case)
@@ -365,14 +372,17 @@ def _partners_told() -> bool:
 
 
 async def _ask_at_opening(case: Case) -> Opening:
-    """The policy the case keeps and its referral id's earlier cases, asked through the
-    server so the answer, kept in the history, arrives after every update accepted before."""
+    """The policy the case keeps, its referral id's earlier cases, its team's check and the
+    child's index and earlier cases, asked through the server so the answer, kept in the
+    history, arrives after every update accepted before."""
     info = workflow.info()
     asking = OpeningRequest(
         workflow_id=info.workflow_id,
         run_id=info.run_id,
         received_at=case.referral.received_at,
         started_at=info.workflow_start_time,
+        team=case.referral.team,
+        child_ref=case.referral.child_ref,
     )
     opening: Opening = await workflow.execute_activity(
         "open_case",

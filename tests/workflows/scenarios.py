@@ -15,6 +15,7 @@ from typing import Any
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
+from domain.child_index import normalised
 from domain.events import (
     AgreeCinPlan,
     Allocate,
@@ -35,11 +36,15 @@ from domain.events import (
     ReferToMase,
 )
 from domain.policy import Policy
+from domain.status import EarlierReferral
+from domain.vocabulary import Stage
 from tests.workflows.helpers import Handle, now, skip_to, start
 from workflows.referral import ReferralWorkflow
 
 RECORDING_QUEUE = "replay-recording"
 LONG_CASE_QUEUE = "replay-recording-long"
+TEAMS_QUEUE = "replay-recording-teams"  # a worker with teams: the others accept any team
+REFERRED_AGAIN = "PERSON-TEST-0002"
 LONG_CASE_POLICY = Policy(continue_as_new_after_events=30)  # cases continue as new early
 HISTORIES = Path(__file__).parent.parent / "histories"
 SW, TM = "sw-7", "tm-1"
@@ -365,6 +370,36 @@ async def strategy_discussion_when_harm_is_suspected(env: WorkflowEnvironment) -
     return handle
 
 
+async def re_referral_of_a_child(env: WorkflowEnvironment) -> Handle:
+    """Issue 19: a child referred three months after an earlier, closed case. The opening
+    answer indexes the case and names the earlier case, so the case is a re-referral."""
+    from tests.conftest import EARLIER_REFERRALS
+
+    t = await now(env)
+    earlier = EarlierReferral(
+        referral_id="R-EARLIER-1",
+        received_at=t - timedelta(days=91),
+        closed_at=t - timedelta(days=30),
+        stage=Stage.closed,
+    )
+    EARLIER_REFERRALS[normalised(REFERRED_AGAIN)] = [earlier]
+    handle = await start(env, RECORDING_QUEUE, child_ref=f"{REFERRED_AGAIN.lower()} ")
+    t = await now(env)
+    await act(handle, ReferralWorkflow.decide, Decide(decision="assess", decided_at=t, actor=SW))
+    await act(handle, ReferralWorkflow.close, Close(reason="moved away", closed_at=t, actor=TM))
+    return handle
+
+
+async def unknown_team_refused(env: WorkflowEnvironment) -> Handle:
+    """Issue 19: a start on a team that is not one of the worker's fails at its own check."""
+    from tests.conftest import Outbox, running_worker
+
+    async with running_worker(env.client, TEAMS_QUEUE, Outbox(), teams=("RAI-2", "RAI-3")):
+        handle = await start(env, TEAMS_QUEUE, team="RAI-Z")
+        await finished(handle)
+    return handle
+
+
 SCENARIOS: dict[str, Scenario] = {
     "nfa_at_referral": nfa_at_referral,
     "child_in_need_to_closed": child_in_need_to_closed,
@@ -376,6 +411,8 @@ SCENARIOS: dict[str, Scenario] = {
     "consultation_and_repeated_missing": consultation_and_repeated_missing,
     "plan_in_force_when_the_risk_falls": plan_in_force_when_the_risk_falls,
     "strategy_discussion_when_harm_is_suspected": strategy_discussion_when_harm_is_suspected,
+    "re_referral_of_a_child": re_referral_of_a_child,
+    "unknown_team_refused": unknown_team_refused,
 }
 
 

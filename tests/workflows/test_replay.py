@@ -208,3 +208,33 @@ def test_a_plan_in_force_closed_the_case_before_the_rule_and_keeps_it_open_since
     since = update_names(HISTORIES / "v8-plan_in_force_when_the_risk_falls.json")
     assert before[-1] == "record_review"
     assert since[-2:] == ["record_review", "record_cp_review"]
+
+
+def upserted(path: Path) -> list[set[str]]:
+    """The search attributes each upsert of a history set, in order."""
+    events = json.loads(path.read_text())["events"]
+    return [
+        set(e["upsertWorkflowSearchAttributesEventAttributes"]["searchAttributes"]["indexedFields"])
+        for e in events
+        if "upsertWorkflowSearchAttributesEventAttributes" in e
+    ]
+
+
+def test_only_cases_since_the_child_index_are_indexed_and_once() -> None:
+    """The index follows from the recorded opening answer alone: no earlier history holds it
+    (and all replay, above), a v9 case sets it once, with when its referral was received."""
+    before = [p for p in RECORDED if not p.stem.startswith(("v9-", "mase-"))]
+    assert all("CseChildIndex" not in keys for p in before for keys in upserted(p))
+    indexed = [
+        k for k in upserted(HISTORIES / "v9-re_referral_of_a_child.json") if "CseChildIndex" in k
+    ]
+    assert indexed == [{"CseChildIndex", "CseReceivedAt"}]
+
+
+def test_a_start_on_an_unknown_team_failed_before_publishing_its_team() -> None:
+    path = HISTORIES / "v9-unknown_team_refused.json"
+    events = json.loads(path.read_text())["events"]
+    failure = events[-1]["workflowExecutionFailedEventAttributes"]["failure"]
+    assert failure["applicationFailureInfo"]["type"] == "InvalidInput"
+    assert failure["message"].startswith("invalid input: team: 'RAI-Z' is not a team")
+    assert all("CseTeam" not in keys for keys in upserted(path))

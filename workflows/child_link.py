@@ -1,0 +1,35 @@
+"""What a new case does with the answer of its opening activity about the child (pathway.md
+section 6a): keep its keyed child index (and when its referral was received, which a later
+case of the child reads to tell a re-referral) in visibility, once, and keep the child's
+earlier referrals on the case.
+
+Everything here follows from the answer recorded in the history: an answer recorded before
+the child index (no `child_index`, no `earlier_referrals`) gives no command and changes
+nothing, so runs recorded before replay as they ran. The index is set once and never
+published again: a run that continues as new starts with its search attributes.
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.cases import Opening
+    from domain.case import Case
+    from domain.re_referrals import earlier_referrals, is_re_referral
+    from workflows import search_attributes as sa
+
+
+def link_the_child(case: Case, opening: Opening) -> None:
+    """Index the case as its child's, and keep the child's earlier referrals on it."""
+    received_at = case.referral.received_at
+    if opening.child_index is not None:
+        workflow.upsert_search_attributes(
+            [
+                sa.CSE_CHILD_INDEX.value_set(opening.child_index),
+                sa.CSE_RECEIVED_AT.value_set(received_at),
+            ]
+        )
+    if opening.earlier_referrals:
+        case.earlier_referrals = earlier_referrals(received_at, opening.earlier_referrals)
+        case.re_referral = is_re_referral(received_at, case.earlier_referrals)
