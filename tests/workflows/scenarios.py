@@ -18,15 +18,18 @@ from temporalio.testing import WorkflowEnvironment
 from domain.child_index import normalised
 from domain.events import (
     AgreeCinPlan,
+    AgreedAction,
     Allocate,
     Close,
     CompleteAssessment,
+    CompleteMaseAction,
     ConcludeS47,
     Decide,
     RaiseProfessionalConcern,
     RecordConsultation,
     RecordCpConference,
     RecordCpReview,
+    RecordMaseDecision,
     RecordMissingEpisode,
     RecordReturnInterview,
     RecordReview,
@@ -400,6 +403,49 @@ async def unknown_team_refused(env: WorkflowEnvironment) -> Handle:
     return handle
 
 
+async def the_panel_at_work(env: WorkflowEnvironment) -> Handle:
+    """Contract v3, section 5a: partners told when harm is suspected and of the referral to
+    MASE; a decision with two actions, one completed and one left to breach on its owner's
+    ladder; stepped down, then closed."""
+    handle = await start(env, RECORDING_QUEUE, significant_harm_suspected=True)
+    t = await now(env)
+    await act(
+        handle,
+        ReferralWorkflow.decide,
+        Decide(decision="strategy_discussion", decided_at=t, actor=SW),
+    )
+    await act(
+        handle,
+        ReferralWorkflow.record_screening,
+        RecordScreening(score=2, professional_concern="medium", screened_at=t, actor=SW),
+    )
+    discussion = RecordStrategyDiscussion(
+        held_at=t,
+        chair_role="team_manager",
+        agencies=["police", "health"],
+        outcome="s47",
+        cris_number="CRIS-3/26",
+        actor=TM,
+    )
+    await act(handle, ReferralWorkflow.record_strategy_discussion, discussion)
+    await act(handle, ReferralWorkflow.refer_to_mase, ReferToMase(referred_at=t, actor=TM))
+    due = t + timedelta(days=7)
+    actions = [
+        AgreedAction(action="disruption plan", owner_role="police_spoc", due_at=due),
+        AgreedAction(action="health check", owner_role="named_nurse", due_at=due),
+    ]
+    decision = RecordMaseDecision(held_at=t, decision="keep_open", actions=actions, actor=TM)
+    await act(handle, ReferralWorkflow.record_mase_decision, decision)
+    done = CompleteMaseAction(action_id="action-2", completed_at=t, actor=SW)
+    await act(handle, ReferralWorkflow.complete_mase_action, done)
+    await skip_to(env, due + timedelta(days=3))
+    t = await now(env)
+    stepped_down = RecordMaseDecision(held_at=t, decision="step_down", actor=TM)
+    await act(handle, ReferralWorkflow.record_mase_decision, stepped_down)
+    await act(handle, ReferralWorkflow.close, Close(reason="moved away", closed_at=t, actor=TM))
+    return handle
+
+
 SCENARIOS: dict[str, Scenario] = {
     "nfa_at_referral": nfa_at_referral,
     "child_in_need_to_closed": child_in_need_to_closed,
@@ -413,6 +459,7 @@ SCENARIOS: dict[str, Scenario] = {
     "strategy_discussion_when_harm_is_suspected": strategy_discussion_when_harm_is_suspected,
     "re_referral_of_a_child": re_referral_of_a_child,
     "unknown_team_refused": unknown_team_refused,
+    "the_panel_at_work": the_panel_at_work,
 }
 
 

@@ -24,6 +24,7 @@ from workflows.referral import (
     EARLIER_CASES_ASKED_THROUGH_THE_SERVER,
     ONE_ALARM_UNTIL_IT_MOVES,
     ONE_CASE_PER_REFERRAL_ID,
+    PARTNERS_TOLD,
     PLAN_KEEPS_CASE_OPEN,
     POLICY_KEPT_IN_HISTORY,
     SEND_EVERYTHING_BEFORE_THE_RUN_ENDS,
@@ -169,6 +170,11 @@ def test_cases_since_the_patch_keep_their_policy_in_history() -> None:
             "v7-plan_in_force_when_the_risk_falls",
             "v8-plan_in_force_when_the_risk_falls",
         ),
+        (
+            PARTNERS_TOLD,
+            "v8-strategy_discussion_when_harm_is_suspected",
+            "v10-strategy_discussion_when_harm_is_suspected",
+        ),
         (DOCUMENTS_IN_HISTORY, "mase-v1-agenda_and_report", "mase-v2-agenda_and_report"),
     ],
 )
@@ -223,7 +229,7 @@ def upserted(path: Path) -> list[set[str]]:
 def test_only_cases_since_the_child_index_are_indexed_and_once() -> None:
     """The index follows from the recorded opening answer alone: no earlier history holds it
     (and all replay, above), a v9 case sets it once, with when its referral was received."""
-    before = [p for p in RECORDED if not p.stem.startswith(("v9-", "mase-"))]
+    before = [p for p in RECORDED if not p.stem.startswith(("v9-", "v10-", "mase-"))]
     assert all("CseChildIndex" not in keys for p in before for keys in upserted(p))
     indexed = [
         k for k in upserted(HISTORIES / "v9-re_referral_of_a_child.json") if "CseChildIndex" in k
