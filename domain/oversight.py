@@ -8,9 +8,12 @@ concern notes. From a set of facts:
 
 - `select_agenda` picks the open cases referred to the panel, and the open cases with a latest
   score of 1-3 that are not referred, each with the recorded reason (`mase_blocker`), and
-  counts their themes (CSE models and indicators);
+  counts their themes (CSE models and indicators); each case carries the panel's last
+  decision and how many of its actions are open and overdue, with their owner roles (section
+  5a: the actions' words stay on the case, the agenda is emailed);
 - `oversight` aggregates for heads of service and the strategic group: counts by stage and by
-  score, new referrals, deadlines met and breached per clock, missing episodes, a 12-month
+  score, new referrals, deadlines met and breached per clock (MASE actions included, each on
+  its `mase_action` clock), missing episodes, a 12-month
   trend, and the themes of pathway.md section 5: open cases by CSE model and by indicator,
   and strategy discussions held without an agency the policy expects (police, health); the
   re-referral rate of the last 12 months, and re-referrals per month in the trend (section
@@ -27,7 +30,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -70,6 +73,24 @@ class DiscussionFacts(BaseModel):
     missing_agencies: list[str] = []
 
 
+class ActionFacts(BaseModel):
+    """A MASE action as the panel counts it: whose, by when, done or not (never its words)."""
+
+    owner_role: Role
+    due_at: datetime
+    state: ClockState
+    completed_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.completed_at is None and self.state in (ClockState.open, ClockState.breached)
+
+    @property
+    def is_overdue(self) -> bool:
+        """Not done, and its clock breached: overdue as the case's own clocks are."""
+        return self.is_open and self.state == ClockState.breached
+
+
 class CaseFacts(BaseModel):
     """What the panel reads from one case's status: no child details.
 
@@ -94,6 +115,9 @@ class CaseFacts(BaseModel):
     strategy_discussions: list[DiscussionFacts] = []
     cp_plan_in_force: bool = False
     re_referral: bool = False
+    last_mase_decision: str | None = None
+    last_mase_decision_at: datetime | None = None
+    mase_actions: list[ActionFacts] = []
 
     @classmethod
     def from_status(cls, status: CaseStatus) -> CaseFacts:
@@ -122,11 +146,27 @@ class CaseFacts(BaseModel):
             ],
             cp_plan_in_force=status.cp_plan_in_force,
             re_referral=status.re_referral,
+            **_mase_work(status),
         )
 
     @property
     def is_open(self) -> bool:
         return self.stage != Stage.closed
+
+
+def _mase_work(status: CaseStatus) -> dict[str, Any]:
+    """The panel's last decision and its actions' owners, dates and states: no action's words."""
+    last = status.mase.decisions[-1] if status.mase.decisions else None
+    return {
+        "last_mase_decision": last.decision if last else None,
+        "last_mase_decision_at": last.held_at if last else None,
+        "mase_actions": [
+            ActionFacts(
+                owner_role=a.owner_role, due_at=a.due_at, state=a.state, completed_at=a.completed_at
+            )
+            for a in status.mase.actions
+        ],
+    }
 
 
 def _received_at(status: CaseStatus) -> datetime | None:
@@ -154,6 +194,12 @@ class AgendaItem(BaseModel):
     cse_models: list[CseModel] = []
     indicators: list[Indicator] = []
     """Of the latest screening or review: counted in the agenda's themes."""
+    last_decision: str | None = None
+    last_decision_at: datetime | None = None
+    open_actions: int = 0
+    overdue_actions: int = 0
+    action_owners: list[Role] = []
+    """The owner roles of the open actions, each once: who must report back to the panel."""
 
 
 class ThemeCount(BaseModel):
@@ -217,7 +263,20 @@ def _item(case: CaseFacts, why_not: str | None) -> AgendaItem:
         disruption_activities=len(case.disruption_activities),
         cse_models=case.latest_cse_models,
         indicators=case.latest_indicators,
+        **_panel_work(case),
     )
+
+
+def _panel_work(case: CaseFacts) -> dict[str, Any]:
+    """The panel's last decision and its open and overdue actions, counted."""
+    undone = [a for a in case.mase_actions if a.is_open]
+    return {
+        "last_decision": case.last_mase_decision,
+        "last_decision_at": case.last_mase_decision_at,
+        "open_actions": len(undone),
+        "overdue_actions": sum(1 for a in undone if a.is_overdue),
+        "action_owners": [r for r in Role if any(a.owner_role == r for a in undone)],
+    }
 
 
 def _ordered(items: list[AgendaItem]) -> list[AgendaItem]:

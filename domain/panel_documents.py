@@ -2,10 +2,12 @@
 SVG charts, and JSON for analysts). Pure rendering of `domain.oversight` data.
 
 The agenda names cases by referral id only, with stage, score, team, next due and why a case
-is not referred, and counts the themes (CSE models, SAFEGUARDED indicators) of the cases on
-it; each referral id links to the case page (the dashboard shows the link to a reader who may
-open the case). The report holds aggregates only; each chart has a sentence saying what it
-shows and a table of its figures beside it. The HTML is domain/document_html.py's: escaped,
+is not referred, the panel's last decision on a referred case and how many of its actions are
+open and overdue, with their owner roles (never the actions' words), and counts the themes
+(CSE models, SAFEGUARDED indicators) of the cases on it; each referral id links to the case
+page (the dashboard shows the link to a reader who may open the case). The report holds
+aggregates only; each chart has a sentence saying what it shows and a table of its figures
+beside it. The HTML is domain/document_html.py's: escaped,
 and laid out to print on A4. CSV cells cannot start a spreadsheet formula.
 """
 
@@ -24,6 +26,7 @@ from domain.charts import chart_figure
 from domain.csv_export import csv_table
 from domain.document_html import CaseLink, Cell, page, table
 from domain.oversight import Agenda, AgendaItem, Oversight, ThemeCount
+from domain.policy import ClockName
 
 AGENDA_HTML = "agenda.html"
 AGENDA_CSV = "agenda.csv"
@@ -65,7 +68,20 @@ _CSV_COLUMNS = [
     "overdue",
     "why_not_referred",
     "disruption_activities",
+    "last_decision",
+    "last_decision_at",
+    "open_actions",
+    "overdue_actions",
+    "action_owners",
 ]
+_PANEL_WORK = [
+    "Last MASE decision",
+    "Open actions",
+    "Overdue actions",
+    "Owners of open actions",
+]
+CLOCK_LABELS = {ClockName.mase_action: "MASE actions agreed at the panel"}
+"""Clock names the report spells out: each MASE action has its own `mase_action` clock."""
 
 
 def when(moment: datetime | None) -> str:
@@ -91,7 +107,7 @@ def agenda_html(
         "Overdue",
         "Disruption actions",
     ]
-    referred = [_row(i) for i in agenda.referred]
+    referred = [[*_row(i), *_panel_work(i)] for i in agenda.referred]
     waiting: list[list[Cell]] = [[*_row(i), i.why_not_referred or ""] for i in agenda.not_referred]
     return page(
         f"{panel_name} panel agenda: {day.strftime('%A %d %B %Y')}",
@@ -100,7 +116,7 @@ def agenda_html(
             _unreadable_warning(unreadable),
             _not_running_warning(not_running, "agenda"),
             f"<h2>Cases referred to {escape(panel_name)} ({len(referred)})</h2>",
-            table(headers, referred),
+            table([*headers, *_PANEL_WORK], referred),
             f"<h2>Cases scoring 1-3 not referred ({len(waiting)})</h2>",
             table([*headers, "Why not referred"], waiting),
             *_agenda_themes(agenda),
@@ -160,6 +176,15 @@ def _row(item: AgendaItem) -> list[Cell]:
     ]
 
 
+def _panel_work(item: AgendaItem) -> list[Cell]:
+    """The panel's last decision and its actions, counted: no action's words."""
+    decision = "none yet"
+    if item.last_decision is not None:
+        decision = f"{item.last_decision.replace('_', ' ')} ({when(item.last_decision_at)})"
+    owners = ", ".join(r.value.replace("_", " ") for r in item.action_owners)
+    return [decision, item.open_actions, item.overdue_actions, owners or "none"]
+
+
 def agenda_referral_ids(csv_text: str) -> frozenset[str]:
     """The referral ids an `agenda_csv` lists (ids start with a letter or digit, so no cell of
     this column is ever escaped as a formula)."""
@@ -183,6 +208,11 @@ def _csv_row(section: str, item: AgendaItem) -> list[str]:
         "true" if item.overdue else "false",
         item.why_not_referred or "",
         str(item.disruption_activities),
+        item.last_decision or "",
+        "" if item.last_decision_at is None else item.last_decision_at.isoformat(),
+        str(item.open_actions),
+        str(item.overdue_actions),
+        ";".join(r.value for r in item.action_owners),
     ]
 
 
@@ -211,6 +241,10 @@ def report_html(panel_name: str, report: Oversight) -> str:
             f"<h2>New referrals this month: {report.new_referrals_this_month}</h2>",
             *_re_referrals(report, labels),
             "<h2>Deadlines met and breached, last 12 months</h2>",
+            "<p>A deadline is met when its clock stopped in time (counted in the month it "
+            "stopped), breached when it fell due first (in the month it fell due). Each action "
+            "the MASE panel agreed is timed by its own clock: its row counts actions done by "
+            "their due date and actions not done by it.</p>",
             table(["Clock", "Met", "Breached"], _deadline_rows(report)),
             "<h2>Missing episodes</h2>",
             table(["Missing episodes", "Count"], _missing_rows(report)),
@@ -254,7 +288,11 @@ def _stages(report: Oversight) -> list[tuple[str, int]]:
 
 
 def _deadline_rows(report: Oversight) -> list[list[Cell]]:
-    return [[t.clock.value.replace("_", " "), t.met, t.breached] for t in report.deadlines]
+    return [[_clock_label(t.clock), t.met, t.breached] for t in report.deadlines]
+
+
+def _clock_label(clock: ClockName) -> str:
+    return CLOCK_LABELS.get(clock, clock.value.replace("_", " "))
 
 
 def _missing_rows(report: Oversight) -> list[list[Cell]]:
