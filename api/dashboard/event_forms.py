@@ -28,12 +28,13 @@ from api.dashboard.form_flow import (
 )
 from api.dashboard.forms import FormField, Widget, form_fields
 from api.dashboard.guard import DashboardRoute, DashboardUser, IntakeUser, PageNotFound, SignedIn
-from api.dashboard.rendering import words
+from api.dashboard.rendering import london, words
 from api.deps import SettingsDep, TemporalClientDep, check_may_record
 from api.errors import CaseStuck
 from api.routes import events, referrals
 from domain.events import EVENT_TYPES, Event
 from domain.referral import Referral
+from domain.status import CaseStatus, ClockState, MaseAction
 from domain.teams import TEAM_FIELD
 
 router = APIRouter(route_class=DashboardRoute)
@@ -78,7 +79,7 @@ async def event_form(
     return form_page(
         request,
         f"form:{referral_id}:{event}",
-        form_fields(event_type),
+        with_case_choices(form_fields(event_type), status),
         title=f"{words(event)}: case {referral_id}",
         case=status,
         cancel=f"/dashboard/cases/{referral_id}",
@@ -123,6 +124,32 @@ async def record_event(
         f"{words(event)} recorded: the case is now in {words(status.stage.value).lower()}.",
     )
     return RedirectResponse(f"/dashboard/cases/{referral_id}", status_code=303)
+
+
+def with_case_choices(fields: list[FormField], case: CaseStatus) -> list[FormField]:
+    """An action to complete is chosen from the case's open MASE actions, not typed (the
+    model still checks what is sent, so a stale choice is refused beside the field)."""
+    actions = [a for a in case.mase.actions if a.completed_at is None and a.state in _UNDONE]
+    return [
+        replace(
+            f,
+            widget=Widget.select,
+            options=tuple(a.action_id for a in actions),
+            option_labels=tuple(_action_choice(a) for a in actions),
+        )
+        if f.name == ACTION_ID_FIELD
+        else f
+        for f in fields
+    ]
+
+
+ACTION_ID_FIELD = "action_id"
+_UNDONE = (ClockState.open, ClockState.breached)
+
+
+def _action_choice(action: MaseAction) -> str:
+    due = london(action.due_at)
+    return f"{action.action_id}: {action.action} ({words(action.owner_role.value)}, due {due})"
 
 
 # ---- intake ----------------------------------------------------------------------------------

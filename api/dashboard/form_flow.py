@@ -22,6 +22,7 @@ from api.dashboard.forms import (
     Values,
     field_problems,
     initial_values,
+    rows_sent,
     submitted,
     values_of,
 )
@@ -39,6 +40,8 @@ RULE_FIELDS: dict[str, tuple[str, ...]] = {
     "nfa_with_high_concern": ("outcome", "decision"),
     "mase_needs_cris_number": ("cris_number",),
     "duplicate_referral": ("referral_id",),
+    "mase_action_unknown": ("action_id",),
+    "mase_action_already_completed": ("action_id",),
 }
 TIME_RULES = {"event_time_in_future", "event_time_before_referral"}
 # One showing of a form sent again with other values (the Back button, edited, sent): its key
@@ -52,7 +55,7 @@ SENT_AGAIN_CHANGED = (
 
 def problems_of(refusal: ApiError, fields: list[FormField], time_field: str) -> dict[str, str]:
     """The API's refusal, each part under the form field it is about."""
-    names = {f.name for f in fields}
+    names = {c.name for f in fields for c in f.controls}
     if refusal.body.rule == KEY_REUSED:
         return {FORM_LEVEL: SENT_AGAIN_CHANGED}
     if refusal.body.errors:
@@ -76,6 +79,7 @@ def form_page(request: Request, key: str, fields: list[FormField], **context: An
     kept = request.state.session.take(key) or {}
     context |= {
         "fields": fields,
+        "controls": [control for spec in fields for control in spec.controls],
         "values": kept.get("values") or initial_values(fields, datetime.now(UTC)),
         "problems": kept.get("problems") or {},
         "action": request.url.path,
@@ -103,7 +107,7 @@ def validated(model: type[BaseModel], values: Values, fields: list[FormField]) -
     try:
         return model.model_validate(submitted(values, fields))
     except ValidationError as err:
-        return field_problems(err)
+        return field_problems(err, rows_sent(values, fields))
 
 
 def form_refusal(err: Exception, referral_id: str | None) -> ApiError:

@@ -33,7 +33,7 @@ def duration(span: timedelta | None) -> str:
     return f"{hours} h" if hours else f"{int(span.total_seconds() // 60)} min"
 
 
-ACRONYMS = {"cse": "CSE", "mase": "MASE", "cin": "CIN", "cp": "CP", "cris": "CRIS"}
+ACRONYMS = {"cse": "CSE", "mase": "MASE", "cin": "CIN", "cp": "CP", "cris": "CRIS", "spoc": "SPOC"}
 
 
 def words(name: object) -> str:
