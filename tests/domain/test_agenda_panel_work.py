@@ -64,6 +64,14 @@ def test_the_agenda_gives_the_last_decision_and_counts_open_and_overdue_actions(
     assert item.action_owners == [Role.police_spoc, Role.named_nurse]
 
 
+def test_the_facts_the_panel_run_keeps_in_its_history_hold_no_action_words() -> None:
+    kept = case_facts(panel_case()).model_dump_json()
+
+    assert "police_spoc" in kept
+    for words in (DONE_WORDS, LATE_WORDS, OPEN_WORDS):
+        assert words not in kept
+
+
 def test_a_referred_case_without_a_decision_says_so() -> None:
     case = case_at(Stage.s47_enquiry)
     record(case, refer_to_mase())
