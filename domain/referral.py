@@ -3,15 +3,26 @@ section 7), and the workflow id it is known by."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from domain.vocabulary import Indicator, Name, Text
 
 EARLIEST_REFERRAL = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_REFERRAL = datetime(2100, 1, 1, tzinfo=UTC)
+ADULTHOOD_YEARS = 18
+
+AuthorityCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
+"""A local authority's code, as the directory lists the other authorities (section 6a)."""
 
 
 class Referral(BaseModel):
@@ -26,6 +37,11 @@ class Referral(BaseModel):
     concerns: list[Indicator] = []
     significant_harm_suspected: bool = False
     summary: Text = ""
+    # Optional since contract v3 (pathway.md section 6a).
+    date_of_birth: date | None = None
+    looked_after: bool = False
+    placing_authority: AuthorityCode | None = None
+    host_authority: AuthorityCode | None = None
 
     @field_validator("received_at")
     @classmethod
@@ -35,6 +51,27 @@ class Referral(BaseModel):
             raise ValueError("a referral must be received between 2000 and 2099")
         return received_at
 
+    @model_validator(mode="after")
+    def _a_child_when_referred(self) -> Referral:
+        born = self.date_of_birth
+        if born is None:
+            return self
+        if born > self.received_at.date():
+            raise ValueError("date_of_birth: after the referral was received")
+        if years_between(born, self.received_at.date()) >= ADULTHOOD_YEARS:
+            raise ValueError(
+                f"date_of_birth: the child was {ADULTHOOD_YEARS} or over when referred; "
+                "this pathway is for children"
+            )
+        return self
+
+    @property
+    def age_at_referral(self) -> int | None:
+        """Whole years on the day the referral was received, if the date of birth is known."""
+        if self.date_of_birth is None:
+            return None
+        return years_between(self.date_of_birth, self.received_at.date())
+
     @property
     def workflow_id(self) -> str:
         return workflow_id_for(self.referral_id)
@@ -42,3 +79,8 @@ class Referral(BaseModel):
 
 def workflow_id_for(referral_id: str) -> str:
     return f"referral-{referral_id}"
+
+
+def years_between(born: date, on: date) -> int:
+    """Whole years from `born` to `on` (a birthday on 29 February counts on 1 March)."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
