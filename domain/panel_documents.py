@@ -2,8 +2,9 @@
 SVG charts, and JSON for analysts). Pure rendering of `domain.oversight` data.
 
 The agenda names cases by referral id only, with stage, score, team, next due and why a case
-is not referred, the panel's last decision on a referred case and how many of its actions are
-open and overdue, with their owner roles (never the actions' words), and counts the themes
+is not referred, the panel's last decision on each case and how many of its actions are open
+and overdue, with their owner roles (never the actions' words: a case the panel stepped down
+may still owe it actions), and counts the themes
 (CSE models, SAFEGUARDED indicators) of the cases on it; each referral id links to the case
 page (the dashboard shows the link to a reader who may open the case). The report holds
 aggregates only; each chart has a sentence saying what it shows and a table of its figures
@@ -107,8 +108,12 @@ def agenda_html(
         "Overdue",
         "Disruption actions",
     ]
-    referred = [[*_row(i), *_panel_work(i)] for i in agenda.referred]
-    waiting: list[list[Cell]] = [[*_row(i), i.why_not_referred or ""] for i in agenda.not_referred]
+    referred = [[*_row(i), *_panel_work(i, undecided="none yet")] for i in agenda.referred]
+    # A case the panel stepped down may still owe it actions: they are shown here too.
+    waiting: list[list[Cell]] = [
+        [*_row(i), i.why_not_referred or "", *_panel_work(i, undecided="none")]
+        for i in agenda.not_referred
+    ]
     return page(
         f"{panel_name} panel agenda: {day.strftime('%A %d %B %Y')}",
         [
@@ -118,7 +123,7 @@ def agenda_html(
             f"<h2>Cases referred to {escape(panel_name)} ({len(referred)})</h2>",
             table([*headers, *_PANEL_WORK], referred),
             f"<h2>Cases scoring 1-3 not referred ({len(waiting)})</h2>",
-            table([*headers, "Why not referred"], waiting),
+            table([*headers, "Why not referred", *_PANEL_WORK], waiting),
             *_agenda_themes(agenda),
         ],
     )
@@ -176,9 +181,10 @@ def _row(item: AgendaItem) -> list[Cell]:
     ]
 
 
-def _panel_work(item: AgendaItem) -> list[Cell]:
-    """The panel's last decision and its actions, counted: no action's words."""
-    decision = "none yet"
+def _panel_work(item: AgendaItem, undecided: str) -> list[Cell]:
+    """The panel's last decision (`undecided` when it has made none) and its actions, counted:
+    no action's words."""
+    decision = undecided
     if item.last_decision is not None:
         decision = f"{item.last_decision.replace('_', ' ')} ({when(item.last_decision_at)})"
     owners = ", ".join(r.value.replace("_", " ") for r in item.action_owners)

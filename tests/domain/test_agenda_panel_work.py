@@ -114,3 +114,42 @@ def test_the_report_counts_mase_actions_met_and_breached_under_a_clear_label() -
     assert "MASE actions agreed at the panel" in page
     assert LATE_WORDS not in page
     assert DONE_WORDS not in page
+
+
+def stepped_down_case() -> Case:
+    """Referred; the panel agreed an action, then stepped the case down before it was done:
+    the action runs on and is breached, and the case scores 2, not referred."""
+    case = case_at(Stage.s47_enquiry)
+    record(case, refer_to_mase())
+    record(case, mase_decision("keep_open", (LATE_WORDS, Role.police_spoc, DUE), at=PANEL))
+    record(case, mase_decision("step_down", at=PANEL + timedelta(days=7)))
+    case.fire_due_steps(NEXT_PANEL - timedelta(days=1))
+    return case
+
+
+def test_a_stepped_down_case_with_open_actions_shows_them_among_those_not_referred() -> None:
+    agenda = select_agenda([case_facts(stepped_down_case())])
+    (item,) = agenda.not_referred
+    html = agenda_html("MASE", NEXT_PANEL.date(), agenda)
+    waiting = html.split("Cases scoring 1-3 not referred")[1]
+    (row,) = csv.DictReader(io.StringIO(agenda_csv(agenda)))
+
+    assert (item.last_decision, item.open_actions, item.overdue_actions) == ("step_down", 1, 1)
+    assert "Open actions" in waiting
+    assert "step down (2026-10-13 10:00)" in waiting
+    assert '<td class="n">1</td><td class="n">1</td><td>police spoc</td>' in waiting
+    assert (row["section"], row["open_actions"], row["overdue_actions"]) == (
+        "not_referred",
+        "1",
+        "1",
+    )
+    assert row["action_owners"] == "police_spoc"
+    assert LATE_WORDS not in html
+
+
+def test_a_case_never_at_the_panel_shows_no_panel_work_among_those_not_referred() -> None:
+    agenda = select_agenda([case_facts(case_at(Stage.s47_enquiry))])
+    waiting = agenda_html("MASE", NEXT_PANEL.date(), agenda).split("not referred (1)")[1]
+
+    assert "none yet" not in waiting
+    assert '<td class="n">0</td><td class="n">0</td><td>none</td>' in waiting
