@@ -4,6 +4,8 @@ list: the workflow's updates, the API's routes, the dashboard's forms and button
 
 from __future__ import annotations
 
+from typing import ClassVar, get_args, get_origin, get_type_hints
+
 import pytest
 from fastapi.routing import APIRoute
 from statemachine.exceptions import InvalidDefinition
@@ -45,6 +47,18 @@ def test_every_update_has_a_validator_that_refuses_before_history() -> None:
     definition = _Definition.must_from_class(ReferralWorkflow)
 
     assert all(update.validator is not None for update in definition.updates.values())
+
+
+def test_every_update_is_typed_for_callers_as_its_event() -> None:
+    """The class's annotations (what an IDE and mypy read) name each event's update once,
+    taking that event's payload: an event added without one, or typed as another, fails."""
+    hints = get_type_hints(ReferralWorkflow)
+    typed = {
+        name: get_args(get_args(hint)[0])[0][1]
+        for name, hint in hints.items()
+        if get_origin(hint) is ClassVar
+    }
+    assert typed == EVENT_TYPES
 
 
 def test_a_model_without_an_events_effect_is_found_out() -> None:

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from temporalio import workflow
@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         OpeningRequest,
     )
     from activities.notify import NOTIFY_RETRY, NOTIFY_TIMEOUT, PERMANENT_FAILURE
+    from domain import events as ev
     from domain.case import Case
     from domain.errors import PathwayRefusal, field_errors
     from domain.events import EVENT_TYPES, Event
@@ -96,6 +97,11 @@ class CarriedCase(BaseModel):
     case: Case
 
 
+E = TypeVar("E", bound=Event)
+Update: TypeAlias = Callable[["ReferralWorkflow", E], Awaitable[Receipt]]
+"""What a generated update is to a caller: the workflow and one event, answered by a receipt."""
+
+
 def _an_update_per_event(cls: type[Any]) -> type[Any]:
     """One named update, checked by its validator before anything reaches history, for each
     event of the pathway (EVENT_TYPES, which the pathway machine is checked against)."""
@@ -122,6 +128,30 @@ def _update_for(event_type: type[Event]) -> Callable[..., Any]:
 @workflow.defn(name="ReferralWorkflow")
 @_an_update_per_event
 class ReferralWorkflow:
+    # The updates `_an_update_per_event` makes, one per event, typed for readers, IDEs and mypy
+    # (`handle.execute_update(ReferralWorkflow.decide, Decide(...))`); a test checks they are
+    # exactly EVENT_TYPES. Their names are the events', as the `temporal` CLI sends them.
+    decide: ClassVar[Update[ev.Decide]]
+    record_screening: ClassVar[Update[ev.RecordScreening]]
+    complete_assessment: ClassVar[Update[ev.CompleteAssessment]]
+    record_strategy_discussion: ClassVar[Update[ev.RecordStrategyDiscussion]]
+    conclude_s47: ClassVar[Update[ev.ConcludeS47]]
+    agree_cin_plan: ClassVar[Update[ev.AgreeCinPlan]]
+    record_cp_conference: ClassVar[Update[ev.RecordCpConference]]
+    record_safety_plan: ClassVar[Update[ev.RecordSafetyPlan]]
+    record_review: ClassVar[Update[ev.RecordReview]]
+    refer_to_mase: ClassVar[Update[ev.ReferToMase]]
+    record_missing_episode: ClassVar[Update[ev.RecordMissingEpisode]]
+    record_cp_review: ClassVar[Update[ev.RecordCpReview]]
+    record_return_interview: ClassVar[Update[ev.RecordReturnInterview]]
+    raise_professional_concern: ClassVar[Update[ev.RaiseProfessionalConcern]]
+    record_consultation: ClassVar[Update[ev.RecordConsultation]]
+    record_disruption_activity: ClassVar[Update[ev.RecordDisruptionActivity]]
+    allocate: ClassVar[Update[ev.Allocate]]
+    close: ClassVar[Update[ev.Close]]
+    record_mase_decision: ClassVar[Update[ev.RecordMaseDecision]]
+    complete_mase_action: ClassVar[Update[ev.CompleteMaseAction]]
+
     # `*start`: any number of inputs of any shape reaches this code, so a bad start from any
     # client fails the case with a message instead of failing workflow tasks for ever.
     @workflow.init
