@@ -59,6 +59,7 @@ from domain.status import (
     StrategyDiscussion,
 )
 from domain.timing import IN_THE_FUTURE, is_in_the_future
+from domain.transition import transition_opens_at
 from domain.vocabulary import Concern, Stage
 
 RuleAsker = Callable[[], bool]
@@ -164,7 +165,23 @@ class Case(BaseModel):
         return min((c.due_at for c in self.clocks if c.running), default=None)
 
     def next_wakeup(self) -> datetime | None:
-        return min(filter(None, (next_step_at(c) for c in self.clocks)), default=None)
+        """The next ladder step due, or the moment transition planning opens if sooner."""
+        soonest = min(filter(None, (next_step_at(c) for c in self.clocks)), default=None)
+        opens_at = self.transition_opens_at
+        if opens_at is None:  # always so without a date of birth: cases run as recorded
+            return soonest
+        return opens_at if soonest is None else min(soonest, opens_at)
+
+    @property
+    def transition_opens_at(self) -> datetime | None:
+        """When the transition planning clock is due to open (section 6a), while this open
+        case has not opened it; None without a date of birth."""
+        opens_at = transition_opens_at(self.referral, self.policy)
+        if opens_at is None or self.is_closed:
+            return None
+        if any(c.name == ClockName.transition_planning for c in self.clocks):
+            return None
+        return opens_at
 
     def status(self) -> CaseStatus:
         return CaseStatus(
@@ -193,6 +210,7 @@ class Case(BaseModel):
             strategy_discussions=self.strategy_discussions,
             earlier_referrals=self.earlier_referrals,
             re_referral=self.re_referral,
+            age_at_referral=self.referral.age_at_referral,
         )
 
     def _mase_status(self) -> MaseStatus:
@@ -255,6 +273,8 @@ class Case(BaseModel):
         return told if self.partners_told else []
 
     def fire_due_steps(self, now: datetime) -> list[Notification]:
+        """Open the clocks whose moment has come, then send the ladder steps now due."""
+        self.open_due_clocks(now)
         notices = []
         for clock in self.clocks:
             step = steps_come_due(self.policy, clock, now)
@@ -263,6 +283,15 @@ class Case(BaseModel):
                 step.roles = notice.roles
                 notices.append(notice)
         return notices
+
+    def open_due_clocks(self, now: datetime) -> None:
+        """Clocks opened by time, not by an event: transition planning, once the child has
+        reached its age (counted from the referral for a child referred older). Nothing
+        without a date of birth."""
+        opens_at = self.transition_opens_at
+        if opens_at is not None and opens_at <= now:
+            counted_from = max(opens_at, self.referral.received_at)
+            self.open_clock(ClockName.transition_planning, counted_from)
 
     def _check_times(self, event: Event, now: datetime) -> None:
         for at in event.times():

@@ -33,6 +33,7 @@ from domain.events import (
     RecordSafetyPlan,
     RecordScreening,
     RecordStrategyDiscussion,
+    RecordTransitionPlan,
     ReferToMase,
 )
 from domain.notifications import Notification, NotificationKind
@@ -248,6 +249,9 @@ class EventEffects:
         clock = next(c for c in case.clocks if c.id == action.clock_id)
         if clock.running:
             stop_clock(clock, payload.completed_at)
+
+    def apply_record_transition_plan(self, payload: RecordTransitionPlan) -> None:
+        self.case.stop(ClockName.transition_planning, payload.agreed_at)
 
     # -- states entered and left (domain/pathway.py) -----------------------------------------
     def on_enter_assessing(self, payload: Event) -> None:

@@ -302,6 +302,15 @@ class CompleteMaseAction(Event):
         return {"action_id": self.action_id}
 
 
+class RecordTransitionPlan(Event):
+    """A plan agreed for the child's move to adult services (section 6a): it stops the
+    transition planning clock."""
+
+    name = "record_transition_plan"
+    time_field = "agreed_at"
+    agreed_at: AwareDatetime
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.name: cls
     for cls in (
@@ -325,5 +334,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
         Close,
         RecordMaseDecision,
         CompleteMaseAction,
+        RecordTransitionPlan,
     )
 }

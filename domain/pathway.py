@@ -261,6 +261,7 @@ class PathwayMachine(StateMachine):
     record_disruption_activity = _stays(_line)
     record_mase_decision = _stays(_line)
     complete_mase_action = _stays(_line)
+    record_transition_plan = _stays(_line)
 
     # Every event: the guards it must pass whatever transitions its outcome selects, in the
     # order they are checked, and its effect (domain/effects.py).
@@ -305,6 +306,11 @@ class PathwayMachine(StateMachine):
     _wire(close, "plan_keeps_case_open_on_close", effect="apply_close")
     _wire(record_mase_decision, "referred_to_mase", effect="apply_record_mase_decision")
     _wire(complete_mase_action, "mase_action_is_open", effect="apply_complete_mase_action")
+    _wire(
+        record_transition_plan,
+        "transition_plan_is_due",
+        effect="apply_record_transition_plan",
+    )
 
     def _get_engine(self) -> SyncEngine:
         return _PathwayEngine(self)

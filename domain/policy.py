@@ -41,6 +41,7 @@ class ClockName(StrEnum):
     return_home_interview = "return_home_interview"
     consultation = "consultation"
     mase_action = "mase_action"
+    transition_planning = "transition_planning"
 
 
 class StepName(StrEnum):
@@ -110,6 +111,8 @@ def _default_deadlines() -> dict[ClockName, Deadline]:
         ClockName.consultation: Deadline(amount=2, unit=wd),
         # Each MASE action is due when the panel says; this is used only if it says nothing.
         ClockName.mase_action: Deadline(amount=20, unit=wd),
+        # Counted from when the child reaches `transition_planning_from_months` (section 6a).
+        ClockName.transition_planning: Deadline(amount=3, unit=months),
     }
 
 
@@ -175,6 +178,9 @@ class Policy(BaseModel):
     # continues as new (same id, fresh history) once its history grows past this many events.
     continue_as_new_after_events: Annotated[int, Field(ge=20, le=50_000)] = 10_000
     extra_closures: list[date] = []
+    # The age, in months, at which an open case starts planning the child's move to adult
+    # services (section 6a: 17 years 6 months); at once for a child referred older.
+    transition_planning_from_months: Annotated[int, Field(ge=1, le=215)] = 210
     # Working Together expects police and health at every strategy discussion: those missing
     # are kept on the record and counted in the oversight report.
     strategy_discussion_agencies: list[Annotated[str, Field(min_length=1, max_length=60)]] = [

@@ -232,6 +232,16 @@ class PathwayRules:
     def consultation_is_due(self, payload: Any) -> None:
         self._clock_is_running(ClockName.consultation, "consultation")
 
+    def transition_plan_is_due(self, payload: Any) -> None:
+        if not self.case.running(ClockName.transition_planning):
+            months = self.case.policy.transition_planning_from_months
+            raise RuleBroken(
+                "no transition plan is due for this case: transition planning opens when the "
+                f"child reaches {months // 12} years {months % 12} months, and only for a "
+                "case whose referral gives the date of birth",
+                rule="transition_plan_not_due",
+            )
+
     def _clock_is_running(self, clock: ClockName, words: str) -> None:
         if not self.case.running(clock):
             raise RuleBroken(f"no {words} is due for this case", rule=f"no_{clock.value}_due")

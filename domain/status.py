@@ -203,3 +203,6 @@ class CaseStatus(BaseModel):
     re_referral: bool = False
     """An earlier referral of the child was received within the 12 months before this one
     (the Children in Need census definition)."""
+    age_at_referral: int | None = None
+    """The child's age in whole years when referred, if the referral gives the date of
+    birth (section 6a)."""

@@ -151,6 +151,7 @@ class ReferralWorkflow:
     close: ClassVar[Update[ev.Close]]
     record_mase_decision: ClassVar[Update[ev.RecordMaseDecision]]
     complete_mase_action: ClassVar[Update[ev.CompleteMaseAction]]
+    record_transition_plan: ClassVar[Update[ev.RecordTransitionPlan]]
 
     # `*start`: any number of inputs of any shape reaches this code, so a bad start from any
     # client fails the case with a message instead of failing workflow tasks for ever.

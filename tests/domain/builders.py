@@ -48,6 +48,7 @@ from domain.events import (
     RecordSafetyPlan,
     RecordScreening,
     RecordStrategyDiscussion,
+    RecordTransitionPlan,
     ReferToMase,
 )
 from domain.notifications import Notification
@@ -276,6 +277,10 @@ def disruption_activity(
         taken_at=at,
         actor=SOCIAL_WORKER,
     )
+
+
+def transition_plan(at: datetime) -> RecordTransitionPlan:
+    return RecordTransitionPlan(agreed_at=at, actor=SOCIAL_WORKER)
 
 
 def close(reason: str = "moved out of the borough", at: datetime = T.decided) -> Close:

@@ -49,6 +49,7 @@ from tests.domain.builders import (
     safety_plan,
     screening,
     strategy_discussion,
+    transition_plan,
 )
 
 OPEN_STAGES = [s for s in Stage if s != Stage.closed]
@@ -483,6 +484,7 @@ ANY_STAGE_EVENTS: list[tuple[str, Callable[[datetime], Event]]] = [
     ("close", lambda at: close(at=at)),
     ("record_mase_decision", lambda at: mase_decision("keep_open", at=at)),
     ("complete_mase_action", lambda at: complete_mase_action("action-1", at=at)),
+    ("record_transition_plan", lambda at: transition_plan(at)),
 ]
 
 
@@ -511,6 +513,7 @@ def test_the_list_of_events_covers_every_event_of_the_contract() -> None:
     assert len(CONTRACT_EVENTS) == 16
     added = {"record_consultation", "record_disruption_activity"}
     added |= {"record_mase_decision", "complete_mase_action"}  # contract v3, section 5a
+    added |= {"record_transition_plan"}  # contract v3, section 6a
     assert set(EVENT_TYPES) == CONTRACT_EVENTS | added
     assert {name for name, _ in ANY_STAGE_EVENTS} == set(EVENT_TYPES)
 
