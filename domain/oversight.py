@@ -18,7 +18,9 @@ concern notes. From a set of facts:
   and strategy discussions held without an agency the policy expects (police, health); the
   re-referral rate of the last 12 months, and re-referrals per month in the trend (section
   6a: a referral within 12 months of an earlier one of the same child, as each case found
-  when it opened). Aggregates only: no referral id or team appears in it.
+  when it opened); open cases by the child's age band at referral (section 6a: under 13,
+  13-15, 16-17, unknown without a date of birth). Aggregates only: no referral id or team
+  appears in it.
 
 Months are calendar months in Europe/London. The report's month is the month of the run; the
 trend is the twelve months ending with it. A clock counts as met in the month it stopped, and
@@ -39,6 +41,7 @@ from domain.notifications import Notification, NotificationKind
 from domain.policy import ClockName
 from domain.roles import Role
 from domain.status import CaseStatus, ClockState
+from domain.transition import AGE_BANDS, age_band
 from domain.vocabulary import CseModel, DisruptionAction, Indicator, Stage
 
 TREND_MONTHS = 12
@@ -118,6 +121,8 @@ class CaseFacts(BaseModel):
     last_mase_decision: str | None = None
     last_mase_decision_at: datetime | None = None
     mase_actions: list[ActionFacts] = []
+    age_band: str = AGE_BANDS[-1]
+    """The child's age band at referral (AGE_BANDS), never the age or date of birth."""
 
     @classmethod
     def from_status(cls, status: CaseStatus) -> CaseFacts:
@@ -146,6 +151,7 @@ class CaseFacts(BaseModel):
             ],
             cp_plan_in_force=status.cp_plan_in_force,
             re_referral=status.re_referral,
+            age_band=age_band(status.age_at_referral),
             **_mase_work(status),
         )
 
@@ -350,6 +356,8 @@ class Oversight(BaseModel):
     re_referral_rate: float | None = None
     """Re-referrals among the referrals received in the last 12 months, as a percentage (one
     decimal); None when none was received."""
+    open_by_age_band: dict[str, int] = {}
+    """Open cases by the child's age at referral (AGE_BANDS, every band listed)."""
 
 
 def month_of(moment: datetime) -> str:
@@ -406,6 +414,7 @@ def oversight(
         strategy_discussions=_discussions(facts, months),
         re_referrals_last_12_months=re_referrals,
         re_referral_rate=rate,
+        open_by_age_band=_by_age_band(open_cases),
     )
 
 
@@ -448,6 +457,11 @@ def _disruption_in(cases: list[CaseFacts], month: str) -> dict[DisruptionAction,
         action for c in cases for action, at in c.disruption_activities if month_of(at) == month
     )
     return {action: counts[action] for action in DisruptionAction}
+
+
+def _by_age_band(cases: list[CaseFacts]) -> dict[str, int]:
+    counts = Counter(c.age_band for c in cases)
+    return {band: counts[band] for band in AGE_BANDS}
 
 
 def _by_stage(cases: list[CaseFacts]) -> dict[Stage, int]:

@@ -243,6 +243,8 @@ def report_html(panel_name: str, report: Oversight) -> str:
             f"<p>With a child protection plan in force: {report.open_cases_with_cp_plan}</p>",
             "<h3>By latest score</h3>",
             table(["Score", "Cases"], [[s, n] for s, n in report.open_by_score.items()]),
+            "<h3>By age at referral</h3>",
+            table(["Age", "Cases"], [[b, n] for b, n in report.open_by_age_band.items()]),
             *_report_themes(report),
             f"<h2>New referrals this month: {report.new_referrals_this_month}</h2>",
             *_re_referrals(report, labels),
