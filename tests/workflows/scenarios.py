@@ -8,13 +8,14 @@ workflow that cannot replay them would break the cases running in production.
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
+from domain.calendar import LONDON
 from domain.child_index import normalised
 from domain.events import (
     AgreeCinPlan,
@@ -36,6 +37,7 @@ from domain.events import (
     RecordSafetyPlan,
     RecordScreening,
     RecordStrategyDiscussion,
+    RecordTransitionPlan,
     ReferToMase,
 )
 from domain.policy import Policy
@@ -446,6 +448,37 @@ async def the_panel_at_work(env: WorkflowEnvironment) -> Handle:
     return handle
 
 
+async def transition_planning_while_open(env: WorkflowEnvironment) -> Handle:
+    """Section 6a: a child who reaches 17 years 6 months ten days after the referral. The
+    case wakes for the birthday and opens the transition planning clock, which the plan
+    agreed a day later stops; then the case closes."""
+    birthday = (await now(env) + timedelta(days=10)).astimezone(LONDON).date()
+    birthday = birthday.replace(day=min(birthday.day, 28))
+    months = birthday.year * 12 + birthday.month - 1 - (17 * 12 + 6)
+    born = date(months // 12, months % 12 + 1, birthday.day)
+    handle = await start(env, RECORDING_QUEUE, date_of_birth=born)
+    t = await now(env)
+    await act(handle, ReferralWorkflow.decide, Decide(decision="assess", decided_at=t, actor=SW))
+    opens_at = datetime(birthday.year, birthday.month, birthday.day, tzinfo=LONDON)
+    await skip_to(env, opens_at + timedelta(days=1))
+    await opened(handle, "transition_planning")
+    t = await now(env)
+    plan = RecordTransitionPlan(agreed_at=t, actor=SW)
+    await act(handle, ReferralWorkflow.record_transition_plan, plan)
+    await act(handle, ReferralWorkflow.close, Close(reason="moved away", closed_at=t, actor=TM))
+    return handle
+
+
+async def opened(handle: Handle, clock: str) -> None:
+    """Wait for the case to have opened `clock` (a timer's effects land on its next task)."""
+    for _ in range(200):
+        status = await handle.query(ReferralWorkflow.status)
+        if any(c.name == clock for c in status.clocks):
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"{handle.id} did not open {clock}")
+
+
 SCENARIOS: dict[str, Scenario] = {
     "nfa_at_referral": nfa_at_referral,
     "child_in_need_to_closed": child_in_need_to_closed,
@@ -460,6 +493,7 @@ SCENARIOS: dict[str, Scenario] = {
     "re_referral_of_a_child": re_referral_of_a_child,
     "unknown_team_refused": unknown_team_refused,
     "the_panel_at_work": the_panel_at_work,
+    "transition_planning_while_open": transition_planning_while_open,
 }
 
 

@@ -229,7 +229,7 @@ def upserted(path: Path) -> list[set[str]]:
 def test_only_cases_since_the_child_index_are_indexed_and_once() -> None:
     """The index follows from the recorded opening answer alone: no earlier history holds it
     (and all replay, above), a v9 case sets it once, with when its referral was received."""
-    before = [p for p in RECORDED if not p.stem.startswith(("v9-", "v10-", "mase-"))]
+    before = [p for p in RECORDED if not p.stem.startswith(("v9-", "v10-", "v11-", "mase-"))]
     assert all("CseChildIndex" not in keys for p in before for keys in upserted(p))
     indexed = [
         k for k in upserted(HISTORIES / "v9-re_referral_of_a_child.json") if "CseChildIndex" in k
@@ -244,3 +244,24 @@ def test_a_start_on_an_unknown_team_failed_before_publishing_its_team() -> None:
     assert failure["applicationFailureInfo"]["type"] == "InvalidInput"
     assert failure["message"].startswith("invalid input: team: 'RAI-Z' is not a team")
     assert all("CseTeam" not in keys for keys in upserted(path))
+
+
+def timers(path: Path) -> list[float]:
+    """Each timer a history started, in seconds."""
+    events = json.loads(path.read_text())["events"]
+    return [
+        float(e["timerStartedEventAttributes"]["startToFireTimeout"].removesuffix("s"))
+        for e in events
+        if "timerStartedEventAttributes" in e
+    ]
+
+
+def test_a_case_woke_for_the_child_s_birthday_and_the_plan_stopped_its_clock() -> None:
+    """Section 6a (v11, no patch: only a referral with a date of birth wakes for it, and no
+    earlier history has one): the first timer is the birthday's, ten days after the
+    referral, sooner than any rung of the clocks open then; the plan was agreed after it."""
+    path = HISTORIES / "v11-transition_planning_while_open.json"
+    assert update_names(path) == ["decide", "record_transition_plan", "close"]
+    assert timedelta(days=8) < timedelta(seconds=timers(path)[0]) < timedelta(days=11)
+    earlier = [p for p in RECORDED if not p.stem.startswith(("v11-", "mase-"))]
+    assert all("record_transition_plan" not in update_names(p) for p in earlier)
