@@ -11,8 +11,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     StringConstraints,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 from domain.vocabulary import Indicator, Name, Text
@@ -51,19 +51,21 @@ class Referral(BaseModel):
             raise ValueError("a referral must be received between 2000 and 2099")
         return received_at
 
-    @model_validator(mode="after")
-    def _a_child_when_referred(self) -> Referral:
-        born = self.date_of_birth
-        if born is None:
-            return self
-        if born > self.received_at.date():
-            raise ValueError("date_of_birth: after the referral was received")
-        if years_between(born, self.received_at.date()) >= ADULTHOOD_YEARS:
+    @field_validator("date_of_birth")
+    @classmethod
+    def _a_child_when_referred(cls, born: date | None, info: ValidationInfo) -> date | None:
+        """Checked against `received_at` (validated first), so a refusal names this field."""
+        received_at = info.data.get("received_at")
+        if born is None or received_at is None:
+            return born
+        if born > received_at.date():
+            raise ValueError("after the referral was received")
+        if years_between(born, received_at.date()) >= ADULTHOOD_YEARS:
             raise ValueError(
-                f"date_of_birth: the child was {ADULTHOOD_YEARS} or over when referred; "
+                f"the child was {ADULTHOOD_YEARS} or over when referred; "
                 "this pathway is for children"
             )
-        return self
+        return born
 
     @property
     def age_at_referral(self) -> int | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from domain.errors import RuleBroken
 from domain.policy import ClockName, Policy
@@ -167,3 +168,20 @@ def test_a_leap_day_birthday_opens_on_1_march_when_the_policy_says_17() -> None:
 def test_age_bands(age: int | None, band: str) -> None:
     assert age_band(age) == band
     assert band in AGE_BANDS
+
+
+@pytest.mark.parametrize(
+    ("born", "words"),
+    [
+        (date(2008, 8, 28), "the child was 18 or over when referred"),
+        (date(2026, 8, 29), "after the referral was received"),
+    ],
+)
+def test_a_date_of_birth_that_is_no_child_s_is_refused_naming_the_field(
+    born: date, words: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        open_case(date_of_birth=born)
+    [problem] = refused.value.errors()
+    assert problem["loc"] == ("date_of_birth",)
+    assert words in problem["msg"]
