@@ -16,7 +16,7 @@ import string
 import types
 import typing
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import annotated_types
@@ -67,6 +67,8 @@ class At:
             return inside.replace(tzinfo=None).isoformat()
         if self.kind == "date_only":
             return inside.date().isoformat()
+        if self.kind == "born":  # a date of birth: `seconds` whole days before the referral
+            return (window.received_at - timedelta(days=self.seconds)).date().isoformat()
         if self.kind == "text":
             return self.text
         shown = moment.astimezone(timezone(timedelta(minutes=self.offset_minutes)))
@@ -207,6 +209,8 @@ def value_strategy(annotation: Any, metadata: list[Any], live: bool) -> st.Searc
     origin = typing.get_origin(annotation)
     if annotation is AwareDatetime:
         return good_times(live)
+    if annotation is date:  # a date of birth: a child when referred, never after it
+        return st.builds(At, st.just("born"), seconds=st.integers(2, 17 * 365))
     if origin in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(annotation) if a is not type(None)]
         return st.none() | st.one_of(*(value_strategy(a, [], live) for a in options))
