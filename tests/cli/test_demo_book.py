@@ -1,5 +1,5 @@
-"""The demo caseload's case book (cli/demo.py), checked through the domain alone: on any day of
-a year (weekends and bank holidays too), every story is accepted by the pathway, in order and
+"""The demo caseload's case book (cli/demo_book.toml), checked through the domain alone: on any
+day of a year (weekends and bank holidays too), every story is accepted by the pathway, in order and
 in the past, and ends at the stage and overdue flag it promises; the book covers every stage,
 both teams, open, met and breached clocks, missing episodes, MASE referrals and closed reviews.
 No Temporal here: tests/api/test_demo_caseload.py seeds the same book into a running service.
@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cli.demo import PREFIX, STORIES, TEAMS, DemoCase, demo_cases
+from cli.demo_book import PREFIX, STORIES, TEAMS, DemoCase, demo_cases
 from domain.case import Case
 from domain.policy import Policy
 from domain.status import ClockState, StepStatus
