@@ -56,7 +56,8 @@ class When:
     @classmethod
     def parse(cls, text: str) -> When:
         found = WHEN.fullmatch(text)
-        if not found or not (found["days"] or found["hours"]) or found["after"] == found["ago"]:
+        signs = bool(found and found["after"]) + bool(found and found["ago"])
+        if not found or not (found["days"] or found["hours"]) or signs != 1:
             raise BookError(f'{text!r} is not a time: "+5d", "+2d4h" or "4h ago"')
         span = timedelta(days=int(found["days"] or 0), hours=int(found["hours"] or 0))
         return cls(span, after_referral=bool(found["after"]))

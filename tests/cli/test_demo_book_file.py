@@ -98,6 +98,7 @@ WRONG_STEPS = [
     ('{ event = "decide", at = "+2h", decision = "maybe" }', "decision"),
     ('{ event = "decide", at = "+2h", decision = "assess", colour = "red" }', "colour"),
     ('{ event = "decide", at = "2 hours later", decision = "assess" }', "is not a time"),
+    ('{ event = "decide", at = "+2h ago", decision = "assess" }', "is not a time"),
     ('{ event = "decided", at = "+2h", decision = "assess" }', "no event named 'decided'"),
     ('{ event = "decide", decision = "assess" }', "'at' is missing"),
 ]
