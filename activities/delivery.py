@@ -93,7 +93,7 @@ def pending(
     try:
         recipients = directory.resolve(notification)
     except NoAddress as err:
-        refusal = Refusal((err.role.value,), None, "no address in the directory", True)
+        refusal = Refusal((err.addressee,), None, "no address in the directory", True)
         raise permanent_failure(channel, notification.notification_id, [refusal]) from err
     nid = notification.notification_id
     return [r for r in recipients if r.kind == kind and (nid, r.address) not in delivered]

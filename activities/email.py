@@ -89,9 +89,16 @@ def facts(notification: Notification, link: str, roles: list[Role]) -> list[tupl
     if notification.due_at is not None:
         due = notification.due_at.astimezone(LONDON).strftime("%A %d %B %Y, %H:%M")
         lines.append(("Due", f"{due} (Europe/London)"))
-    lines.append(("You receive this as", ", ".join(r.value.replace("_", " ") for r in roles)))
+    lines.append(("You receive this as", _receiving_as(notification, roles)))
     lines.append(("Open the case", link))
     return lines
+
+
+def _receiving_as(notification: Notification, roles: list[Role]) -> str:
+    said = [r.value.replace("_", " ") for r in roles]
+    if notification.authorities:
+        said.append("contact of a local authority named on the case")
+    return ", ".join(said)
 
 
 _NO_DETAILS = (
@@ -181,5 +188,5 @@ class EmailChannel:
 
 def _refusal(by_address: dict[str, Recipient], address: str, code: int, text: str) -> Refusal:
     known = by_address.get(address)
-    roles = tuple(str(r) for r in known.roles) if known else ()
+    roles = known.serves if known else ()
     return Refusal(roles, address, f"SMTP {code} {text.strip()}", permanent=code >= 500)

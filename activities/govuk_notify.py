@@ -140,7 +140,7 @@ class GovukNotifyChannel:
             "personalisation": personalisation(notification, link),
             "reference": notification.notification_id,
         }
-        roles = tuple(r.value for r in recipient.roles)
+        roles = recipient.serves
         url = f"{self.service.base_url}/v2/notifications/{kind.value}"
         headers = {"Authorization": f"Bearer {self.service.token()}"}
         try:

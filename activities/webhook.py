@@ -43,6 +43,8 @@ def body(notification: Notification, link: str, recipient: Recipient) -> bytes:
         "subject": notification.subject,
         "link": link,
     }
+    if recipient.authority is not None:  # absent otherwise: earlier bodies stay byte for byte
+        payload["authority"] = recipient.authority
     return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -88,7 +90,7 @@ class WebhookChannel:
             "Idempotency-Key": notification.notification_id,
             "X-CSE-Signature": signature(self._secret, content),
         }
-        roles = tuple(r.value for r in recipient.roles)
+        roles = recipient.serves
         try:
             response = await self.client.post(recipient.address, content=content, headers=headers)
         except httpx.TransportError as err:  # connection refused, timeouts, protocol errors

@@ -97,6 +97,9 @@ class Case(BaseModel):
     earlier_referrals: list[EarlierReferral] = []
     """The child's earlier cases, found once when the case opened (workflows/referral.py)."""
     re_referral: bool = False
+    other_authorities: list[str] = []
+    """The local authorities named on the referral other than ours, from the opening answer
+    (section 6a): told of the case at its MASE referral, strategy discussions and closing."""
     partners_told: bool | None = None
     """Are partners told when strategy meetings fall due and the MASE panel acts (contract
     v3, section 5a)? None in a case recorded before: asked when it first matters."""
@@ -211,6 +214,9 @@ class Case(BaseModel):
             earlier_referrals=self.earlier_referrals,
             re_referral=self.re_referral,
             age_at_referral=self.referral.age_at_referral,
+            looked_after=self.referral.looked_after,
+            placing_authority=self.referral.placing_authority,
+            host_authority=self.referral.host_authority,
         )
 
     def _mase_status(self) -> MaseStatus:

@@ -9,6 +9,14 @@ differs, and gives the allocated social worker's own address by user id:
     team_manager = ["rai2-manager@example.org"]
     [people]                             # allocated social workers, by user id
     "sw-7" = "sw7@example.org"           # or a list of addresses
+    authority = "E09000099"              # this service's own local authority code (optional)
+    [authorities."E09000001"]            # other local authorities (pathway.md section 6a)
+    name = "Example Borough One"
+    contact = ["cse-contact@la-one.example.org"]
+
+(`authority` goes before the first table.) A referral's `placing_authority` and
+`host_authority` must be one of the listed codes or our own; a notification addressed to an
+authority (`Notification.authorities`) goes to its contact addresses.
 
 An address is an email address, a webhook endpoint: an `https://` URL (`http://` only to a
 loopback host, for a receiver on the same machine), or a mobile number for text messages (10
@@ -18,7 +26,8 @@ their user id is listed, else the team's `social_worker` entry (the team inbox).
 role: the team's entry, else the global one.
 
 DirectoryError        the file is missing, not TOML, invalid, or lacks a role that is needed
- └── NoAddress        a notification names a role the directory has no address for
+ └── NoAddress        a notification names a role (or an authority) the directory has no
+                      address for
 Messages name the file, the field and the rule.
 """
 
@@ -34,6 +43,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from domain.notifications import Notification
 from domain.policy import PolicyBook
+from domain.referral import AuthorityCode
 from domain.roles import Role
 
 
@@ -44,9 +54,11 @@ class DirectoryError(Exception):
 class NoAddress(DirectoryError):
     """A notification names a role with no address in the directory."""
 
-    def __init__(self, role: Role, team: str) -> None:
-        super().__init__(f"no address for role {role.value} (team {team}) in the directory")
+    def __init__(self, role: Role | None, team: str, authority: str | None = None) -> None:
+        whom = f"authority {authority}" if role is None else f"role {role.value} (team {team})"
+        super().__init__(f"no address for {whom} in the directory")
         self.role = role
+        self.addressee = f"authority:{authority}" if role is None else role.value
 
 
 class AddressKind(StrEnum):
@@ -117,10 +129,25 @@ class Recipient(BaseModel):
     model_config = ConfigDict(frozen=True)
     address: str
     roles: tuple[Role, ...]
+    authority: str | None = None  # an other authority's contact, not a role's address
 
     @property
     def kind(self) -> AddressKind:
         return address_kind(self.address)
+
+    @property
+    def serves(self) -> tuple[str, ...]:
+        """Whom the address stands for, in refusals: its roles, or `authority:<code>`."""
+        own = () if self.authority is None else (f"authority:{self.authority}",)
+        return tuple(r.value for r in self.roles) + own
+
+
+class Authority(BaseModel):
+    """Another local authority: a child may be placed by it here, or by us there (6a)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: Key
+    contact: OneOrMore
 
 
 class Directory(BaseModel):
@@ -128,6 +155,18 @@ class Directory(BaseModel):
     roles: dict[Role, Addresses] = {}
     teams: dict[Key, dict[Role, Addresses]] = {}
     people: dict[Key, OneOrMore] = {}
+    authority: AuthorityCode | None = None
+    """This service's own local authority code; never told of its own cases."""
+    authorities: dict[AuthorityCode, Authority] = {}
+
+    @property
+    def known_authorities(self) -> dict[str, str]:
+        """Every code a referral may name, with its name: the other authorities and, if the
+        directory names it, our own."""
+        known = {code: a.name for code, a in self.authorities.items()}
+        if self.authority is not None:
+            known[self.authority] = "this authority"
+        return dict(sorted(known.items()))
 
     def addresses(self, role: Role, team: str, social_worker: str | None = None) -> list[str]:
         """Where one role's notifications go for a case of `team` (see the module docstring)."""
@@ -144,11 +183,27 @@ class Directory(BaseModel):
         for role in notification.roles:
             for address in self.addresses(role, notification.team, notification.social_worker):
                 serves.setdefault(address, []).append(role)
-        return [Recipient(address=a, roles=tuple(roles)) for a, roles in serves.items()]
+        found = [Recipient(address=a, roles=tuple(roles)) for a, roles in serves.items()]
+        return found + self._authority_recipients(notification, set(serves))
+
+    def _authority_recipients(self, notification: Notification, taken: set[str]) -> list[Recipient]:
+        """The contacts of the other authorities a notification is addressed to."""
+        found = []
+        for code in notification.authorities:
+            if code == self.authority:
+                continue  # our own authority hears through its roles
+            if code not in self.authorities:
+                raise NoAddress(None, notification.team, authority=code)
+            for address in self.authorities[code].contact:
+                if address not in taken:
+                    taken.add(address)
+                    found.append(Recipient(address=address, roles=(), authority=code))
+        return found
 
     def uses(self, kind: AddressKind) -> bool:
         """Whether any address in the directory is of this kind."""
         every = [*self.roles.values(), *self.people.values()]
+        every += [a.contact for a in self.authorities.values()]
         every += [addrs for team in self.teams.values() for addrs in team.values()]
         return any(address_kind(a) == kind for addrs in every for a in addrs)
 

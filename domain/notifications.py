@@ -26,6 +26,7 @@ class NotificationKind(StrEnum):
     mase_referral = "mase_referral"
     mase_case_ended = "mase_case_ended"
     mase_escalation = "mase_escalation"
+    authority_informed = "authority_informed"  # another local authority's contact (6a)
 
 
 class Notification(BaseModel):
@@ -34,6 +35,8 @@ class Notification(BaseModel):
     referral_id: str
     team: str
     roles: list[Role]
+    authorities: list[str] = []
+    """Other local authorities' codes: the directory sends to each one's contact (6a)."""
     social_worker: str | None = None
     clock: ClockName | None = None
     step: StepName | None = None

@@ -206,3 +206,6 @@ class CaseStatus(BaseModel):
     age_at_referral: int | None = None
     """The child's age in whole years when referred, if the referral gives the date of
     birth (section 6a)."""
+    looked_after: bool = False
+    placing_authority: str | None = None
+    host_authority: str | None = None

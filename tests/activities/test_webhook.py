@@ -259,3 +259,43 @@ def test_the_worker_needs_a_real_secret_for_a_directory_with_webhooks(
             Settings(webhook_secret=placeholder)
     with pytest.raises(ValueError, match="at least 16 characters"):
         Settings(webhook_secret="short-secret")
+
+
+async def test_a_notice_to_another_authority_is_posted_to_its_contact_naming_it(
+    receiver: Receiver,
+) -> None:
+    directory = directory_for(receiver).model_copy(
+        update={
+            "authorities": Directory.model_validate(
+                {
+                    "authorities": {
+                        "E09000001": {
+                            "name": "Example Borough One",
+                            "contact": receiver.url("/la1"),
+                        }
+                    }
+                }
+            ).authorities
+        }
+    )
+    told = notice().model_copy(
+        update={
+            "notification_id": "R-1:authority_informed-5-mase",
+            "kind": NotificationKind.authority_informed,
+            "roles": [],
+            "authorities": ["E09000001"],
+            "clock": None,
+            "step": None,
+            "due_at": None,
+            "subject": "Case R-1: referred to MASE",
+        }
+    )
+    await notify(WebhookChannel(directory, SECRET), told)
+    (hit,) = receiver.hits
+    assert hit.path == "/la1"
+    body = json.loads(hit.body)
+    assert (body["authority"], body["roles"], body["subject"]) == (
+        "E09000001",
+        [],
+        "Case R-1: referred to MASE",
+    )

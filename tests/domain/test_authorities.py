@@ -1,0 +1,181 @@
+"""Across borough lines (pathway.md section 6a): the authorities a referral names, checked
+against the directory, and told of the case when it is referred to MASE, when a strategy
+discussion is held and when it closes; never with the child's details."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from domain.authorities import authority_problems, named_authorities, other_authorities
+from domain.case import Case
+from domain.directory import Directory, NoAddress
+from domain.notifications import Notification, NotificationKind
+from domain.policy import Policy
+from domain.roles import Role
+from domain.vocabulary import Stage
+from tests.domain.builders import (
+    CHILD_REF,
+    SUMMARY,
+    T,
+    case_at,
+    close,
+    journey_to,
+    make_referral,
+    open_case,
+    record,
+    refer_to_mase,
+    strategy_discussion,
+)
+
+OURS = "E09000099"
+HOST = "E09000001"  # an invented code: the directory's example borough
+PLACING = "E09000002"
+
+DIRECTORY = Directory.model_validate(
+    {
+        "roles": {"team_manager": ["cse-managers@example.org"]},
+        "authority": OURS,
+        "authorities": {
+            HOST: {"name": "Example Borough One", "contact": "cse-contact@la-one.example.org"},
+            PLACING: {
+                "name": "Example Borough Two",
+                "contact": ["cse@la-two.example.org", "https://hooks.la-two.example.org/cse"],
+            },
+        },
+    }
+)
+
+
+def placed_here(stage: Stage, score: int = 2) -> Case:
+    """A looked-after child placed in our borough by another: the host is us."""
+    case = case_at(
+        stage, score=score, looked_after=True, placing_authority=PLACING, host_authority=OURS
+    )
+    case.other_authorities = other_authorities(
+        named_authorities(PLACING, OURS), DIRECTORY.authority
+    )
+    return case
+
+
+def told(notices: list[Notification]) -> list[Notification]:
+    return [n for n in notices if n.kind == NotificationKind.authority_informed]
+
+
+def assert_no_child_data(notice: Notification) -> None:
+    dumped = notice.model_dump_json()
+    for detail in (CHILD_REF, SUMMARY, "looked_after", "running away"):
+        assert detail not in dumped
+
+
+# ------------------------------------------------------------------------- at intake
+
+
+def test_known_codes_pass_and_an_unknown_one_is_refused_naming_the_field_and_the_list() -> None:
+    known = list(DIRECTORY.known_authorities)
+    assert known == [HOST, PLACING, OURS]
+    assert authority_problems(named_authorities(PLACING, OURS), known) == []
+    ((field, problem),) = authority_problems(named_authorities(None, "E09000777"), known)
+    assert field == "host_authority"
+    assert "'E09000777' is not a local authority" in problem
+    assert f"{HOST}, {PLACING}, {OURS}" in problem
+
+
+def test_with_no_authorities_configured_any_code_is_accepted() -> None:
+    assert authority_problems(named_authorities("ANY-1", "ANY-2"), []) == []
+
+
+def test_our_own_code_is_never_told_and_without_it_every_code_is() -> None:
+    assert other_authorities(named_authorities(PLACING, OURS), OURS) == [PLACING]
+    assert other_authorities(named_authorities(OURS, HOST), OURS) == [HOST]
+    assert other_authorities(named_authorities(HOST, HOST), None) == [HOST]
+    assert other_authorities(named_authorities(None, None), OURS) == []
+
+
+def test_the_status_shows_looked_after_and_the_two_authorities() -> None:
+    status = placed_here(Stage.s47_enquiry).status()
+    assert (status.looked_after, status.placing_authority, status.host_authority) == (
+        True,
+        PLACING,
+        OURS,
+    )
+
+
+# ----------------------------------------------------------------------------- told
+
+
+def test_referral_to_mase_tells_the_other_authority_and_only_it() -> None:
+    case = placed_here(Stage.s47_enquiry)
+    (notice,) = told(record(case, refer_to_mase()))
+    assert notice.authorities == [PLACING]
+    assert notice.roles == []
+    assert notice.subject == f"Case {case.referral_id}: referred to MASE"
+    assert notice.link_path == f"/dashboard/cases/{case.referral_id}"
+    assert_no_child_data(notice)
+    recipients = DIRECTORY.resolve(notice)
+    assert [r.address for r in recipients] == [
+        "cse@la-two.example.org",
+        "https://hooks.la-two.example.org/cse",
+    ]
+    assert {r.authority for r in recipients} == {PLACING}
+
+
+def test_a_strategy_discussion_held_tells_the_other_authority() -> None:
+    case = placed_here(Stage.strategy_discussion)
+    (notice,) = told(record(case, strategy_discussion("s47")))
+    assert notice.subject.endswith("strategy discussion held")
+    assert_no_child_data(notice)
+
+
+def test_a_discussion_that_closes_the_case_tells_of_both_with_two_ids() -> None:
+    case = placed_here(Stage.strategy_discussion, score=0)
+    notices = told(record(case, strategy_discussion("nfa")))
+    assert case.is_closed
+    assert [n.subject.split(": ")[1] for n in notices] == [
+        "strategy discussion held",
+        "case closed",
+    ]
+    assert len({n.notification_id for n in notices}) == 2
+
+
+def test_closing_tells_the_other_authority_once() -> None:
+    case = placed_here(Stage.s47_enquiry)
+    (notice,) = told(record(case, close(at=T.strategy_held + timedelta(hours=1))))
+    assert notice.subject.endswith("case closed")
+
+
+def test_a_case_naming_no_other_authority_tells_none() -> None:
+    case = case_at(Stage.s47_enquiry)  # the opening answer found no other authority
+    notices = record(case, refer_to_mase(), close(at=T.strategy_held + timedelta(hours=1)))
+    assert told(notices) == []
+
+
+def test_other_events_and_the_referral_itself_tell_no_authority() -> None:
+    case = open_case(looked_after=True, host_authority=HOST)
+    case.other_authorities = [HOST]
+    events = journey_to(Stage.strategy_discussion)
+    assert told(record(case, *events)) == []
+
+
+def test_a_case_recorded_before_partners_were_told_tells_no_authority_when_refused() -> None:
+    case = placed_here(Stage.s47_enquiry)
+    case.partners_told = None
+    notices = case.apply(refer_to_mase(), T.strategy_held, lambda: False)
+    assert told(notices) == []
+
+
+def test_an_authority_missing_from_the_directory_has_no_address() -> None:
+    case, _ = Case.open(make_referral(host_authority="E09000555"), Policy(), T.received)
+    notice = case.notice(NotificationKind.authority_informed, [], "referred to MASE")
+    notice = notice.model_copy(update={"authorities": ["E09000555"]})
+    with pytest.raises(NoAddress, match="no address for authority E09000555"):
+        DIRECTORY.resolve(notice)
+
+
+def test_a_notice_to_roles_and_an_authority_resolves_both_once() -> None:
+    case = placed_here(Stage.s47_enquiry)
+    notice = case.notice(NotificationKind.authority_informed, [Role.team_manager], "x")
+    notice = notice.model_copy(update={"authorities": [HOST, OURS]})
+    addresses = [r.address for r in DIRECTORY.resolve(notice)]
+    assert addresses == ["cse-managers@example.org", "cse-contact@la-one.example.org"]
