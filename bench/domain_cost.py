@@ -90,7 +90,7 @@ def _payloads_only(journey: list[tuple[str, dict[str, Any]]]) -> None:
 
 def _per_event(run: Callable[[list[tuple[str, dict[str, Any]]]], None], cases: int) -> float:
     journey = _journey()
-    run(journey)  # warm: the per-thread machine is built once per worker, not per case
+    run(journey)  # warm: the one machine is built once per worker, not per case
     started = time.perf_counter()
     for _ in range(cases):
         run(journey)

@@ -4,7 +4,8 @@ item 6: one machine pass per update)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from domain import pathway
 from domain.case import Case
 from domain.errors import RuleBroken
+from domain.events import Close
 from domain.pathway import CaseOnPathway
 from domain.vocabulary import Stage
 from tests.domain.builders import (
@@ -25,11 +27,11 @@ from tests.domain.builders import (
 
 
 @pytest.fixture
-def guard_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def guard_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The names of the guards the machine ran, in order, counted by a machine built for the
     test (the thread's machine resolves its guards when it is built)."""
     calls: list[str] = []
-    monkeypatch.setattr(pathway._PER_THREAD, "checker", None, raising=False)
+    monkeypatch.setattr(pathway, "_THE_CHECKER", [])
     for guard in ("mase_referral_allowed", "nfa_needs_score_zero"):
         original = getattr(CaseOnPathway, guard)
 
@@ -38,8 +40,7 @@ def guard_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
             _o(self, payload)
 
         monkeypatch.setattr(CaseOnPathway, guard, counted)
-    yield calls
-    pathway._PER_THREAD.checker = None  # the next test's machine resolves the real guards
+    return calls  # monkeypatch puts back the machine that resolved the real guards
 
 
 def at(stage: Stage, calls: list[str]) -> Case:
@@ -103,3 +104,23 @@ def test_an_answer_for_another_event_is_not_taken(guard_calls: list[str]) -> Non
     case.check(asked, recorded_at(asked))
     case.apply(close(at=T.strategy_held), T.strategy_held)
     assert case.stage == Stage.closed
+
+
+def test_threads_share_one_machine_and_each_gets_its_own_case_answered() -> None:
+    """A worker's workflow threads ask the one machine at once: every answer is the asking
+    case's, and an answer left on one thread is never taken on another."""
+    stages = [Stage.assessment, Stage.s47_enquiry, Stage.review, Stage.child_in_need]
+    cases = [case_at(stage) for stage in stages for _ in range(3)]
+    asked = [(case, close(at=T.reviewed + timedelta(days=1))) for case in cases]
+
+    def ask(pair: tuple[Case, Close]) -> list[Stage]:
+        case, event = pair
+        return [case.check(event, T.reviewed + timedelta(days=1)) for _ in range(50)]
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(ask, asked))
+    assert all(a == [Stage.closed] * 50 for a in answers)
+    assert len(pathway._THE_CHECKER) == 1
+    for case, event in asked:
+        case.apply(event, T.reviewed + timedelta(days=1))
+        assert case.stage == Stage.closed

@@ -965,7 +965,7 @@ def test_a_referral_outside_the_calendar_is_refused_naming_received_at(received_
 
 
 def test_one_machine_answers_case_after_case_across_closings() -> None:
-    """Every case shares one machine per thread: a question that closes one case must leave it
+    """Every case shares one machine: a question that closes one case must leave it
     answering the next case from that case's own stage."""
     closing, assessing = open_case(), open_case()
     record(assessing, decide("assess"))
