@@ -3,11 +3,12 @@
     python starter.py referral.json
 
 Prints the workflow id. Bad input (a bad field, a referral received in the future, a team
-that is not one of CSE_TEAMS) exits 2 listing each bad field; a referral id that already has
-a case exits 3 and leaves that case untouched. It reads the service's settings (TEMPORAL_*,
-CSE_TASK_QUEUE, CSE_CODEC_KEYS, CSE_TEAMS, and CSE_POLICY_DIR, whose clock-skew tolerance
-says what "in the future" is); a bad setting, or a Temporal that does not answer, exits 2
-with one line naming it.
+that is not one of CSE_TEAMS, a placing or host authority that is not in the directory of
+CSE_DIRECTORY_FILE) exits 2 listing each bad field; a referral id that already has a case
+exits 3 and leaves that case untouched. It reads the service's settings (TEMPORAL_*,
+CSE_TASK_QUEUE, CSE_CODEC_KEYS, CSE_TEAMS, CSE_DIRECTORY_FILE and CSE_POLICY_DIR, whose
+clock-skew tolerance says what "in the future" is); a bad setting, or a Temporal that does
+not answer, exits 2 with one line naming it.
 """
 
 import argparse
@@ -18,15 +19,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
+from domain.directory import DirectoryError
 from domain.policy import PolicyError
 from domain.referral import Referral
 from edge.client import connect, is_unreachable, unreachable_reason
 from edge.codec import CodecKeyError
-from edge.config_files import load_policy_book
+from edge.config_files import known_authorities, load_policy_book
 from edge.intake import (
     CaseExists,
     IntakeRefused,
     referral_from_json,
+    refuse_an_unknown_authority,
     refuse_an_unknown_team,
     take_referral,
 )
@@ -63,9 +66,11 @@ def usage() -> argparse.ArgumentParser:
 async def intake(settings: Settings, referral: Referral) -> str:
     refuse_an_unknown_team(referral, settings.teams)  # named before Temporal is asked
     try:
+        authorities = list(known_authorities(settings.directory_file))
+        refuse_an_unknown_authority(referral, authorities)
         book = load_policy_book(settings.policy_dir)
         client = await connect(settings)
-    except (CodecKeyError, PolicyError) as err:
+    except (CodecKeyError, PolicyError, DirectoryError) as err:
         raise NotStarted(f"not started: {err}") from None
     except RuntimeError as err:
         if not is_unreachable(err):
@@ -76,7 +81,13 @@ async def intake(settings: Settings, referral: Referral) -> str:
         ) from None
     now = datetime.now(UTC)
     return await take_referral(
-        client, referral, settings.task_queue, book, now, teams=settings.teams
+        client,
+        referral,
+        settings.task_queue,
+        book,
+        now,
+        teams=settings.teams,
+        authorities=authorities,
     )
 
 

@@ -110,14 +110,24 @@ def govuk_notify_channel(settings: Settings, directory: Directory) -> GovukNotif
 
 
 def build_worker(
-    client: Client, settings: Settings, book: PolicyBook, channels: list[Channel] | None = None
+    client: Client,
+    settings: Settings,
+    book: PolicyBook,
+    channels: list[Channel] | None = None,
+    directory: Directory | None = None,
 ) -> Worker:
-    """The worker for one task queue, with the policy book its cases start under."""
+    """The worker for one task queue, with the policy book its cases start under and the
+    directory whose authorities a referral may name."""
     configuration.install(settings.task_queue, book)
     notifier = Notifier(channels or build_channels(settings, None), settings.public_url)
     panel_cases = PanelCases(client, settings.task_queue)
     registry = CaseRegistry(
-        client, book, teams=settings.teams, index_keys=settings.child_index_keys()
+        client,
+        book,
+        teams=settings.teams,
+        index_keys=settings.child_index_keys(),
+        authorities=list(directory.known_authorities) if directory else (),
+        own_authority=directory.authority if directory else None,
     )
     return Worker(
         client,
@@ -179,7 +189,8 @@ async def main() -> int:
     warn_if_unlinked(settings)
     try:
         book = load_policy_book(settings.policy_dir, settings.policy_ledger)
-        channels = build_channels(settings, load_directory_for(settings, book))
+        directory = load_directory_for(settings, book)
+        channels = build_channels(settings, directory)
         client = await connect(settings, worker_runtime(settings))
     except (PolicyError, DirectoryError, NotifyTemplateError, CodecKeyError, MetricsError) as err:
         return refused(str(err))
@@ -201,7 +212,7 @@ async def main() -> int:
         return refused(str(err))
     except RPCError as err:
         return refused(temporal_problem(settings, err))
-    worker = build_worker(client, settings, book, channels)
+    worker = build_worker(client, settings, book, channels, directory)
     log.info(
         "worker started",
         task_queue=settings.task_queue,

@@ -12,7 +12,9 @@ ever opened a case, and fails as a duplicate if one did, leaving the earlier cas
 A run is a case when it published its team and has not failed: a case never fails, while
 runs refused at their start (invalid input, or a duplicate) always do.
 
-The same answer says whether the case's team is one of the worker's teams (CSE_TEAMS), the
+The same answer says whether the case's team is one of the worker's teams (CSE_TEAMS) and its
+placing and host authorities are in the worker's directory (with which of them are other
+authorities, to be told of the case: domain/authorities.py), the
 case's keyed child index under the writing key of CSE_INDEX_KEYS, and the child's earlier
 cases, found through that index under every key (pathway.md section 6a): each one's referral
 id (from its workflow id), when it was received and its stage (its search attributes) and,
@@ -31,6 +33,7 @@ from temporalio import activity
 from temporalio.client import Client, WorkflowExecution
 from temporalio.common import RetryPolicy
 
+from domain.authorities import authority_problems, named_authorities, other_authorities
 from domain.child_index import IndexKey, child_index
 from domain.policy import Policy, PolicyBook
 from domain.referral import workflow_id_for
@@ -65,6 +68,9 @@ class OpeningRequest(BaseModel):
     # None in requests scheduled before teams and the child index were asked.
     team: str | None = None
     child_ref: str | None = None
+    # None in requests scheduled before authorities were asked, and when the referral has none.
+    placing_authority: str | None = None
+    host_authority: str | None = None
 
 
 class Opening(BaseModel):
@@ -77,11 +83,19 @@ class Opening(BaseModel):
     team_problem: str | None = None
     child_index: str | None = None
     earlier_referrals: list[EarlierReferral] = []
+    # Since authorities (the defaults again): why one is refused, naming its field, and the
+    # referral's authorities other than ours, who are told of the case.
+    authority_problem: str | None = None
+    other_authorities: list[str] = []
 
 
 class CaseRegistry:
-    """Reads visibility through the worker's own client, and the worker's policy book, teams
-    and child index keys (the first writes, all are searched)."""
+    """Reads visibility through the worker's own client, and the worker's policy book, teams,
+    child index keys (the first writes, all are searched) and known authorities (the
+    directory's, with our own code if it names it)."""
+
+    authorities: tuple[str, ...] = ()  # none: any code (a registry made before authorities)
+    own_authority: str | None = None
 
     def __init__(
         self,
@@ -89,11 +103,15 @@ class CaseRegistry:
         book: PolicyBook,
         teams: Sequence[str] = (),
         index_keys: Sequence[IndexKey] = (),
+        authorities: Sequence[str] = (),
+        own_authority: str | None = None,
     ) -> None:
         self.client = client
         self.book = book
         self.teams = tuple(teams)
         self.index_keys = tuple(index_keys)
+        self.authorities = tuple(authorities)
+        self.own_authority = own_authority
 
     @activity.defn(name="open_case")
     async def open_case(self, request: OpeningRequest) -> Opening:
@@ -101,6 +119,9 @@ class CaseRegistry:
         earlier = await self._earlier(request.workflow_id, request.run_id)
         problem = None if request.team is None else team_problem(request.team, self.teams)
         opening = Opening(policy=policy, earlier_run_ids=earlier, team_problem=problem)
+        self._check_authorities(request, opening)
+        if opening.authority_problem:
+            problem = opening.authority_problem
         if request.child_ref is None or not self.index_keys or problem or earlier:
             return opening  # a refused start is not linked to the child
         opening.child_index = child_index(request.child_ref, self.index_keys[0])
@@ -108,6 +129,12 @@ class CaseRegistry:
             request.child_ref, request.workflow_id
         )
         return opening
+
+    def _check_authorities(self, request: OpeningRequest, opening: Opening) -> None:
+        named = named_authorities(request.placing_authority, request.host_authority)
+        problems = authority_problems(named, self.authorities)
+        opening.authority_problem = "; ".join(f"{f}: {p}" for f, p in problems) or None
+        opening.other_authorities = other_authorities(named, self.own_authority)
 
     @activity.defn(name="earlier_cases")
     async def earlier_cases(self, request: EarlierCasesRequest) -> EarlierCases:

@@ -24,11 +24,12 @@ from api.errors import Unavailable, install_error_handlers
 from api.middleware import ReferrerPolicy
 from api.oidc import load_oidc
 from api.routes import cases, codec, diagram, events, forecast, health, referrals, reports
+from domain.directory import DirectoryError
 from domain.policy import PolicyError
 from edge.caseload import RecentListings
 from edge.client import connect, is_unreachable, unreachable_reason
 from edge.codec import CodecKeyError
-from edge.config_files import load_policy_book
+from edge.config_files import known_authorities, load_policy_book
 from edge.settings import Settings
 
 log = structlog.get_logger("cse.api")
@@ -48,8 +49,9 @@ def create_app(settings: Settings, authenticator: Authenticator | None = None) -
     """The app; raises StartupError naming the file or setting that stops it starting."""
     try:
         policy_book = load_policy_book(settings.policy_dir)
+        authorities = known_authorities(settings.directory_file)
         keys = settings.sealing_keys()
-    except (PolicyError, CodecKeyError) as err:
+    except (PolicyError, DirectoryError, CodecKeyError) as err:
         raise StartupError(str(err)) from None
 
     @asynccontextmanager
@@ -73,6 +75,7 @@ def create_app(settings: Settings, authenticator: Authenticator | None = None) -
     app.state.settings = settings
     app.state.authenticator = authenticator or authenticator_for(settings)
     app.state.policy_book = policy_book
+    app.state.authorities = authorities  # the codes intake accepts (domain/authorities.py)
     app.state.recent_listings = RecentListings(settings.api_listing_max_age)
     install_error_handlers(app)
     app.add_exception_handler(RuntimeError, temporal_unreachable)

@@ -116,6 +116,12 @@ def load_directory(path: Path, needed: Iterable[Role] = ()) -> Directory:
     return directory
 
 
+def known_authorities(path: Path | None) -> dict[str, str]:
+    """The authority codes a referral may name (domain/authorities.py), with their names:
+    the directory's other authorities and our own; none (any code accepted) without one."""
+    return {} if path is None else load_directory(path).known_authorities
+
+
 def load_notify_templates(path: Path, needed: Iterable[AddressKind] = ()) -> NotifyTemplates:
     """Read and validate a templates file; every kind of message needed must have its table."""
     try:

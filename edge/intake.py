@@ -3,8 +3,9 @@ API's POST /referrals, the demo, the benchmarks, tests).
 
 IntakeRefused            the referral was not started; nothing was sent to Temporal
  ├── ReferralInvalid     its fields are wrong (each `(field, problem)` in `problems`), it
- │                       was received in the future (domain/timing.py's tolerance), or its
- │                       team is not one of CSE_TEAMS (domain/teams.py)
+ │                       was received in the future (domain/timing.py's tolerance), its
+ │                       team is not one of CSE_TEAMS (domain/teams.py), or an authority
+ │                       it names is not in the directory (domain/authorities.py)
  └── CaseExists          its referral id already has a case (open or closed), left untouched
 
 A case starts with REJECT_DUPLICATE and conflict policy FAIL: Temporal's defaults would start
@@ -22,6 +23,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from domain.authorities import authority_problems, named_authorities
 from domain.policy import PolicyBook
 from domain.referral import Referral
 from domain.teams import TEAM_FIELD, team_problem
@@ -69,6 +71,14 @@ def refuse_an_unknown_team(referral: Referral, teams: Sequence[str]) -> None:
         raise ReferralInvalid([(TEAM_FIELD, problem)])
 
 
+def refuse_an_unknown_authority(referral: Referral, known: Sequence[str]) -> None:
+    """A placing or host authority the directory does not list; any when it lists none."""
+    named = named_authorities(referral.placing_authority, referral.host_authority)
+    problems = authority_problems(named, known)
+    if problems:
+        raise ReferralInvalid(problems)
+
+
 async def start_case(client: Client, referral: Referral, task_queue: str) -> str:
     """Start the referral's case; returns its workflow id. A referral id that already has a
     case (open or closed) is refused with CaseExists."""
@@ -94,10 +104,12 @@ async def take_referral(
     now: datetime,
     *,
     teams: Sequence[str],
+    authorities: Sequence[str] = (),
 ) -> str:
-    """Intake as people use it: a referral received in the future, or on a team that is not
-    one of `teams` (none: any team), is refused before anything reaches Temporal, then its
-    case is started."""
+    """Intake as people use it: a referral received in the future, on a team that is not
+    one of `teams` (none: any team), or naming an authority not in `authorities` (none: any
+    code), is refused before anything reaches Temporal, then its case is started."""
     refuse_a_future_referral(referral, book, now)
     refuse_an_unknown_team(referral, teams)
+    refuse_an_unknown_authority(referral, authorities)
     return await start_case(client, referral, task_queue)

@@ -4,7 +4,7 @@ The story, top to bottom: open the case and its first clocks under the policy in
 the referral was received (a start of any other shape, from any client, fails the run at once
 naming the referral's fields), ask once, in an activity whose answer stays in the history,
 which policy the case keeps for life, whether its referral id had a case before, whether its
-team is one of the service's, and the child's index and earlier referrals, then wait.
+team and authorities are the service's, and the child's index and earlier referrals, then wait.
 Practitioners' updates are checked by the domain before anything reaches history
 (validators), recorded by the handlers, and answered with a small receipt; whenever a ladder
 step of a clock comes due the workflow wakes, marks it, and sends the notification. The case
@@ -185,6 +185,9 @@ class ReferralWorkflow:
             self._settle(opening.policy)
             if opening.team_problem is not None:  # never published: on no team's caseload
                 raise invalid_input([f"{TEAM_FIELD}: {opening.team_problem}"])
+            if opening.authority_problem is not None:  # an authority no one could tell
+                raise invalid_input([opening.authority_problem])
+            self._case.other_authorities = opening.other_authorities
             self._publish(self._case)
             if opening.earlier_run_ids:
                 raise duplicate_referral(self._case.referral_id, opening.earlier_run_ids[-1])
@@ -414,6 +417,8 @@ async def _ask_at_opening(case: Case) -> Opening:
         started_at=info.workflow_start_time,
         team=case.referral.team,
         child_ref=case.referral.child_ref,
+        placing_authority=case.referral.placing_authority,
+        host_authority=case.referral.host_authority,
     )
     opening: Opening = await workflow.execute_activity(
         "open_case",

@@ -32,6 +32,7 @@ from api.dashboard.rendering import london, words
 from api.deps import SettingsDep, TemporalClientDep, check_may_record
 from api.errors import CaseStuck
 from api.routes import events, referrals
+from domain.authorities import AUTHORITY_FIELDS
 from domain.events import EVENT_TYPES, Event
 from domain.referral import Referral
 from domain.status import CaseStatus, ClockState, MaseAction
@@ -157,16 +158,23 @@ def _action_choice(action: MaseAction) -> str:
 REFERRAL_FIELDS = form_fields(Referral, omit=frozenset())
 
 
-def referral_fields(teams: Sequence[str]) -> list[FormField]:
-    """The intake form: with CSE_TEAMS, `team` is a choice of those teams, as written."""
-    if not teams:
-        return REFERRAL_FIELDS
-    return [
-        replace(f, widget=Widget.select, options=tuple(teams), verbatim_options=True)
-        if f.name == TEAM_FIELD
-        else f
-        for f in REFERRAL_FIELDS
-    ]
+def referral_fields(
+    teams: Sequence[str], authorities: dict[str, str] | None = None
+) -> list[FormField]:
+    """The intake form: with CSE_TEAMS, `team` is a choice of those teams, as written; with
+    authorities in the directory, each authority field a choice of them (code and name)."""
+    return [_as_choice(f, teams, authorities or {}) for f in REFERRAL_FIELDS]
+
+
+def _as_choice(field: FormField, teams: Sequence[str], authorities: dict[str, str]) -> FormField:
+    if field.name == TEAM_FIELD and teams:
+        return replace(field, widget=Widget.select, options=tuple(teams), verbatim_options=True)
+    if field.name in AUTHORITY_FIELDS and authorities:
+        labels = tuple(f"{code}: {name}" for code, name in authorities.items())
+        return replace(
+            field, widget=Widget.select, options=tuple(authorities), option_labels=labels
+        )
+    return field
 
 
 @router.get("/referrals/new")
@@ -176,7 +184,7 @@ async def referral_form(
     return form_page(
         request,
         "form:referral",
-        referral_fields(settings.teams),
+        referral_fields(settings.teams, request.app.state.authorities),
         title="New referral",
         case=None,
         cancel=None,
@@ -192,7 +200,7 @@ async def start_referral(
     client: TemporalClientDep,
     settings: SettingsDep,
 ) -> Response:
-    fields = referral_fields(settings.teams)
+    fields = referral_fields(settings.teams, request.app.state.authorities)
     values = await read_form(request, fields)
     referral = validated(Referral, values, fields)
     if isinstance(referral, dict):

@@ -55,6 +55,7 @@ class FormField:
     max_length: int | None = None
     pattern: str | None = None
     empty_is_unchanged: bool = False  # a list left empty is left out: None, "unchanged"
+    empty_is_none: bool = False  # an optional value (`X | None`) left empty is None
     verbatim_options: bool = False  # options shown as written (teams), not as words
     option_labels: tuple[str, ...] = ()  # what each option shows, when not the option itself
     item_label: str = ""  # rows: what one row is ("Agreed action")
@@ -120,6 +121,7 @@ def _field(name: str, info: FieldInfo) -> FormField:
         max_length=bounds.get("max_length"),
         pattern=bounds.get("pattern"),
         empty_is_unchanged=optional and widget in _LISTS,
+        empty_is_none=optional and widget not in _LISTS,
     )
 
 
@@ -205,6 +207,8 @@ def submitted(values: Values, fields: list[FormField]) -> dict[str, Any]:
             data[spec.name] = bool(sent)
         elif sent and sent[0].strip():
             data[spec.name] = _typed(spec, sent[0].strip())
+        elif spec.empty_is_none:  # a referral's authorities, date of birth: not ""
+            data[spec.name] = None
         elif not spec.required and spec.widget in _EMPTY:
             data[spec.name] = _EMPTY[spec.widget]
         # else left out: the model says it is required, or takes its default

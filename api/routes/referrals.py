@@ -33,12 +33,20 @@ async def create_referral(
     """Starts the referral's case; a referral id that already has a case (open or closed)
     is refused with 409 and that case is left untouched; a referral received in the future
     (beyond the policy's clock-skew tolerance), or whose `team` is not one of the service's
-    teams (CSE_TEAMS, matched exactly, listed in the refusal), with 422. (The Referral model
+    teams (CSE_TEAMS, matched exactly, listed in the refusal), or whose `placing_authority`
+    or `host_authority` is not a local authority of the service's directory (listed in the
+    refusal), with 422. (The Referral model
     itself refuses a received_at outside the working-day calendar's years.)"""
     book: PolicyBook = request.app.state.policy_book
     try:
         workflow_id = await take_referral(
-            client, referral, settings.task_queue, book, datetime.now(UTC), teams=settings.teams
+            client,
+            referral,
+            settings.task_queue,
+            book,
+            datetime.now(UTC),
+            teams=settings.teams,
+            authorities=list(request.app.state.authorities),
         )
     except ReferralInvalid as err:
         problems = [FieldProblem(field=f"body.{f}", message=m) for f, m in err.problems]

@@ -1,0 +1,82 @@
+"""The workflow's own start check of the authorities a referral names, and the notices to
+another authority (pathway.md section 6a), on the time-skipping server: the opening answer,
+kept in the history, says which codes are refused and which authorities are told."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from domain.errors import INVALID_INPUT
+from domain.events import Close
+from domain.notifications import NotificationKind
+from domain.policy import Policy, PolicyBook
+from tests.conftest import Outbox, StandInRegistry, earlier_cases, end_started_cases
+from tests.workflows.helpers import eventually, now, start
+from workflows import configuration
+from workflows.referral import ReferralWorkflow
+from workflows.sandbox import workflow_runner
+
+OURS, ONE = "E09000099", "E09000001"  # invented codes
+
+
+@asynccontextmanager
+async def worker_knowing(client: Client, queue: str, outbox: Outbox) -> AsyncIterator[None]:
+    """A worker whose directory lists one other authority and names our own."""
+    book = PolicyBook(versions=[Policy()])
+    configuration.install(queue, book)
+    registry = StandInRegistry(book)
+    registry.authorities, registry.own_authority = (ONE, OURS), OURS
+    async with Worker(
+        client,
+        task_queue=queue,
+        workflows=[ReferralWorkflow],
+        activities=[outbox.notify, earlier_cases, registry.open_case],
+        workflow_runner=workflow_runner(strict=True),
+    ):
+        try:
+            yield
+        finally:
+            await end_started_cases()
+
+
+async def test_an_unknown_authority_fails_the_run_naming_the_field_and_the_list(
+    env: WorkflowEnvironment, task_queue: str
+) -> None:
+    async with worker_knowing(env.client, task_queue, Outbox()):
+        handle = await start(env, task_queue, looked_after=True, host_authority="E09000777")
+        with pytest.raises(WorkflowFailureError) as failure:
+            await handle.result()
+
+    cause = failure.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == INVALID_INPUT
+    assert cause.message.startswith("invalid input: host_authority: 'E09000777' is not a")
+    assert f"give one of {ONE}, {OURS}" in cause.message
+
+
+async def test_a_case_placed_here_tells_the_placing_authority_when_it_closes(
+    env: WorkflowEnvironment, task_queue: str
+) -> None:
+    outbox = Outbox()
+    async with worker_knowing(env.client, task_queue, outbox):
+        handle = await start(
+            env, task_queue, looked_after=True, placing_authority=ONE, host_authority=OURS
+        )
+        closed_at = await now(env)
+        close = Close(reason="moved on", closed_at=closed_at, actor="tm-1")
+        await handle.execute_update("close", close)
+        await eventually(handle, lambda s: s.stage == "closed")
+        await handle.result()
+
+    told = [n for n in outbox.sent if n.kind == NotificationKind.authority_informed]
+    assert [(n.authorities, n.roles) for n in told] == [([ONE], [])]
+    assert "moved on" not in told[0].model_dump_json()
+    assert "PERSON-TEST-0001" not in told[0].model_dump_json()
+    assert told[0].subject.endswith("case closed")
