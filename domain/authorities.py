@@ -41,6 +41,22 @@ def authority_problems(named: dict[str, str], known: Sequence[str]) -> list[tupl
     return problems
 
 
+PLACED_IN = "placed in"  # by another authority, in this borough (we host)
+PLACED_OUT = "placed out"  # by us, in another borough (another hosts)
+ACROSS = "across borough lines"  # other authorities both place and host
+
+
+def placement(placing: str | None, host: str | None, others: list[str]) -> str:
+    """How a case crosses borough lines, from its authorities and which are not ours; ""
+    when none is another's. A referral naming only the placing authority is of a child here."""
+    placed_by_other, hosted_by_other = placing in others, host in others
+    if placed_by_other and not hosted_by_other:
+        return PLACED_IN
+    if hosted_by_other and not placed_by_other:
+        return PLACED_OUT
+    return ACROSS if placed_by_other else ""
+
+
 def other_authorities(named: dict[str, str], own: str | None) -> list[str]:
     """The named authorities that are not ours, each once, placing first."""
     return list(dict.fromkeys(c for c in named.values() if c != own))

@@ -217,6 +217,7 @@ class Case(BaseModel):
             looked_after=self.referral.looked_after,
             placing_authority=self.referral.placing_authority,
             host_authority=self.referral.host_authority,
+            other_authorities=self.other_authorities,
         )
 
     def _mase_status(self) -> MaseStatus:

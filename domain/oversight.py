@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.authorities import PLACED_IN, PLACED_OUT, placement
 from domain.calendar import LONDON
 from domain.notifications import Notification, NotificationKind
 from domain.policy import ClockName
@@ -123,6 +124,10 @@ class CaseFacts(BaseModel):
     mase_actions: list[ActionFacts] = []
     age_band: str = AGE_BANDS[-1]
     """The child's age band at referral (AGE_BANDS), never the age or date of birth."""
+    looked_after: bool = False
+    placement: str = ""
+    """Placed in or out of the borough, or across its lines (domain/authorities.py); never
+    which authority."""
 
     @classmethod
     def from_status(cls, status: CaseStatus) -> CaseFacts:
@@ -152,6 +157,10 @@ class CaseFacts(BaseModel):
             cp_plan_in_force=status.cp_plan_in_force,
             re_referral=status.re_referral,
             age_band=age_band(status.age_at_referral),
+            looked_after=status.looked_after,
+            placement=placement(
+                status.placing_authority, status.host_authority, status.other_authorities
+            ),
             **_mase_work(status),
         )
 
@@ -206,6 +215,9 @@ class AgendaItem(BaseModel):
     overdue_actions: int = 0
     action_owners: list[Role] = []
     """The owner roles of the open actions, each once: who must report back to the panel."""
+    looked_after: bool = False
+    placement: str = ""
+    """Placed in or out of the borough, or across its lines; never which authority."""
 
 
 class ThemeCount(BaseModel):
@@ -269,6 +281,8 @@ def _item(case: CaseFacts, why_not: str | None) -> AgendaItem:
         disruption_activities=len(case.disruption_activities),
         cse_models=case.latest_cse_models,
         indicators=case.latest_indicators,
+        looked_after=case.looked_after,
+        placement=case.placement,
         **_panel_work(case),
     )
 
@@ -358,6 +372,11 @@ class Oversight(BaseModel):
     decimal); None when none was received."""
     open_by_age_band: dict[str, int] = {}
     """Open cases by the child's age at referral (AGE_BANDS, every band listed)."""
+    open_looked_after: int = 0
+    open_placed_in: int = 0
+    """Open cases of children placed in the borough by another authority (section 6a)."""
+    open_placed_out: int = 0
+    """Open cases of children this authority placed in another borough."""
 
 
 def month_of(moment: datetime) -> str:
@@ -415,6 +434,9 @@ def oversight(
         re_referrals_last_12_months=re_referrals,
         re_referral_rate=rate,
         open_by_age_band=_by_age_band(open_cases),
+        open_looked_after=sum(1 for c in open_cases if c.looked_after),
+        open_placed_in=sum(1 for c in open_cases if c.placement == PLACED_IN),
+        open_placed_out=sum(1 for c in open_cases if c.placement == PLACED_OUT),
     )
 
 

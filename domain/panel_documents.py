@@ -74,6 +74,8 @@ _CSV_COLUMNS = [
     "open_actions",
     "overdue_actions",
     "action_owners",
+    "looked_after",
+    "placed_across_borough_lines",
 ]
 _PANEL_WORK = [
     "Last MASE decision",
@@ -107,6 +109,8 @@ def agenda_html(
         "Next due (London)",
         "Overdue",
         "Disruption actions",
+        "Looked after",
+        "Placed across borough lines",
     ]
     referred = [[*_row(i), *_panel_work(i, undecided="none yet")] for i in agenda.referred]
     # A case the panel stepped down may still owe it actions: they are shown here too.
@@ -178,6 +182,8 @@ def _row(item: AgendaItem) -> list[Cell]:
         when(item.next_due),
         "yes" if item.overdue else "no",
         item.disruption_activities,
+        "yes" if item.looked_after else "no",
+        item.placement or "no",
     ]
 
 
@@ -219,6 +225,8 @@ def _csv_row(section: str, item: AgendaItem) -> list[str]:
         str(item.open_actions),
         str(item.overdue_actions),
         ";".join(r.value for r in item.action_owners),
+        "true" if item.looked_after else "false",
+        item.placement,
     ]
 
 
@@ -245,6 +253,8 @@ def report_html(panel_name: str, report: Oversight) -> str:
             table(["Score", "Cases"], [[s, n] for s, n in report.open_by_score.items()]),
             "<h3>By age at referral</h3>",
             table(["Age", "Cases"], [[b, n] for b, n in report.open_by_age_band.items()]),
+            "<h3>Looked after, and placed across borough lines</h3>",
+            table(["Open cases", "Count"], _placement_rows(report)),
             *_report_themes(report),
             f"<h2>New referrals this month: {report.new_referrals_this_month}</h2>",
             *_re_referrals(report, labels),
@@ -283,6 +293,14 @@ def _re_referrals(report: Oversight, labels: list[str]) -> list[str]:
         f"<p>{report.re_referrals_last_12_months} of the referrals received in the last 12 "
         "months came within 12 months of an earlier referral of the same child.</p>",
         chart_figure("re-referrals", "Re-referrals per month", again, ("Month", "Re-referrals")),
+    ]
+
+
+def _placement_rows(report: Oversight) -> list[list[Cell]]:
+    return [
+        ["Looked after", report.open_looked_after],
+        ["Placed in the borough by another authority", report.open_placed_in],
+        ["Placed out of the borough by this authority", report.open_placed_out],
     ]
 
 

@@ -209,3 +209,5 @@ class CaseStatus(BaseModel):
     looked_after: bool = False
     placing_authority: str | None = None
     host_authority: str | None = None
+    other_authorities: list[str] = []
+    """Of the two, those that are not this service's authority: told of the case (6a)."""

@@ -4,14 +4,25 @@ discussion is held and when it closes; never with the child's details."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 import pytest
 
-from domain.authorities import authority_problems, named_authorities, other_authorities
+from domain.authorities import (
+    PLACED_IN,
+    PLACED_OUT,
+    authority_problems,
+    named_authorities,
+    other_authorities,
+    placement,
+)
 from domain.case import Case
 from domain.directory import Directory, NoAddress
 from domain.notifications import Notification, NotificationKind
+from domain.oversight import CaseFacts, oversight, select_agenda
+from domain.panel_documents import agenda_csv, agenda_html, report_html
 from domain.policy import Policy
 from domain.roles import Role
 from domain.vocabulary import Stage
@@ -179,3 +190,58 @@ def test_a_notice_to_roles_and_an_authority_resolves_both_once() -> None:
     notice = notice.model_copy(update={"authorities": [HOST, OURS]})
     addresses = [r.address for r in DIRECTORY.resolve(notice)]
     assert addresses == ["cse-managers@example.org", "cse-contact@la-one.example.org"]
+
+
+# ------------------------------------------------------------- the panel's documents
+
+
+def facts(case: Case) -> CaseFacts:
+    return CaseFacts.from_status(case.status())
+
+
+def placed_out() -> Case:
+    """A child this authority looks after, placed in another borough: it hosts."""
+    case = case_at(
+        Stage.s47_enquiry, looked_after=True, placing_authority=OURS, host_authority=HOST
+    )
+    case.other_authorities = [HOST]
+    return case
+
+
+def test_placements_are_read_from_which_authorities_are_not_ours() -> None:
+    assert placement(PLACING, OURS, [PLACING]) == PLACED_IN
+    assert placement(PLACING, None, [PLACING]) == PLACED_IN  # a child here, placed by another
+    assert placement(OURS, HOST, [HOST]) == PLACED_OUT
+    assert placement(None, HOST, [HOST]) == PLACED_OUT
+    assert placement(PLACING, HOST, [PLACING, HOST]) == "across borough lines"
+    assert placement(None, None, []) == ""
+
+
+def test_the_agenda_flags_looked_after_and_cross_borough_cases_without_naming_anyone() -> None:
+    here, there, neither = placed_here(Stage.s47_enquiry), placed_out(), case_at(Stage.s47_enquiry)
+    for case, rid in ((here, "R-IN"), (there, "R-OUT"), (neither, "R-NONE")):
+        case.referral = case.referral.model_copy(update={"referral_id": rid})
+        record(case, refer_to_mase())
+    agenda = select_agenda(facts(c) for c in (here, there, neither))
+    flags = {i.referral_id: (i.looked_after, i.placement) for i in agenda.referred}
+    assert flags == {"R-IN": (True, PLACED_IN), "R-OUT": (True, PLACED_OUT), "R-NONE": (False, "")}
+    html = agenda_html("MASE", T.strategy_held.date(), agenda)
+    assert "Placed across borough lines" in html
+    assert PLACED_IN in html
+    assert PLACED_OUT in html
+    rows = list(csv.DictReader(io.StringIO(agenda_csv(agenda))))
+    assert {r["referral_id"]: r["placed_across_borough_lines"] for r in rows}["R-IN"] == PLACED_IN
+    for text in (html, agenda_csv(agenda)):
+        for never in (OURS, HOST, PLACING, CHILD_REF, SUMMARY):
+            assert never not in text
+
+
+def test_the_oversight_report_counts_children_placed_in_and_out_of_the_borough() -> None:
+    cases = [placed_here(Stage.s47_enquiry), placed_out(), placed_out(), case_at(Stage.review)]
+    for number, case in enumerate(cases):
+        case.referral = case.referral.model_copy(update={"referral_id": f"R-{number}"})
+    report = oversight([facts(c) for c in cases], T.reviewed)
+    assert (report.open_looked_after, report.open_placed_in, report.open_placed_out) == (3, 1, 2)
+    html = report_html("MASE", report)
+    assert '<td>Placed in the borough by another authority</td><td class="n">1</td>' in html
+    assert HOST not in html

@@ -483,6 +483,7 @@ PARTNER_KINDS_AT_THE_PANEL = {  # tests/domain/test_partners.py
     NotificationKind.mase_referral,
     NotificationKind.mase_case_ended,
     NotificationKind.mase_escalation,
+    NotificationKind.authority_informed,  # tests/domain/test_authorities.py
 }
 
 
