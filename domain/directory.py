@@ -9,8 +9,8 @@ differs, and gives the allocated social worker's own address by user id:
     team_manager = ["rai2-manager@example.org"]
     [people]                             # allocated social workers, by user id
     "sw-7" = "sw7@example.org"           # or a list of addresses
-    authority = "E09000099"              # this service's own local authority code (optional)
-    [authorities."E09000001"]            # other local authorities (pathway.md section 6a)
+    authority = "E99000099"              # this service's own local authority code (optional)
+    [authorities."E99000001"]            # other local authorities (pathway.md section 6a)
     name = "Example Borough One"
     contact = ["cse-contact@la-one.example.org"]
 

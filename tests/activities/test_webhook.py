@@ -269,7 +269,7 @@ async def test_a_notice_to_another_authority_is_posted_to_its_contact_naming_it(
             "authorities": Directory.model_validate(
                 {
                     "authorities": {
-                        "E09000001": {
+                        "E99000001": {
                             "name": "Example Borough One",
                             "contact": receiver.url("/la1"),
                         }
@@ -283,7 +283,7 @@ async def test_a_notice_to_another_authority_is_posted_to_its_contact_naming_it(
             "notification_id": "R-1:authority_informed-5-mase",
             "kind": NotificationKind.authority_informed,
             "roles": [],
-            "authorities": ["E09000001"],
+            "authorities": ["E99000001"],
             "clock": None,
             "step": None,
             "due_at": None,
@@ -295,7 +295,7 @@ async def test_a_notice_to_another_authority_is_posted_to_its_contact_naming_it(
     assert hit.path == "/la1"
     body = json.loads(hit.body)
     assert (body["authority"], body["roles"], body["subject"]) == (
-        "E09000001",
+        "E99000001",
         [],
         "Case R-1: referred to MASE",
     )

@@ -19,7 +19,7 @@ from tests.api.test_intake_teams import case_exists, client_of, signed_in
 
 pytestmark = pytest.mark.e2e
 
-OURS, ONE, TWO = "E09000099", "E09000001", "E09000002"  # invented codes
+OURS, ONE, TWO = "E99000099", "E99000001", "E99000002"  # invented codes
 DIRECTORY = f"""
 authority = "{OURS}"
 [roles]
@@ -56,7 +56,7 @@ async def test_an_unknown_authority_is_refused_naming_the_field_and_the_known_on
     authorities_api: httpx.AsyncClient, users: Users, field: str
 ) -> None:
     body = referral(looked_after=True)
-    body[field] = "E09000777"
+    body[field] = "E99000777"
 
     answer = await authorities_api.post("/referrals", json=body, headers=users.intake.headers)
 
@@ -93,4 +93,4 @@ async def test_the_intake_form_offers_the_authorities_by_code_and_name(
         )
         assert found, f"the intake form offers no choice of {field}"
         assert re.findall(r'<option value="([^"]*)"', found.group(1)) == ["", ONE, TWO, OURS]
-        assert "E09000001: Example Borough One" in found.group(1)
+        assert "E99000001: Example Borough One" in found.group(1)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -26,6 +28,7 @@ from domain.panel_documents import agenda_csv, agenda_html, report_html
 from domain.policy import Policy
 from domain.roles import Role
 from domain.vocabulary import Stage
+from edge.config_files import load_directory
 from tests.domain.builders import (
     CHILD_REF,
     SUMMARY,
@@ -40,9 +43,9 @@ from tests.domain.builders import (
     strategy_discussion,
 )
 
-OURS = "E09000099"
-HOST = "E09000001"  # an invented code: the directory's example borough
-PLACING = "E09000002"
+OURS = "E99000099"
+HOST = "E99000001"  # invented codes: no area has an E99 code
+PLACING = "E99000002"
 
 DIRECTORY = Directory.model_validate(
     {
@@ -87,9 +90,9 @@ def test_known_codes_pass_and_an_unknown_one_is_refused_naming_the_field_and_the
     known = list(DIRECTORY.known_authorities)
     assert known == [HOST, PLACING, OURS]
     assert authority_problems(named_authorities(PLACING, OURS), known) == []
-    ((field, problem),) = authority_problems(named_authorities(None, "E09000777"), known)
+    ((field, problem),) = authority_problems(named_authorities(None, "E99000777"), known)
     assert field == "host_authority"
-    assert "'E09000777' is not a local authority" in problem
+    assert "'E99000777' is not a local authority" in problem
     assert f"{HOST}, {PLACING}, {OURS}" in problem
 
 
@@ -177,10 +180,10 @@ def test_a_case_recorded_before_partners_were_told_tells_no_authority_when_refus
 
 
 def test_an_authority_missing_from_the_directory_has_no_address() -> None:
-    case, _ = Case.open(make_referral(host_authority="E09000555"), Policy(), T.received)
+    case, _ = Case.open(make_referral(host_authority="E99000555"), Policy(), T.received)
     notice = case.notice(NotificationKind.authority_informed, [], "referred to MASE")
-    notice = notice.model_copy(update={"authorities": ["E09000555"]})
-    with pytest.raises(NoAddress, match="no address for authority E09000555"):
+    notice = notice.model_copy(update={"authorities": ["E99000555"]})
+    with pytest.raises(NoAddress, match="no address for authority E99000555"):
         DIRECTORY.resolve(notice)
 
 
@@ -245,3 +248,10 @@ def test_the_oversight_report_counts_children_placed_in_and_out_of_the_borough()
     html = report_html("MASE", report)
     assert '<td>Placed in the borough by another authority</td><td class="n">1</td>' in html
     assert HOST not in html
+
+
+def test_the_example_directory_lists_example_authorities_only() -> None:
+    example = load_directory(Path(__file__).parents[2] / "config" / "directory.example.toml")
+    assert list(example.known_authorities) == [HOST, PLACING, OURS]
+    contacts = [a for authority in example.authorities.values() for a in authority.contact]
+    assert all((urlsplit(a).hostname or a.split("@")[1]).endswith("example.org") for a in contacts)

@@ -23,7 +23,7 @@ from workflows import configuration
 from workflows.referral import ReferralWorkflow
 from workflows.sandbox import workflow_runner
 
-OURS, ONE = "E09000099", "E09000001"  # invented codes
+OURS, ONE = "E99000099", "E99000001"  # invented codes
 
 
 @asynccontextmanager
@@ -50,14 +50,14 @@ async def test_an_unknown_authority_fails_the_run_naming_the_field_and_the_list(
     env: WorkflowEnvironment, task_queue: str
 ) -> None:
     async with worker_knowing(env.client, task_queue, Outbox()):
-        handle = await start(env, task_queue, looked_after=True, host_authority="E09000777")
+        handle = await start(env, task_queue, looked_after=True, host_authority="E99000777")
         with pytest.raises(WorkflowFailureError) as failure:
             await handle.result()
 
     cause = failure.value.cause
     assert isinstance(cause, ApplicationError)
     assert cause.type == INVALID_INPUT
-    assert cause.message.startswith("invalid input: host_authority: 'E09000777' is not a")
+    assert cause.message.startswith("invalid input: host_authority: 'E99000777' is not a")
     assert f"give one of {ONE}, {OURS}" in cause.message
 
 
