@@ -181,17 +181,7 @@ class ReferralWorkflow:
         if self._refused is not None:
             raise self._refused
         if not self._settled:
-            opening = await _ask_at_opening(self._case)
-            self._settle(opening.policy)
-            if opening.team_problem is not None:  # never published: on no team's caseload
-                raise invalid_input([f"{TEAM_FIELD}: {opening.team_problem}"])
-            if opening.authority_problem is not None:  # an authority no one could tell
-                raise invalid_input([opening.authority_problem])
-            self._case.other_authorities = opening.other_authorities
-            self._publish(self._case)
-            if opening.earlier_run_ids:
-                raise duplicate_referral(self._case.referral_id, opening.earlier_run_ids[-1])
-            link_the_child(self._case, opening)
+            await self._take_the_opening_answer()
         elif not continues_a_case(workflow.info()) and workflow.patched(ONE_CASE_PER_REFERRAL_ID):
             self._publish(self._case)  # findable at once, as cases were before this check
             await _refuse_a_second_case(self._case)
@@ -208,6 +198,22 @@ class ReferralWorkflow:
                 await self._continue_as_new(case)
         await self._send_everything()
         return case.status()
+
+    async def _take_the_opening_answer(self) -> None:
+        """Ask the opening activity and act on its answer. Its own frame, so the answer (a
+        whole policy, about 14 KiB) is not kept alive by `run` for the case's life: the case
+        keeps the book's shared policy when they are equal."""
+        opening = await _ask_at_opening(self._case)
+        self._settle(opening.policy)
+        if opening.team_problem is not None:  # never published: on no team's caseload
+            raise invalid_input([f"{TEAM_FIELD}: {opening.team_problem}"])
+        if opening.authority_problem is not None:  # an authority no one could tell
+            raise invalid_input([opening.authority_problem])
+        self._case.other_authorities = opening.other_authorities
+        self._publish(self._case)
+        if opening.earlier_run_ids:
+            raise duplicate_referral(self._case.referral_id, opening.earlier_run_ids[-1])
+        link_the_child(self._case, opening)
 
     # -- queries ---------------------------------------------------------------------------
     @workflow.query
