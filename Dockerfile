@@ -8,6 +8,7 @@ COPY requirements/runtime.lock requirements/runtime.lock
 RUN pip install --no-cache-dir --require-hashes -r requirements/runtime.lock
 COPY pyproject.toml README.md ./
 COPY domain domain
+COPY contract contract
 COPY workflows workflows
 COPY activities activities
 COPY edge edge

@@ -42,6 +42,7 @@ from temporalio.client import (
 from api.auth import Identity
 from api.deps import forbidden
 from api.errors import CaseClosed, CaseGone, CaseStuck, Unavailable
+from contract import search_attributes as sa
 from domain.events import Event
 from domain.panel_documents import AGENDA_CSV, agenda_referral_ids
 from domain.referral import workflow_id_for
@@ -50,7 +51,6 @@ from edge.diagnosis import Diagnosis, why_ended, why_failed, why_stuck
 from edge.panel_runs import latest_panel_document
 from edge.settings import Settings
 from edge.visibility import latest_case_run, opened_a_case
-from workflows import search_attributes as sa
 
 T = TypeVar("T")
 RPC_TIMEOUT = timedelta(seconds=10)

@@ -48,6 +48,7 @@ from temporalio.service import RPCError
 from cli.demo_book import PREFIX as PREFIX  # PREFIX and STORIES: tests/api/test_demo_caseload.py
 from cli.demo_book import STORIES as STORIES
 from cli.demo_book import TEAMS, DemoCase, demo_cases
+from contract import search_attributes as sa
 from domain.calendar import LONDON
 from domain.oversight import PanelRun
 from domain.status import Receipt
@@ -58,7 +59,6 @@ from edge.intake import CaseExists, start_case
 from edge.loopback import address_host, is_loopback
 from edge.settings import Settings, SettingsRefused, read_settings
 from edge.visibility import quoted
-from workflows import search_attributes as sa
 from workflows.mase_panel import PanelOutcome
 
 CONNECT_TIMEOUT = 15.0

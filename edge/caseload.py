@@ -39,6 +39,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import SearchAttributeKey
 from temporalio.service import RPCError, RPCStatusCode
 
+from contract import search_attributes as sa
 from domain.clocks import policy_calendar
 from domain.policy import ClockName, PolicyBook
 from domain.status import CaseStatus, ClockState
@@ -52,7 +53,6 @@ from edge.visibility import (
     quoted,
     run_state,
 )
-from workflows import search_attributes as sa
 
 WORKFLOW_TYPE = "ReferralWorkflow"
 WORKFLOW_ID_PREFIX = "referral-"

@@ -23,8 +23,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypeVar
 
+from contract import search_attributes as sa
 from edge.visibility import quoted
-from workflows import search_attributes as sa
 
 SortKey = tuple[bool, int, str]
 """(no next due, next due in epoch milliseconds, referral id)."""

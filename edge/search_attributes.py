@@ -10,7 +10,7 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.service import RPCError, RPCStatusCode
 
-from workflows.search_attributes import ALL_KEYS, CSE_CHILD_INDEX, CSE_RECEIVED_AT
+from contract.search_attributes import ALL_KEYS, CSE_CHILD_INDEX, CSE_RECEIVED_AT
 
 REGISTERED = (*ALL_KEYS, CSE_CHILD_INDEX, CSE_RECEIVED_AT)
 

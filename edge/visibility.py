@@ -28,10 +28,10 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryReverseRequest
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 
+from contract import search_attributes as sa
 from domain.child_index import IndexKey, child_indexes
 from domain.errors import CASE_NOT_OPEN, DUPLICATE_REFERRAL, INVALID_INPUT
 from domain.vocabulary import Stage
-from workflows import search_attributes as sa
 
 RPC_TIMEOUT = timedelta(seconds=10)
 REFUSED_AT_START = frozenset({INVALID_INPUT, CASE_NOT_OPEN, DUPLICATE_REFERRAL})

@@ -15,9 +15,9 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.cases import Opening
+    from contract import search_attributes as sa
     from domain.case import Case
     from domain.re_referrals import earlier_referrals, is_re_referral
-    from workflows import search_attributes as sa
 
 
 def link_the_child(case: Case, opening: Opening) -> None:

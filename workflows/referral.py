@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         OpeningRequest,
     )
     from activities.notify import NOTIFY_RETRY, NOTIFY_TIMEOUT, PERMANENT_FAILURE
+    from contract import search_attributes as sa
     from domain import events as ev
     from domain.case import Case
     from domain.errors import PathwayRefusal, field_errors
@@ -48,7 +49,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.teams import TEAM_FIELD
     from domain.timing import IN_THE_FUTURE, is_in_the_future
     from workflows import configuration
-    from workflows import search_attributes as sa
     from workflows.metrics import ClockCounter
     from workflows.refusals import (
         case_not_open,

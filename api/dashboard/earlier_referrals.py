@@ -14,10 +14,10 @@ from temporalio.client import Client, WorkflowExecution
 from temporalio.service import RPCError
 
 from api.auth import Identity
+from contract import search_attributes as sa
 from domain.referral import workflow_id_for
 from domain.status import EarlierReferral
 from edge.visibility import RPC_TIMEOUT, latest_case_run, quoted
-from workflows import search_attributes as sa
 
 
 @dataclass(frozen=True)

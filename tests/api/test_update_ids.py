@@ -19,11 +19,11 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api.app import create_app
+from contract import search_attributes as sa
 from edge.client import connect
 from edge.settings import Settings
 from tests.api.conftest import Users, eventually, just_now, referral
 from tests.e2e.conftest import REPO, clean_env, worker_process
-from workflows import search_attributes as sa
 
 pytestmark = pytest.mark.e2e
 

@@ -22,9 +22,9 @@ from temporalio import workflow
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
+from contract import search_attributes as sa
 from edge.codec import CodecKeys
 from edge.converter import sealed_data_converter
-from workflows import search_attributes as sa
 
 WAIT = 20.0
 

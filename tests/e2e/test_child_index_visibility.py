@@ -15,10 +15,10 @@ import pytest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
+from contract.search_attributes import CSE_CHILD_INDEX
 from domain.child_index import IndexKey, child_index
 from edge.search_attributes import cli_flags
 from edge.visibility import cases_of_child
-from workflows.search_attributes import CSE_CHILD_INDEX
 
 pytestmark = pytest.mark.e2e
 

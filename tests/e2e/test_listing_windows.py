@@ -15,10 +15,10 @@ import pytest
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
+from contract import search_attributes as sa
 from domain.vocabulary import Stage
 from edge import caseload, listing
 from edge.caseload import CaseFilter, CaseSummary, case_query, find_cases, list_cases, sort_key
-from workflows import search_attributes as sa
 
 pytestmark = pytest.mark.e2e
 

@@ -11,6 +11,7 @@ from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from contract import search_attributes as sa
 from domain.child_index import child_index
 from domain.errors import INVALID_INPUT
 from domain.events import Allocate
@@ -19,7 +20,6 @@ from domain.status import EarlierReferral
 from domain.vocabulary import Stage
 from tests.conftest import EARLIER_REFERRALS, TEST_INDEX_KEY, Outbox, running_worker
 from tests.workflows.helpers import eventually, now, published, start
-from workflows import search_attributes as sa
 from workflows.referral import ReferralWorkflow
 
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from contract.search_attributes import CSE_NEXT_DUE, CSE_OVERDUE
 from domain.events import (
     CompleteAssessment,
     ConcludeS47,
@@ -36,7 +37,6 @@ from tests.workflows.helpers import (
     start,
 )
 from workflows.referral import ReferralWorkflow
-from workflows.search_attributes import CSE_NEXT_DUE, CSE_OVERDUE
 
 ACTOR = "sw-7"
 LADDER_ROLES = {

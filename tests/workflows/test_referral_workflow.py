@@ -10,6 +10,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from contract import search_attributes as sa
 from domain.events import (
     Allocate,
     Close,
@@ -28,7 +29,6 @@ from domain.status import Receipt
 from tests.conftest import Outbox, StandInRegistry, earlier_cases, running_worker
 from tests.workflows.helpers import Handle, eventually, now, referral, start
 from workflows import configuration
-from workflows import search_attributes as sa
 from workflows.referral import ReferralWorkflow
 from workflows.sandbox import workflow_runner
 
