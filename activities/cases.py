@@ -34,6 +34,7 @@ from temporalio.client import Client, WorkflowExecution
 from temporalio.common import RetryPolicy
 
 from contract import search_attributes as sa
+from contract.visibility import RPC_TIMEOUT, cases_of_child, is_a_case, latest_case_run, quoted
 from domain.authorities import authority_problems, named_authorities, other_authorities
 from domain.child_index import IndexKey, child_index
 from domain.policy import Policy, PolicyBook
@@ -41,7 +42,6 @@ from domain.referral import workflow_id_for
 from domain.status import EarlierReferral
 from domain.teams import team_problem
 from domain.vocabulary import Stage
-from edge.visibility import RPC_TIMEOUT, cases_of_child, is_a_case, latest_case_run, quoted
 
 EARLIER_CASES_TIMEOUT = timedelta(seconds=30)
 EARLIER_CASES_RETRY = RetryPolicy(

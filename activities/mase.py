@@ -15,7 +15,7 @@ counted, logged and flagged on both documents, not fatal: one broken case must n
 panel. A server that cannot be reached fails the attempt, and Temporal retries it.
 
 A case whose run ended without the pathway closing it (terminated, timed out, failed:
-edge/visibility.py) is found by no query above, which list open runs. It is listed as
+contract/visibility.py) is found by no query above, which list open runs. It is listed as
 `not_running` (edge/caseload.py's `needing_attention`), and read like the rest: its status
 query is refused for a run that did not close cleanly, and the case's own run then says
 whether it is out of sight (counted, and flagged on both documents) or closed (read from
@@ -45,13 +45,13 @@ from temporalio.client import (
 from temporalio.common import QueryRejectCondition, RetryPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
+from contract.visibility import latest_case_run, out_of_sight, quoted
 from domain import panel_documents as docs
 from domain.errors import INVALID_INPUT
 from domain.oversight import CaseFacts, oversight, run_date, select_agenda, window_start
 from domain.referral import workflow_id_for
 from domain.status import CaseStatus
 from edge.caseload import CaseFilter, needing_attention
-from edge.visibility import latest_case_run, out_of_sight, quoted
 
 READ_TIMEOUT = timedelta(minutes=10)
 READ_HEARTBEAT = timedelta(seconds=30)

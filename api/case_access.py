@@ -12,7 +12,7 @@ describe() shows its workflow task failing or waiting on a queue no worker polls
 query or an update fails or times out.
 
 A case whose run ended without the pathway closing it (terminated, timed out, failed,
-canceled: edge/visibility.py) is out of sight: its last status would show it on time with its
+canceled: contract/visibility.py) is out of sight: its last status would show it on time with its
 next step months ahead while no clock fires again. Every route of the case answers 503
 instead (CaseNotRunning), whose `reason` says what ended the run and `operator_action` gives
 the `temporal workflow reset` that brings it back; after the reset the case answers again.
@@ -43,6 +43,7 @@ from api.auth import Identity
 from api.deps import forbidden
 from api.errors import CaseClosed, CaseGone, CaseStuck, Unavailable
 from contract import search_attributes as sa
+from contract.visibility import latest_case_run, opened_a_case
 from domain.events import Event
 from domain.panel_documents import AGENDA_CSV, agenda_referral_ids
 from domain.referral import workflow_id_for
@@ -50,7 +51,6 @@ from domain.status import CaseStatus, Receipt
 from edge.diagnosis import Diagnosis, why_ended, why_failed, why_stuck
 from edge.panel_runs import latest_panel_document
 from edge.settings import Settings
-from edge.visibility import latest_case_run, opened_a_case
 
 T = TypeVar("T")
 RPC_TIMEOUT = timedelta(seconds=10)
@@ -188,7 +188,7 @@ async def _on_the_latest_agenda(
 async def _run_that_opened_a_case(
     client: Client, referral_id: str, workflow_id: str
 ) -> WorkflowExecution:
-    """The referral's case: its latest run that opened a case (edge/visibility.py)."""
+    """The referral's case: its latest run that opened a case (contract/visibility.py)."""
     run = await latest_case_run(client, workflow_id)
     if run is None:
         raise CaseGone(referral_id, "its start was refused, so no case was ever opened")

@@ -16,6 +16,7 @@ from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError, RPCStatusCode
 
 from cli import tables
+from contract.visibility import latest_case_run
 from domain.policy import PolicyError
 from domain.referral import workflow_id_for
 from domain.status import CaseStatus
@@ -34,7 +35,6 @@ from edge.codec import CodecKeyError, PayloadSealError
 from edge.config_files import load_policy_book
 from edge.diagnosis import Diagnosis, why_ended, why_failed, why_stuck
 from edge.settings import Settings
-from edge.visibility import latest_case_run
 
 EXIT_NOT_FOUND, EXIT_USAGE, EXIT_UNAVAILABLE = 1, 2, 3
 QUERY_TIMEOUT = timedelta(seconds=10)

@@ -49,6 +49,7 @@ from cli.demo_book import PREFIX as PREFIX  # PREFIX and STORIES: tests/api/test
 from cli.demo_book import STORIES as STORIES
 from cli.demo_book import TEAMS, DemoCase, demo_cases
 from contract import search_attributes as sa
+from contract.visibility import quoted
 from domain.calendar import LONDON
 from domain.oversight import PanelRun
 from domain.status import Receipt
@@ -58,7 +59,6 @@ from edge.codec import CodecKeyError
 from edge.intake import CaseExists, start_case
 from edge.loopback import address_host, is_loopback
 from edge.settings import Settings, SettingsRefused, read_settings
-from edge.visibility import quoted
 from workflows.mase_panel import PanelOutcome
 
 CONNECT_TIMEOUT = 15.0

@@ -9,7 +9,7 @@ Listing is sorted by next due (soonest first; cases with no running clock last) 
 with an opaque keyset token: each page is "the cases after the last one shown", so a case
 that changes between two pages is neither shown twice nor skipped because of an offset.
 Before them all come the cases that need attention: out of sight, their run ended without
-the pathway closing them (edge/visibility.py), each flagged with what ended it; they are few,
+the pathway closing them (contract/visibility.py), each flagged with what ended it; they are few,
 so they are read whole (and checked run by run) for every listing.
 Visibility on the dev server (SQLite) cannot ORDER BY: a fresh page counts and reads windows
 of next dues until it holds the page (edge/listing.py), so it reads about what it shows, not
@@ -40,12 +40,7 @@ from temporalio.common import SearchAttributeKey
 from temporalio.service import RPCError, RPCStatusCode
 
 from contract import search_attributes as sa
-from domain.clocks import policy_calendar
-from domain.policy import ClockName, PolicyBook
-from domain.status import CaseStatus, ClockState
-from domain.vocabulary import Stage
-from edge.listing import SortKey, after, first_after, key_of
-from edge.visibility import (
+from contract.visibility import (
     ENDED_UNCLOSED,
     LIVE_OR_CLOSED,
     RunState,
@@ -53,6 +48,11 @@ from edge.visibility import (
     quoted,
     run_state,
 )
+from domain.clocks import policy_calendar
+from domain.policy import ClockName, PolicyBook
+from domain.status import CaseStatus, ClockState
+from domain.vocabulary import Stage
+from edge.listing import SortKey, after, first_after, key_of
 
 WORKFLOW_TYPE = "ReferralWorkflow"
 WORKFLOW_ID_PREFIX = "referral-"

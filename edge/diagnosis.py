@@ -12,7 +12,7 @@ reason                what is wrong                               what the opera
  no_worker            nothing has polled the case's task queue    start a worker on that queue
                       lately
  terminated,          the case's run ended without the pathway    reset it to its last good
- timed_out, failed,   closing it (edge/visibility.py): nothing    point with Temporal's own
+ timed_out, failed,   closing it (contract/visibility.py): nothing    point with Temporal's own
  canceled,            fires and nothing can be recorded; who      `temporal workflow reset`
  continued_as_new     ended it, when and why come from the event  (the command is given)
                       that closed the run
@@ -60,8 +60,8 @@ from temporalio.client import WorkflowExecution as Run
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from contract.visibility import last_event, out_of_sight, run_state
 from edge.codec import PayloadSealError
-from edge.visibility import last_event, out_of_sight, run_state
 
 RPC_TIMEOUT = timedelta(seconds=5)
 UNSTARTED_FOR = timedelta(seconds=2)  # a task waiting longer than this may have no worker
@@ -80,7 +80,7 @@ class Reason(StrEnum):
     payload_key_missing = "payload_key_missing"
     worker_failing = "worker_failing"
     no_worker = "no_worker"
-    # The case's run ended without the pathway closing it (edge/visibility.py's RunState).
+    # The case's run ended without the pathway closing it (contract/visibility.py's RunState).
     terminated = "terminated"
     timed_out = "timed_out"
     failed = "failed"
@@ -331,7 +331,7 @@ def what_ended(
 
 
 async def why_ended(client: Client, run: Run) -> Diagnosis | None:
-    """Why a case's run (edge/visibility.py's latest_case_run) ended without the pathway
+    """Why a case's run (contract/visibility.py's latest_case_run) ended without the pathway
     closing it, from the event that closed it; None when the case is open or closed."""
     if not out_of_sight(run):
         return None

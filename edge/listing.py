@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypeVar
 
 from contract import search_attributes as sa
-from edge.visibility import quoted
+from contract.visibility import quoted
 
 SortKey = tuple[bool, int, str]
 """(no next due, next due in epoch milliseconds, referral id)."""

@@ -20,10 +20,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from temporalio.client import Client, WorkflowExecution
 
+from contract.visibility import quoted
 from domain.calendar import LONDON
 from domain.oversight import run_date
 from domain.panel_documents import DocumentRequest, PanelDocument
-from edge.visibility import quoted
 from workflows.mase_panel import SCHEDULED_START
 
 CATCH_UP = timedelta(days=2, hours=1)  # the schedule's catch-up window, and an hour to spare

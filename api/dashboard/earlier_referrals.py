@@ -15,9 +15,9 @@ from temporalio.service import RPCError
 
 from api.auth import Identity
 from contract import search_attributes as sa
+from contract.visibility import RPC_TIMEOUT, latest_case_run, quoted
 from domain.referral import workflow_id_for
 from domain.status import EarlierReferral
-from edge.visibility import RPC_TIMEOUT, latest_case_run, quoted
 
 
 @dataclass(frozen=True)

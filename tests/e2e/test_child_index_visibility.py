@@ -16,9 +16,9 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from contract.search_attributes import CSE_CHILD_INDEX
+from contract.visibility import cases_of_child
 from domain.child_index import IndexKey, child_index
 from edge.search_attributes import cli_flags
-from edge.visibility import cases_of_child
 
 pytestmark = pytest.mark.e2e
 
