@@ -34,6 +34,14 @@ from temporalio.client import Client, WorkflowExecution
 from temporalio.common import RetryPolicy
 
 from contract import search_attributes as sa
+from contract.activities import (
+    EARLIER_CASES,
+    OPEN_CASE,
+    EarlierCases,
+    EarlierCasesRequest,
+    Opening,
+    OpeningRequest,
+)
 from contract.visibility import RPC_TIMEOUT, cases_of_child, is_a_case, latest_case_run, quoted
 from domain.authorities import authority_problems, named_authorities, other_authorities
 from domain.child_index import IndexKey, child_index
@@ -42,52 +50,6 @@ from domain.referral import workflow_id_for
 from domain.status import EarlierReferral
 from domain.teams import team_problem
 from domain.vocabulary import Stage
-
-EARLIER_CASES_TIMEOUT = timedelta(seconds=30)
-EARLIER_CASES_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=1),
-)
-
-
-class EarlierCasesRequest(BaseModel):
-    workflow_id: str
-    run_id: str  # the asking run, never counted
-
-
-class EarlierCases(BaseModel):
-    run_ids: list[str]
-
-
-class OpeningRequest(BaseModel):
-    workflow_id: str
-    run_id: str  # the asking run, never counted
-    received_at: datetime
-    started_at: datetime  # versions published after the case started are not its
-    # None in requests scheduled before teams and the child index were asked.
-    team: str | None = None
-    child_ref: str | None = None
-    # None in requests scheduled before authorities were asked, and when the referral has none.
-    placing_authority: str | None = None
-    host_authority: str | None = None
-
-
-class Opening(BaseModel):
-    """The policy the case keeps for life, the earlier cases of its referral id and, in
-    answers since teams and the child index (the defaults: recorded answers read as before),
-    why its team is refused, its child index and the child's earlier cases."""
-
-    policy: Policy
-    earlier_run_ids: list[str]
-    team_problem: str | None = None
-    child_index: str | None = None
-    earlier_referrals: list[EarlierReferral] = []
-    # Since authorities (the defaults again): why one is refused, naming its field, and the
-    # referral's authorities other than ours, who are told of the case.
-    authority_problem: str | None = None
-    other_authorities: list[str] = []
-
 
 class CaseRegistry:
     """Reads visibility through the worker's own client, and the worker's policy book, teams,
@@ -113,7 +75,7 @@ class CaseRegistry:
         self.authorities = tuple(authorities)
         self.own_authority = own_authority
 
-    @activity.defn(name="open_case")
+    @activity.defn(name=OPEN_CASE)
     async def open_case(self, request: OpeningRequest) -> Opening:
         policy = self.book.in_force_on(request.received_at, request.started_at)
         earlier = await self._earlier(request.workflow_id, request.run_id)
@@ -136,7 +98,7 @@ class CaseRegistry:
         opening.authority_problem = "; ".join(f"{f}: {p}" for f, p in problems) or None
         opening.other_authorities = other_authorities(named, self.own_authority)
 
-    @activity.defn(name="earlier_cases")
+    @activity.defn(name=EARLIER_CASES)
     async def earlier_cases(self, request: EarlierCasesRequest) -> EarlierCases:
         """What runs started before `open_case` ask (they replay with it)."""
         return EarlierCases(run_ids=await self._earlier(request.workflow_id, request.run_id))

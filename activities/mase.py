@@ -45,6 +45,19 @@ from temporalio.client import (
 from temporalio.common import QueryRejectCondition, RetryPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
+from contract.activities import (
+    BUILD_PANEL_DOCUMENTS,
+    LIST_PANEL_CASES,
+    READ_PANEL_CASES,
+    STORE_PANEL_DOCUMENTS,
+    BuildRequest,
+    ListingRequest,
+    PanelDocuments,
+    PanelListing,
+    ReadCases,
+    ReadRequest,
+    StoredDocuments,
+)
 from contract.visibility import latest_case_run, out_of_sight, quoted
 from domain import panel_documents as docs
 from domain.errors import INVALID_INPUT
@@ -53,85 +66,12 @@ from domain.referral import workflow_id_for
 from domain.status import CaseStatus
 from edge.caseload import CaseFilter, needing_attention
 
-READ_TIMEOUT = timedelta(minutes=10)
-READ_HEARTBEAT = timedelta(seconds=30)
-BUILD_TIMEOUT = timedelta(minutes=2)
-STORE_TIMEOUT = timedelta(minutes=1)
 QUERY_TIMEOUT = timedelta(seconds=20)
-# Visibility or the frontend may be down for a while: keep trying for about an hour.
-PANEL_READ_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=5),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=5),
-    maximum_attempts=15,
-    non_retryable_error_types=[INVALID_INPUT],
-)
-# Rendering is pure: a failure is a bug, so a couple of tries show it rather than hide it.
-PANEL_BUILD_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=2),
-    maximum_attempts=3,
-    non_retryable_error_types=[INVALID_INPUT],
-)
-# Runs started before the documents moved into the run's history stored them on the worker's
-# disk, and a full disk might be fixed: keep trying for about a day (nothing is written now).
-PANEL_STORE_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=10),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=30),
-    maximum_attempts=60,
-    non_retryable_error_types=[INVALID_INPUT],
-)
 READ_CONCURRENCY = 8
 # A run that did not close cleanly (terminated, failed...) is asked no query: its case is found.
 CLEANLY = QueryRejectCondition.NOT_COMPLETED_CLEANLY
 
 log = structlog.get_logger("cse.mase")
-
-
-class ListingRequest(BaseModel):
-    as_of: datetime
-
-
-class PanelListing(BaseModel):
-    """Workflow ids (one case each) found by each visibility query."""
-
-    referred: list[str]
-    not_referred: list[str]
-    reported: list[str]
-    not_running: list[str] = []  # out of sight: read to be counted, never listed
-
-    @property
-    def every_case(self) -> list[str]:
-        return sorted({*self.referred, *self.not_referred, *self.reported, *self.not_running})
-
-
-class ReadRequest(BaseModel):
-    workflow_ids: list[str]
-
-
-class ReadCases(BaseModel):
-    cases: list[CaseFacts]
-    unreadable: int = 0
-    not_running: int = 0
-
-
-class BuildRequest(BaseModel):
-    panel_name: str
-    as_of: datetime
-    agenda_candidates: list[str]  # workflow ids found by queries (a) and (b)
-    read: ReadCases
-
-
-class PanelDocuments(BaseModel):
-    run_date: date
-    files: dict[str, str]  # file name -> content
-    referred: int
-    not_referred: int
-
-
-class StoredDocuments(BaseModel):
-    folder: str = ""  # where runs started before the documents moved into the history kept them
-    links: dict[str, str]  # file name -> link path, e.g. /reports/2026-03-03/agenda.html
 
 
 def visibility_queries(task_queue: str, since: datetime) -> dict[str, str]:
@@ -157,7 +97,7 @@ class PanelCases:
         self.task_queue = task_queue
         self.query_timeout = query_timeout
 
-    @activity.defn(name="list_panel_cases")
+    @activity.defn(name=LIST_PANEL_CASES)
     async def list_panel_cases(self, request: ListingRequest) -> PanelListing:
         queries = visibility_queries(self.task_queue, window_start(request.as_of))
         found = {name: await self._ids(query) for name, query in queries.items()}
@@ -173,7 +113,7 @@ class PanelCases:
             activity.heartbeat()
         return sorted(ids)
 
-    @activity.defn(name="read_panel_cases")
+    @activity.defn(name=READ_PANEL_CASES)
     async def read_panel_cases(self, request: ReadRequest) -> ReadCases:
         gate = asyncio.Semaphore(READ_CONCURRENCY)
         cases: list[CaseFacts] = []
@@ -256,7 +196,7 @@ class CaseNotRunning(Exception):
     """The case's run ended without the pathway closing it: counted, not read."""
 
 
-@activity.defn(name="build_panel_documents")
+@activity.defn(name=BUILD_PANEL_DOCUMENTS)
 async def build_panel_documents(request: BuildRequest) -> PanelDocuments:
     """The agenda and the oversight report, as the files to store."""
     cases = request.read.cases
@@ -281,7 +221,7 @@ async def build_panel_documents(request: BuildRequest) -> PanelDocuments:
     )
 
 
-@activity.defn(name="store_panel_documents")
+@activity.defn(name=STORE_PANEL_DOCUMENTS)
 async def link_panel_documents(documents: PanelDocuments) -> StoredDocuments:
     """For panel runs started before the documents moved into the run's history: their links.
 

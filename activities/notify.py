@@ -24,19 +24,8 @@ from temporalio import activity
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
-from domain.errors import PERMANENT_DELIVERY_ERROR
+from contract.activities import NOTIFY, PERMANENT_FAILURE
 from domain.notifications import Notification
-
-NOTIFY_TIMEOUT = timedelta(seconds=30)
-# The ApplicationError type a channel raises when retrying cannot help (a bad address).
-PERMANENT_FAILURE = PERMANENT_DELIVERY_ERROR
-# Never give up on a notification while a channel is down: back off to every 10 minutes.
-NOTIFY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=5),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=10),
-    non_retryable_error_types=[PERMANENT_FAILURE],
-)
 
 log = structlog.get_logger("cse.notify")
 
@@ -86,7 +75,7 @@ class Notifier:
         self.channels = channels
         self.public_url = public_url.rstrip("/")
 
-    @activity.defn(name="notify")
+    @activity.defn(name=NOTIFY)
     async def notify(self, notification: Notification) -> None:
         link = f"{self.public_url}{notification.link_path}"
         log.info(
