@@ -28,7 +28,7 @@ edit never opens access to anyone. With CSE_OIDC_ISSUER set, tokens are OIDC JWT
 | mase_chair | the panel agenda, and the cases on the latest agenda (read only) |
 | police_spoc | the panel agenda; no case, no caseload |
 
-The panel's members (pathway.md section 5a) are the last three. What a role may record is
+The panel's members (docs/rules.md, The MASE panel) are the last three. What a role may record is
 `may_record`: every event for a role with `record_event` (`close` needs `close_case` too),
 or only the events RECORDS_ONLY names for it.
 """
@@ -128,7 +128,8 @@ RECORDS_ONLY: dict[ApiRole, frozenset[str]] = {
     ApiRole.specialist_safeguarding_lead: frozenset(
         {"record_strategy_discussion", "record_consultation"}
     ),
-    # The chair records the panel's decisions and marks its actions done (pathway.md 5a).
+    # The chair records the panel's decisions and marks its actions done (docs/rules.md, The
+    # MASE panel).
     ApiRole.mase_chair: frozenset({"record_mase_decision", "complete_mase_action"}),
 }
 """Roles without `record_event` that record only these events, on the cases they may open."""

@@ -17,7 +17,7 @@ next step months ahead while no clock fires again. Every route of the case answe
 instead (CaseNotRunning), whose `reason` says what ended the run and `operator_action` gives
 the `temporal workflow reset` that brings it back; after the reset the case answers again.
 
-A MASE chair opens only the cases listed on the latest panel agenda (pathway.md section 5a;
+A MASE chair opens only the cases listed on the latest panel agenda (docs/rules.md, The MASE panel;
 edge/panel_runs.py finds it): any other referral id is 403 before the case is looked at, so
 the answer never says whether a case exists.
 """

@@ -1,4 +1,4 @@
-"""Local authorities a referral names (pathway.md section 6a): the authority that placed a
+"""Local authorities a referral names (docs/rules.md, Who is told): the authority that placed a
 looked-after child (`placing_authority`) and the one the child lives in (`host_authority`).
 
 Each code must be one the directory knows: its other authorities, or this service's own

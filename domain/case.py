@@ -2,7 +2,7 @@
 
 `Case.check` refuses an event (raising a PathwayRefusal) without changing anything;
 `Case.apply` records it through the pathway machine (domain/pathway.py), whose effects
-(domain/effects.py) move the stage and open and stop clocks (pathway.md section 3), and
+(domain/effects.py) move the stage and open and stop clocks (docs/rules.md, Clocks), and
 returns the notifications to send. `Case.fire_due_steps` runs
 the escalation ladders when their time comes. The whole case is one pydantic model so a
 workflow can carry it across continue-as-new unchanged.

@@ -1,5 +1,5 @@
-"""The keyed blind index of a child (pathway.md section 6a): the cases of one child found
-without the service ever storing who the child is.
+"""The keyed blind index of a child (docs/rules.md, One child across referrals): the cases of one
+child found without the service ever storing who the child is.
 
 `child_ref` (a case-management person id) identifies a child, so it lives only inside the
 sealed payloads. What visibility holds, as the search attribute `CseChildIndex`, is

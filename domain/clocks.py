@@ -1,4 +1,4 @@
-"""Clocks and their escalation ladders (pathway.md section 3), as plain functions over records.
+"""Clocks and their escalation ladders (docs/rules.md, Clocks), as plain functions over records.
 
 A clock is due at a time computed from when the thing happened; its ladder steps sit a number
 of working days before or after that. Steps fire when their time has come; when several have

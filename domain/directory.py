@@ -1,4 +1,4 @@
-"""The directory: where a role's notifications go (people are roles, pathway.md section 6).
+"""The directory: where a role's notifications go (people are roles, docs/rules.md, Who is told).
 
 A directory file (TOML) maps each role to addresses, once for everyone, per team where a team
 differs, and gives the allocated social worker's own address by user id:
@@ -10,7 +10,7 @@ differs, and gives the allocated social worker's own address by user id:
     [people]                             # allocated social workers, by user id
     "sw-7" = "sw7@example.org"           # or a list of addresses
     authority = "E99000099"              # this service's own local authority code (optional)
-    [authorities."E99000001"]            # other local authorities (pathway.md section 6a)
+    [authorities."E99000001"]            # other local authorities (docs/rules.md, Who is told)
     name = "Example Borough One"
     contact = ["cse-contact@la-one.example.org"]
 

@@ -3,7 +3,7 @@ errors carry, in one place.
 
 PathwayRefusal            an event was refused; nothing about the case changed
  ├── EventNotAllowed      the event (or its outcome) does not apply in the case's stage
- ├── RuleBroken           a guard of pathway.md section 1 failed (the rule is named)
+ ├── RuleBroken           a guard (docs/rules.md, Guards) failed, the rule named
  └── InvalidEventTime     the event's time is in the future or before the referral
 
 Each carries `rule`, a stable identifier (also the Temporal ApplicationError type's detail

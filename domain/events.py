@@ -1,4 +1,4 @@
-"""The practitioners' events (pathway.md section 7): one pydantic payload per update, and
+"""The practitioners' events (docs/rules.md, Events): one pydantic payload per update, and
 `EVENT_TYPES`, the list every layer is made from or checked against (the pathway machine, the
 workflow's updates, the API's routes, the dashboard's forms).
 
@@ -266,7 +266,7 @@ class AgreedAction(BaseModel):
 
 
 class RecordMaseDecision(Event):
-    """What the MASE panel decided for a case referred to it (pathway.md section 5a)."""
+    """What the MASE panel decided for a case referred to it (docs/rules.md, The MASE panel)."""
 
     name = "record_mase_decision"
     time_field = "held_at"

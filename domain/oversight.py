@@ -1,4 +1,4 @@
-"""The monthly MASE panel (pathway.md section 5): its agenda and the oversight report.
+"""The monthly MASE panel (docs/rules.md, The MASE panel): its agenda and the oversight report.
 
 Plain data in, plain data out. `CaseFacts` is what the panel needs from one case's `status`
 (referral id, stage, score, team, clocks, missing episodes, the CSE models and SAFEGUARDED
@@ -14,10 +14,10 @@ concern notes. From a set of facts:
 - `oversight` aggregates for heads of service and the strategic group: counts by stage and by
   score, new referrals, deadlines met and breached per clock (MASE actions included, each on
   its `mase_action` clock), missing episodes, a 12-month
-  trend, and the themes of pathway.md section 5: open cases by CSE model and by indicator,
-  and strategy discussions held without an agency the policy expects (police, health); the
-  re-referral rate of the last 12 months, and re-referrals per month in the trend (section
-  6a: a referral within 12 months of an earlier one of the same child, as each case found
+  trend, and the themes the panel looks for (docs/rules.md, The MASE panel): open cases by CSE model
+  and by indicator, and strategy discussions held without an agency the policy expects (police,
+  health); the re-referral rate of the last 12 months, and re-referrals per month in the trend
+  (section 6a: a referral within 12 months of an earlier one of the same child, as each case found
   when it opened); open cases by the child's age band at referral (section 6a: under 13,
   13-15, 16-17, unknown without a date of birth). Aggregates only: no referral id or team
   appears in it.
@@ -52,7 +52,8 @@ AGENDA_ROLES = [Role.mase_chair, Role.mash]
 REPORT_ROLES = [Role.head_of_service, Role.data_analyst]
 _Theme = TypeVar("_Theme", CseModel, Indicator)
 ALWAYS_REPORTED_AGENCIES = ("police", "health")
-"""Strategy discussions without them are counted even when none was (pathway.md section 5)."""
+"""Strategy discussions without them are counted even when none was (docs/rules.md, The MASE
+panel)."""
 
 
 class PanelRun(BaseModel):
@@ -186,7 +187,7 @@ def _mase_work(status: CaseStatus) -> dict[str, Any]:
 
 def _received_at(status: CaseStatus) -> datetime | None:
     """When the referral was received; a status from before it said so has it as the opening
-    of its referral decision clock (pathway.md section 3)."""
+    of its referral decision clock (docs/rules.md, Clocks)."""
     if status.received_at is not None:
         return status.received_at
     decision = [c.opened_at for c in status.clocks if c.name == ClockName.referral_decision]

@@ -285,7 +285,8 @@ def report_html(panel_name: str, report: Oversight) -> str:
 
 
 def _re_referrals(report: Oversight, labels: list[str]) -> list[str]:
-    """The re-referral rate (pathway.md 6a) and re-referrals per month: counts only."""
+    """The re-referral rate (docs/rules.md, One child across referrals) and re-referrals per
+    month: counts only."""
     rate = "none received" if report.re_referral_rate is None else f"{report.re_referral_rate}%"
     again = [(label, m.re_referrals) for label, m in zip(labels, report.trend, strict=True)]
     return [

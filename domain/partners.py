@@ -1,4 +1,4 @@
-"""Who outside the case's team is told, and when (pathway.md section 5a).
+"""Who outside the case's team is told, and when (docs/rules.md, Who is told).
 
 The police and the MASH hear when a strategy discussion or further strategy meeting falls to
 be held; the MASE chairs and the police when a case is referred to the panel; the chairs when a

@@ -1,4 +1,4 @@
-"""The pathway (pathway.md sections 1 and 1a) as one statechart: the single source of its events.
+"""The pathway (docs/rules.md, Stages) as one statechart: the single source of its events.
 
 Practice does not move in one line, so the case's open life is a parallel state with three
 regions, each a track that runs beside the others:

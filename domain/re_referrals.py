@@ -1,6 +1,6 @@
-"""Earlier referrals of the same child, and whether a referral is a re-referral (pathway.md
-section 6a): the Children in Need census counts a referral received within the 12 months
-after an earlier referral of the same child.
+"""Earlier referrals of the same child, and whether a referral is a re-referral (docs/rules.md,
+One child across referrals): the Children in Need census counts a referral received within the 12
+months after an earlier referral of the same child.
 
 The earlier cases are found once, when a case opens (activities/cases.py, through the keyed
 child index); what is kept of them is what this module makes of that answer, so a case reads

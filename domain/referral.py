@@ -1,5 +1,5 @@
-"""The start contract: the referral the intake system starts a case with (pathway.md
-section 7), and the workflow id it is known by."""
+"""The start contract: the referral the intake system starts a case with (docs/rules.md,
+Stages), and the workflow id it is known by."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class Referral(BaseModel):
     concerns: list[Indicator] = []
     significant_harm_suspected: bool = False
     summary: Text = ""
-    # Optional since contract v3 (pathway.md section 6a).
+    # Optional since contract v3 (docs/rules.md, Clocks).
     date_of_birth: date | None = None
     looked_after: bool = False
     placing_authority: AuthorityCode | None = None

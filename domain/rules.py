@@ -1,4 +1,4 @@
-"""The pathway's conditions and guards (pathway.md section 1), read by the machine.
+"""The pathway's conditions and guards (docs/rules.md, Guards), read by the machine.
 
 Conditions choose which of an event's transitions its outcome takes; guards decide whether
 it may be taken at all, raising `RuleBroken` with the rule's words. Every score threshold is

@@ -67,7 +67,7 @@ class HistoryEntry(BaseModel):
 
 
 class MaseDecision(BaseModel):
-    """A decision of the MASE panel on the case (pathway.md section 5a)."""
+    """A decision of the MASE panel on the case (docs/rules.md, The MASE panel)."""
 
     held_at: datetime
     decision: str
@@ -150,7 +150,7 @@ class DeliveryFailure(BaseModel):
 class Receipt(BaseModel):
     """What an accepted update answers: small, because Temporal keeps every update's result
     in the case's history for as long as the case runs. The `status` query is the whole
-    picture (pathway.md section 7)."""
+    picture (docs/rules.md, What a case answers)."""
 
     referral_id: str
     stage: Stage

@@ -1,4 +1,4 @@
-"""The teams a deployment works in (CSE_TEAMS; pathway.md section 7): a case's `team` must be
+"""The teams a deployment works in (CSE_TEAMS; docs/settings.md): a case's `team` must be
 one of them, exactly, or the case would sit on no team's caseload, seen only by a head of
 service. A typo (`TEAM-Z`), another case (`team-a`) and a look-alike (`TEAM-A` spelt with a
 non-breaking hyphen, U+2011) are all refused. With no teams configured (local runs, tests, outside

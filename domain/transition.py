@@ -1,4 +1,4 @@
-"""Age and the move to adult services (pathway.md section 6a): when a child reaches the age
+"""Age and the move to adult services (docs/rules.md, Clocks): when a child reaches the age
 at which the `transition_planning` clock opens, and the age bands the oversight report counts.
 
 Exploitation does not stop at 18, so planning starts before it (17 years 6 months by the

@@ -1,4 +1,4 @@
-"""The words the contract uses (pathway.md section 7): stages, the screening tool's
+"""The words the contract uses (docs/rules.md, Stages): stages, the screening tool's
 indicators and models, levels of concern, kinds of disruption, and the shapes of free text,
 names and scores."""
 

@@ -2,7 +2,7 @@
 
 Every payload a project client sends (workflow inputs, updates and their results, queries'
 answers, activity arguments and results, failures' messages and stack traces) is sealed with
-AES-256-GCM in the layout of Temporal's encryption sample (pathway.md section 7):
+AES-256-GCM in the layout of Temporal's encryption sample:
 
     metadata  encoding: binary/encrypted, encryption-key-id: <key id>
     data      12-byte random nonce + ciphertext of the serialised Payload

@@ -1,6 +1,6 @@
-"""The child's earlier referrals on a case page (pathway.md section 6a): each one the reader
-may open (api/auth.py: its team, read from the earlier case's CseTeam) is listed with a link
-to it; of the others the reader learns only how many there are, never their referral ids.
+"""The child's earlier referrals on a case page (docs/rules.md, One child across referrals): each
+one the reader may open (api/auth.py: its team, read from the earlier case's CseTeam) is listed with
+a link to it; of the others the reader learns only how many there are, never their referral ids.
 
 A MASE chair opens only the cases on the latest agenda, so is shown only the count; so is
 anyone when visibility cannot say whose an earlier case is.

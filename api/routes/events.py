@@ -1,4 +1,4 @@
-"""Practitioners' events: one route per update of the contract (pathway.md section 7).
+"""Practitioners' events: one route per update of the contract (docs/rules.md, Events).
 
 The routes are generated from domain.events.EVENT_TYPES, each with its own body model: the
 event's payload without `actor`, which is always the authenticated user. (A body that still

@@ -1,4 +1,4 @@
-"""Intake: one referral starts one case (pathway.md section 7), through edge/intake.py as
+"""Intake: one referral starts one case (docs/rules.md, Stages), through edge/intake.py as
 starter.py does."""
 
 from datetime import UTC, datetime

@@ -1,4 +1,4 @@
-"""The themes the panel looks for (pathway.md section 5) through its activities: the read
+"""The themes the panel looks for (docs/rules.md, The MASE panel) through its activities: the read
 activity takes each case's latest screening and its strategy discussions' missing agencies
 from the status query, the build activity counts them, and the facts a panel run recorded
 before them still build."""

@@ -1,4 +1,4 @@
-"""POST /referrals with a date of birth (pathway.md section 6a): taken, and the case answers
+"""POST /referrals with a date of birth (docs/rules.md, Clocks): taken, and the case answers
 the child's age at referral; a child 18 or over when referred is refused naming the field."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The MASE panel's decisions and actions through the HTTP API (pathway.md section 5a): the
+"""The MASE panel's decisions and actions through the HTTP API (docs/rules.md, The MASE panel): the
 OpenAPI document offers both events, a manager records a decision with actions on a referred
 case, each action is kept with its own clock and completed by its id, and every refusal names
 its rule or field and changes nothing."""

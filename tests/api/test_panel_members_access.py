@@ -1,5 +1,5 @@
-"""The MASE panel's members (pathway.md section 5a), each with what they need and nothing more:
-a police single point of contact reads the agenda, never a case or the caseload; a MASE chair
+"""The MASE panel's members (docs/rules.md, The MASE panel), each with what they need and nothing
+more: a police single point of contact reads the agenda, never a case or the caseload; a MASE chair
 reads the agenda and the cases on the latest one; the specialist safeguarding lead reads every
 team's cases and records strategy discussions and consultations only. Refusals are 403 with
 the reason, logged with the user id and never a child's details.

@@ -2,7 +2,7 @@
 the dashboard's frame (header, navigation, the run's other documents), checked by axe-core at
 WCAG 2.2 AA with no violation allowed; printed on A4 without the navigation; each chart with
 a text alternative and a table of its figures; each referral id a link to its case for a
-reader who may open it, plain text for anyone else (pathway.md section 5a).
+reader who may open it, plain text for anyone else (docs/rules.md, The MASE panel).
 
 Leaves test-artifacts/a11y-panel-*.png, axe/panel-*.json and panel-agenda.pdf.
 """

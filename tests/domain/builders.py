@@ -65,7 +65,7 @@ SOCIAL_WORKER = "sw.okafor"
 MANAGER = "tm.reyes"
 TEAM = "Team North"
 
-# What must never leave the case record (pathway.md section 6).
+# What must never leave the case record (docs/rules.md, Who is told).
 CHILD_REF = "PERSON-55501-CHILD"
 SUMMARY = "Seen getting into cars with older men near the station; new phone, unexplained"
 CONCERN_NOTE = "Worried about the adult boyfriend who collects her from school"

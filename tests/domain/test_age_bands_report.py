@@ -1,5 +1,5 @@
-"""The oversight report counts open cases by the child's age band at referral (pathway.md
-section 6a): aggregates only, never an age or a date of birth."""
+"""The oversight report counts open cases by the child's age band at referral (docs/rules.md,
+The MASE panel): aggregates only, never an age or a date of birth."""
 
 from __future__ import annotations
 

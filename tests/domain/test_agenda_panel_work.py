@@ -1,4 +1,4 @@
-"""The agenda carries the panel's work (pathway.md section 5a): for each referred case the
+"""The agenda carries the panel's work (docs/rules.md, The MASE panel): for each referred case the
 last decision and how many of its actions are open and overdue, with their owner roles, never
 the actions' words (the agenda is emailed); the oversight report counts MASE actions met and
 breached under a row that says what they are."""

@@ -1,4 +1,4 @@
-"""The audit trail's details (pathway.md sections 1a and 7): a screening's indicators and CSE
+"""The audit trail's details (docs/rules.md, Stages and Events): a screening's indicators and CSE
 models, a strategy discussion's agencies and the decision, as JSON lists and values that
 survive the status's round trip; never free text (push/pull factors, notes, rationale,
 reasons, the referral's summary)."""

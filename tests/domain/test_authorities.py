@@ -1,4 +1,4 @@
-"""Across borough lines (pathway.md section 6a): the authorities a referral names, checked
+"""Across borough lines (docs/rules.md, Who is told): the authorities a referral names, checked
 against the directory, and told of the case when it is referred to MASE, when a strategy
 discussion is held and when it closes; never with the child's details."""
 

@@ -1,4 +1,4 @@
-"""Clocks and escalation ladders (pathway.md section 3), worked through on concrete dates.
+"""Clocks and escalation ladders (docs/rules.md, Clocks), worked through on concrete dates.
 
 The default journey (tests/domain/builders.py) starts with a referral received on
 Fri 28 Aug 2026 at 16:30 BST; Mon 31 Aug 2026 is the late summer bank holiday, and British

@@ -1,5 +1,5 @@
-"""The MASE panel as a working meeting, and the partners who are told (pathway.md section 5a):
-decisions with actions on their own clocks, stepping down and escalating, and the police,
+"""The MASE panel as a working meeting, and the partners who are told (docs/rules.md, The MASE
+panel): decisions with actions on their own clocks, stepping down and escalating, and the police,
 MASH and panel chairs told at the right moments, with nothing about the child."""
 
 from __future__ import annotations

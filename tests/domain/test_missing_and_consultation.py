@@ -65,7 +65,7 @@ OWNERS = [Role.team_manager, Role.specialist_safeguarding_lead]
 
 
 def assert_no_child_details(notices: list[Notification]) -> None:
-    """pathway.md section 6: a notification never carries the child, summary or concerns."""
+    """docs/rules.md, Who is told: a notification never carries the child, summary or concerns."""
     dumped = json.dumps([n.model_dump(mode="json") for n in notices])
     for secret in [CHILD_REF, SUMMARY, CONCERN_NOTE, *(c.value for c in REFERRAL_CONCERNS)]:
         assert secret not in dumped

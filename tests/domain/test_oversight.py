@@ -449,7 +449,7 @@ def _facts_with_disruption(
     )
 
 
-# ---- the themes the panel looks for (pathway.md section 5) --------------------------------
+# ---- the themes the panel looks for (docs/rules.md, The MASE panel) ------------------------
 
 
 def screened_for(

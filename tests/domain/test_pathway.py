@@ -1,4 +1,5 @@
-"""The pathway's stages and guards (pathway.md sections 1, 4 and 7), on the Case aggregate.
+"""The pathway's stages and guards (docs/rules.md, Stages, Guards and Events), on the Case
+aggregate.
 
 Every refusal is checked three ways: the exception type, its stable `rule`, and that its
 message says the rule in words; and the case must be exactly as it was before.
@@ -488,7 +489,7 @@ ANY_STAGE_EVENTS: list[tuple[str, Callable[[datetime], Event]]] = [
 ]
 
 
-# pathway.md section 7: the updates the intake system and supervisors rely on.
+# docs/rules.md, Events: the updates the intake system and supervisors rely on.
 CONTRACT_EVENTS = {
     "decide",
     "record_screening",
@@ -823,7 +824,7 @@ def _edge(before: Stage, event: Event, after: Stage) -> tuple[str, str, str]:
     return (before.value, f"{event.name}({how})", after.value)
 
 
-# pathway.md section 1: every arrow of the diagram and of the text beneath it.
+# docs/rules.md, Stages: every arrow of the diagram and of the text beneath it.
 DIAGRAM = {
     ("referral_received", "decide(assess)", "assessment"),
     ("referral_received", "decide(nfa)", "closed"),

@@ -1,6 +1,6 @@
-"""The oversight report's re-referrals (issue 19, item 2; pathway.md 6a): the rate among the
-referrals received in the last 12 months and re-referrals per month in the trend, counts only
-(no referral id of any case in the report)."""
+"""The oversight report's re-referrals (issue 19, item 2; docs/rules.md, One child across
+referrals): the rate among the referrals received in the last 12 months and re-referrals per month
+in the trend, counts only (no referral id of any case in the report)."""
 
 from __future__ import annotations
 

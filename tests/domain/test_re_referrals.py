@@ -1,6 +1,6 @@
-"""Re-referrals (issue 19, item 2; pathway.md 6a): a referral received within the 12 months
-after an earlier referral of the same child is a re-referral (the Children in Need census
-definition); a case keeps only the cases received before it as its earlier referrals."""
+"""Re-referrals (issue 19, item 2; docs/rules.md, One child across referrals): a referral received
+within the 12 months after an earlier referral of the same child is a re-referral (the Children in
+Need census definition); a case keeps only the cases received before it as its earlier referrals."""
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo

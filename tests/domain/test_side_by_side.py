@@ -1,4 +1,4 @@
-"""What runs side by side (pathway.md section 1a, contract v3): the pathway as a statechart
+"""What runs side by side (docs/rules.md, Stages, contract v3): the pathway as a statechart
 whose tracks (the line, the assessment, the child protection plan) move together, and the
 screenings and strategy discussions kept as the record."""
 

@@ -1,4 +1,4 @@
-"""Age and the move to adult services (pathway.md section 6a): `age_at_referral`, and the
+"""Age and the move to adult services (docs/rules.md, Clocks): `age_at_referral`, and the
 `transition_planning` clock that opens when the child reaches 17 years 6 months (at once for
 a child referred older), climbs its ladder and is stopped by `record_transition_plan`."""
 

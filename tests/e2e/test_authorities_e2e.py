@@ -1,4 +1,4 @@
-"""Across borough lines (pathway.md section 6a) on the real dev server: the project's worker.py
+"""Across borough lines (docs/rules.md, Who is told) on the real dev server: the project's worker.py
 with a directory listing another local authority, the outbox and a real SMTP server. A case
 of a child living in that authority's borough, referred to MASE, tells the authority's contact:
 the case reference, what happened and the link, never the child. A code the directory does not

@@ -1,5 +1,5 @@
 """One case driven from referral to closed with the official `temporal` CLI alone, JSON only
-(pathway.md section 7): no project code on the client side, exactly as an intake system or a
+(docs/rules.md, Events): no project code on the client side, exactly as an intake system or a
 supervisor's script would do it.
 
 Times are relative to now (received two hours ago, events in the minutes after), so the

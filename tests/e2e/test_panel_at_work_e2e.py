@@ -1,5 +1,5 @@
-"""The MASE panel at work, end to end (issue 18, pathway.md section 5a): the real dev server,
-the project's worker.py with a directory file, an outbox and a real SMTP server (the fixture
+"""The MASE panel at work, end to end (issue 18, docs/rules.md, The MASE panel): the real dev
+server, the project's worker.py with a directory file, an outbox and a real SMTP server (the fixture
 of test_notifications_e2e), and the official `temporal` CLI as the only client.
 
 One case with significant harm suspected at intake: the police SPOC and the MASH hear that a

@@ -1,6 +1,6 @@
 """Journeys across the tracks, generated: whatever practitioners record, in whatever order,
 no case with a child protection plan in force is ever closed, and no clock of a track still
-open is ever cancelled (pathway.md section 1a). Domain level: every event is offered, the
+open is ever cancelled (docs/rules.md, Stages). Domain level: every event is offered, the
 refused ones change nothing, the accepted ones are checked against the invariants."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The workflow's own start check of the authorities a referral names, and the notices to
-another authority (pathway.md section 6a), on the time-skipping server: the opening answer,
+another authority (docs/rules.md, Who is told), on the time-skipping server: the opening answer,
 kept in the history, says which codes are refused and which authorities are told."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Every clock of pathway.md section 3 walks its whole escalation ladder on durable timers.
+"""Every clock (docs/rules.md, Clocks) walks its whole escalation ladder on durable timers.
 
 Time is skipped, not waited for: each test opens one clock, then jumps past each rung and
 sees the notification go to the ladder's roles and, from the breach on, the case overdue.
