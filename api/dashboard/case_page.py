@@ -1,7 +1,8 @@
 """One case: its stage and where it is on each track beside it, clocks with their ladder
 steps, every screening and review with what changed since the one before, its strategy
-discussions, timeline and pathway diagram, and the child's earlier referrals (linked where the
-reader may open them: api/dashboard/earlier_referrals.py).
+discussions, timeline and pathway diagram, the child's age at referral, whether looked after
+and the placing and host authorities by their directory names, and the child's earlier
+referrals (linked where the reader may open them: api/dashboard/earlier_referrals.py).
 
 The case is opened as the API opens it (api/case_access.py: 404 unknown, 403 another team)
 and drawn from the API's own diagram (api/diagram.py). A case that cannot answer is shown as
@@ -82,6 +83,7 @@ async def case_page(
         "mermaid": mermaid,
         "notice": session.take(f"notice:{referral_id}"),
         "earlier": await earlier_for(client, user, status.earlier_referrals),
+        "authorities": request.app.state.authorities,  # code -> name, from the directory
     }
     return render(request, "case.html", context)
 

@@ -50,8 +50,8 @@ def test_a_mase_chair_sees_only_how_many() -> None:
     assert shown_to(user(ApiRole.mase_chair), [OURS, THEIRS], TEAMS) == EarlierShown([], 2)
 
 
-def page(status: CaseStatus, shown: EarlierShown, reader: Identity) -> str:
-    """case.html as case_page renders it."""
+def page(status: CaseStatus, shown: EarlierShown, reader: Identity, **more: Any) -> str:
+    """case.html as case_page renders it (`more`: other context, e.g. the authorities)."""
     context: dict[str, Any] = {
         "request": SimpleNamespace(url=SimpleNamespace(path="/dashboard/cases/R-NOW")),
         "user": reader,
@@ -67,7 +67,7 @@ def page(status: CaseStatus, shown: EarlierShown, reader: Identity) -> str:
         "mermaid": case_diagram(status),
         "notice": None,
         "earlier": shown,
-    }
+    } | more
     return templates.env.get_template("case.html").render(context)
 
 
