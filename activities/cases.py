@@ -26,12 +26,9 @@ Failures: a visibility store that cannot answer fails the attempt; Temporal retr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 
-from pydantic import BaseModel
 from temporalio import activity
 from temporalio.client import Client, WorkflowExecution
-from temporalio.common import RetryPolicy
 
 from contract import search_attributes as sa
 from contract.activities import (
@@ -45,11 +42,12 @@ from contract.activities import (
 from contract.visibility import RPC_TIMEOUT, cases_of_child, is_a_case, latest_case_run, quoted
 from domain.authorities import authority_problems, named_authorities, other_authorities
 from domain.child_index import IndexKey, child_index
-from domain.policy import Policy, PolicyBook
+from domain.policy import PolicyBook
 from domain.referral import workflow_id_for
 from domain.status import EarlierReferral
 from domain.teams import team_problem
 from domain.vocabulary import Stage
+
 
 class CaseRegistry:
     """Reads visibility through the worker's own client, and the worker's policy book, teams,

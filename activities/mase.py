@@ -30,11 +30,10 @@ they are counted.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from pydantic import BaseModel
 from temporalio import activity
 from temporalio.client import (
     Client,
@@ -42,7 +41,7 @@ from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowQueryRejectedError,
 )
-from temporalio.common import QueryRejectCondition, RetryPolicy
+from temporalio.common import QueryRejectCondition
 from temporalio.service import RPCError, RPCStatusCode
 
 from contract.activities import (
@@ -60,7 +59,6 @@ from contract.activities import (
 )
 from contract.visibility import latest_case_run, out_of_sight, quoted
 from domain import panel_documents as docs
-from domain.errors import INVALID_INPUT
 from domain.oversight import CaseFacts, oversight, run_date, select_agenda, window_start
 from domain.referral import workflow_id_for
 from domain.status import CaseStatus

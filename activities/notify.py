@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
 
 import structlog
 from temporalio import activity
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 from contract.activities import NOTIFY, PERMANENT_FAILURE

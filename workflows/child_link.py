@@ -14,8 +14,8 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.cases import Opening
     from contract import search_attributes as sa
+    from contract.activities import Opening
     from domain.case import Case
     from domain.re_referrals import earlier_referrals, is_re_referral
 

@@ -22,26 +22,29 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeKey
 
 with workflow.unsafe.imports_passed_through():
-    from activities.mase import (
+    from contract.activities import (
+        BUILD_PANEL_DOCUMENTS,
         BUILD_TIMEOUT,
+        LIST_PANEL_CASES,
+        NOTIFY,
+        NOTIFY_RETRY,
+        NOTIFY_TIMEOUT,
         PANEL_BUILD_RETRY,
         PANEL_READ_RETRY,
         PANEL_STORE_RETRY,
         READ_HEARTBEAT,
+        READ_PANEL_CASES,
         READ_TIMEOUT,
+        STORE_PANEL_DOCUMENTS,
         STORE_TIMEOUT,
         BuildRequest,
         ListingRequest,
-        PanelCases,
         PanelDocuments,
         PanelListing,
         ReadCases,
         ReadRequest,
         StoredDocuments,
-        build_panel_documents,
-        link_panel_documents,
     )
-    from activities.notify import NOTIFY_RETRY, NOTIFY_TIMEOUT
     from domain import panel_documents as docs
     from domain.notifications import Notification
     from domain.oversight import PanelRun, panel_notifications
@@ -81,13 +84,14 @@ class MasePanelWorkflow:
         listing = await self._list(as_of)
         read = await self._read(listing)
         documents = await workflow.execute_activity(
-            build_panel_documents,
+            BUILD_PANEL_DOCUMENTS,
             BuildRequest(
                 panel_name=request.panel_name,
                 as_of=as_of,
                 agenda_candidates=sorted({*listing.referred, *listing.not_referred}),
                 read=read,
             ),
+            result_type=PanelDocuments,
             start_to_close_timeout=BUILD_TIMEOUT,
             retry_policy=PANEL_BUILD_RETRY,
         )
@@ -110,30 +114,36 @@ class MasePanelWorkflow:
     async def _links(self, documents: PanelDocuments) -> StoredDocuments:
         if workflow.patched(DOCUMENTS_IN_HISTORY):
             return StoredDocuments(links=docs.links(documents.run_date, documents.files))
-        return await workflow.execute_activity(
-            link_panel_documents,
+        stored: StoredDocuments = await workflow.execute_activity(
+            STORE_PANEL_DOCUMENTS,
             documents,
+            result_type=StoredDocuments,
             start_to_close_timeout=STORE_TIMEOUT,
             retry_policy=PANEL_STORE_RETRY,
         )
+        return stored
 
     async def _list(self, as_of: datetime) -> PanelListing:
-        return await workflow.execute_activity_method(
-            PanelCases.list_panel_cases,
+        listing: PanelListing = await workflow.execute_activity(
+            LIST_PANEL_CASES,
             ListingRequest(as_of=as_of),
+            result_type=PanelListing,
             start_to_close_timeout=READ_TIMEOUT,
             heartbeat_timeout=READ_HEARTBEAT,
             retry_policy=PANEL_READ_RETRY,
         )
+        return listing
 
     async def _read(self, listing: PanelListing) -> ReadCases:
-        return await workflow.execute_activity_method(
-            PanelCases.read_panel_cases,
+        read: ReadCases = await workflow.execute_activity(
+            READ_PANEL_CASES,
             ReadRequest(workflow_ids=listing.every_case),
+            result_type=ReadCases,
             start_to_close_timeout=READ_TIMEOUT,
             heartbeat_timeout=READ_HEARTBEAT,
             retry_policy=PANEL_READ_RETRY,
         )
+        return read
 
     async def _notify(
         self, request: PanelRun, as_of: datetime, day: date, stored: StoredDocuments
@@ -146,7 +156,7 @@ class MasePanelWorkflow:
 
 async def _send(notification: Notification) -> None:
     await workflow.execute_activity(
-        "notify",
+        NOTIFY,
         notification,
         start_to_close_timeout=NOTIFY_TIMEOUT,
         retry_policy=NOTIFY_RETRY,

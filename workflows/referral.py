@@ -28,16 +28,21 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from workflows.child_link import link_the_child
 
 with workflow.unsafe.imports_passed_through():
-    from activities.cases import (
+    from contract import search_attributes as sa
+    from contract.activities import (
+        EARLIER_CASES,
         EARLIER_CASES_RETRY,
         EARLIER_CASES_TIMEOUT,
+        NOTIFY,
+        NOTIFY_RETRY,
+        NOTIFY_TIMEOUT,
+        OPEN_CASE,
+        PERMANENT_FAILURE,
         EarlierCases,
         EarlierCasesRequest,
         Opening,
         OpeningRequest,
     )
-    from activities.notify import NOTIFY_RETRY, NOTIFY_TIMEOUT, PERMANENT_FAILURE
-    from contract import search_attributes as sa
     from domain import events as ev
     from domain.case import Case
     from domain.errors import PathwayRefusal, field_errors
@@ -308,7 +313,7 @@ class ReferralWorkflow:
         raised to the team manager instead of being retried for ever."""
         try:
             await workflow.execute_activity(
-                "notify",
+                NOTIFY,
                 notification,
                 start_to_close_timeout=NOTIFY_TIMEOUT,
                 retry_policy=NOTIFY_RETRY,
@@ -427,7 +432,7 @@ async def _ask_at_opening(case: Case) -> Opening:
         host_authority=case.referral.host_authority,
     )
     opening: Opening = await workflow.execute_activity(
-        "open_case",
+        OPEN_CASE,
         asking,
         result_type=Opening,
         start_to_close_timeout=EARLIER_CASES_TIMEOUT,
@@ -453,7 +458,7 @@ async def _refuse_a_second_case(case: Case) -> None:
         )
     else:  # runs before either patch, and every run since the second
         earlier = await workflow.execute_activity(
-            "earlier_cases",
+            EARLIER_CASES,
             asking,
             result_type=EarlierCases,
             start_to_close_timeout=EARLIER_CASES_TIMEOUT,
