@@ -137,6 +137,7 @@ def build_worker(
             notifier.notify,
             registry.earlier_cases,  # runs started before the policy was kept in history
             registry.open_case,
+            registry.index_child,  # an operator's index_child, for cases started before
             panel_cases.list_panel_cases,
             panel_cases.read_panel_cases,
             build_panel_documents,

@@ -19,6 +19,7 @@ case's keyed child index under the writing key of CSE_INDEX_KEYS, and the child'
 cases, found through that index under every key (pathway.md section 6a): each one's referral
 id (from its workflow id), when it was received and its stage (its search attributes) and,
 once the pathway has closed it, when its run ended. Without index keys nothing is linked.
+`index_child` answers the same for a case started before the index, when an operator asks.
 
 Failures: a visibility store that cannot answer fails the attempt; Temporal retries it.
 """
@@ -39,6 +40,7 @@ from contract.activities import (
     Opening,
     OpeningRequest,
 )
+from contract.child_indexing import INDEX_CHILD, Indexing, IndexingRequest
 from contract.visibility import RPC_TIMEOUT, cases_of_child, is_a_case, latest_case_run, quoted
 from domain.authorities import authority_problems, named_authorities, other_authorities
 from domain.child_index import IndexKey, child_index
@@ -89,6 +91,17 @@ class CaseRegistry:
             request.child_ref, request.workflow_id
         )
         return opening
+
+    @activity.defn(name=INDEX_CHILD)
+    async def index_child(self, request: IndexingRequest) -> Indexing:
+        """For a case started before the child index (an operator's `index_child`): its index
+        under the writing key and the child's other cases, as `open_case` answers them."""
+        if not self.index_keys:
+            return Indexing()  # the case refuses: nothing to index with
+        return Indexing(
+            child_index=child_index(request.child_ref, self.index_keys[0]),
+            earlier_referrals=await self._cases_of_child(request.child_ref, request.workflow_id),
+        )
 
     def _check_authorities(self, request: OpeningRequest, opening: Opening) -> None:
         named = named_authorities(request.placing_authority, request.host_authority)

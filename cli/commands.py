@@ -16,6 +16,7 @@ from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError, RPCStatusCode
 
 from cli import tables
+from cli.reindex import reindex
 from contract.visibility import latest_case_run
 from domain.policy import PolicyError
 from domain.referral import workflow_id_for
@@ -53,6 +54,8 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
             await show_cases(client, settings, args)
         elif args.command == "case":
             await show_case(client, args.referral_id, args.json)
+        elif args.command == "reindex":
+            return await index_cases(client, settings, args)
         else:
             await show_forecast(client, settings, args)
     except (TemporalError, PayloadSealError) as err:
@@ -135,3 +138,10 @@ async def show_forecast(client: Client, settings: Settings, args: argparse.Names
     cutoff = forecast_cutoff(book, datetime.now(UTC), ask.working_days)
     due = await clocks_due(client, settings.task_queue, cutoff, ask.team)
     tables.print_forecast(due, ask.working_days, cutoff, as_json=args.json)
+
+
+async def index_cases(client: Client, settings: Settings, args: argparse.Namespace) -> int:
+    """`reindex`: counts only; exit 3 when a case did not answer (run it again)."""
+    tally = await reindex(client, settings.task_queue, args.actor, args.dry_run)
+    print(tally.as_json() if args.json else "\n".join(tally.lines()))
+    return EXIT_UNAVAILABLE if tally.not_answered else 0

@@ -3,6 +3,7 @@
     cases [--overdue] [--team T] [--stage S] [--score N] [--json]  the caseload, soonest due first
     case REFERRAL_ID [--json]                                    one case: clocks, timeline
     forecast [--working-days N] [--team T] [--json]              clocks due within N working days
+    reindex [--dry-run] [--actor ID] [--json]                    index cases started before it
 
 (or `cse cases|case|forecast ...`). It reads the same settings as the service (TEMPORAL_ADDRESS,
 TEMPORAL_NAMESPACE, CSE_TASK_QUEUE, CSE_POLICY_DIR), connects with the project's client
@@ -67,10 +68,17 @@ def add_forecast(parser: argparse.ArgumentParser) -> None:
     add_json(parser)
 
 
+def add_reindex(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true", help="only count the cases")
+    parser.add_argument("--actor", default="cse-reindex", help="who asks, kept in each case")
+    add_json(parser)
+
+
 COMMANDS = {
     "cases": (add_cases, "the caseload, soonest due first (search attributes only)"),
     "case": (add_case, "one case: stage, clocks with their ladder steps, timeline"),
     "forecast": (add_forecast, "running clocks falling due within N working days"),
+    "reindex": (add_reindex, "give open cases started before the child index their index"),
 }
 
 

@@ -43,6 +43,15 @@ with workflow.unsafe.imports_passed_through():
         Opening,
         OpeningRequest,
     )
+    from contract.child_indexing import (
+        INDEX_CHILD,
+        INDEXING_RETRY,
+        INDEXING_TIMEOUT,
+        ChildIndexed,
+        IndexChild,
+        Indexing,
+        IndexingRequest,
+    )
     from domain import events as ev
     from domain.case import Case
     from domain.errors import PathwayRefusal, field_errors
@@ -59,6 +68,7 @@ with workflow.unsafe.imports_passed_through():
         case_not_open,
         duplicate_referral,
         invalid_input,
+        not_indexable,
         pathway_refusal,
     )
 
@@ -180,6 +190,7 @@ class ReferralWorkflow:
         self._alarm_at: datetime | None = None
         self._changed = True
         self._published: dict[str, Any] = {}
+        self._indexing = False  # an operator's index_child is under way or done
 
     @workflow.run
     async def run(self, *start: Any) -> CaseStatus:
@@ -226,6 +237,52 @@ class ReferralWorkflow:
         return self._opened_case().status()
 
     # -- updates: one per event of the pathway, made by `_an_update_per_event` above --------
+
+    # -- an operator's update, not a practitioner's event ------------------------------------
+    @workflow.update(name=INDEX_CHILD)
+    async def index_child(self, asked: IndexChild) -> ChildIndexed:
+        """Index a case started before the child index (contract/child_indexing.py): the
+        activity's answer, kept in the history, gives the case its index and the child's
+        earlier referrals as an opening answer does. Histories recorded before it hold no
+        such update, so they replay without a patch."""
+        self._refuse_indexing()  # another, accepted alongside this one, may have run first
+        self._indexing = True
+        case = self._case
+        asking = IndexingRequest(
+            workflow_id=workflow.info().workflow_id, child_ref=case.referral.child_ref
+        )
+        found = await workflow.execute_activity(
+            INDEX_CHILD,
+            asking,
+            result_type=Indexing,
+            start_to_close_timeout=INDEXING_TIMEOUT,
+            retry_policy=INDEXING_RETRY,
+        )
+        if found.child_index is None:
+            self._indexing = False
+            raise not_indexable("the worker has no child index keys (CSE_INDEX_KEYS)")
+        link_the_child(case, found)
+        self._changed = True
+        workflow.logger.info("child index set at %s's request", asked.actor)
+        return ChildIndexed(
+            referral_id=case.referral_id,
+            earlier_referrals=len(case.earlier_referrals),
+            re_referral=case.re_referral,
+        )
+
+    @index_child.validator
+    def _may_index_child(self, asked: IndexChild) -> None:
+        self._refuse_indexing()
+
+    def _refuse_indexing(self) -> None:
+        case = self._opened_case()
+        if not self._settled:
+            raise not_indexable("the case is still opening, and its opening indexes it")
+        if case.is_closed:
+            raise not_indexable("the case is closed")
+        indexed = workflow.info().typed_search_attributes.get(sa.CSE_CHILD_INDEX) is not None
+        if indexed or self._indexing:
+            raise not_indexable("the case already has a child index")
 
     # -- how an event is checked and recorded ----------------------------------------------
     def _opened_case(self) -> Case:

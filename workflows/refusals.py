@@ -8,6 +8,7 @@ InvalidInput        a payload's fields are wrong (message: `invalid input: field
                     details: the rule's stable name)
 CaseNotOpen         the case's start was refused, so there is no case to ask or change
 DuplicateReferral   the referral id already had a case; this run is not a case
+NotIndexable        an operator's `index_child` on a case that is indexed, closed or opening
 
 Each is counted as it is built, inside a workflow: cse_refusals_total{rule} (the pathway rule's
 name, or invalid_input, case_not_open, duplicate_referral; workflows/metrics.py).
@@ -15,6 +16,7 @@ name, or invalid_input, case_not_open, duplicate_referral; workflows/metrics.py)
 
 from temporalio.exceptions import ApplicationError
 
+from contract.child_indexing import NOT_INDEXABLE
 from domain.errors import CASE_NOT_OPEN, DUPLICATE_REFERRAL, INVALID_INPUT, PathwayRefusal
 from workflows.metrics import count_refusal
 
@@ -51,3 +53,8 @@ def duplicate_referral(referral_id: str, earlier_run_id: str) -> ApplicationErro
         type=DUPLICATE_REFERRAL,
         non_retryable=True,
     )
+
+
+def not_indexable(why: str) -> ApplicationError:
+    count_refusal("not_indexable")
+    return ApplicationError(f"not indexed: {why}", type=NOT_INDEXABLE, non_retryable=True)

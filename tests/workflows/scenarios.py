@@ -50,6 +50,8 @@ RECORDING_QUEUE = "replay-recording"
 LONG_CASE_QUEUE = "replay-recording-long"
 TEAMS_QUEUE = "replay-recording-teams"  # a worker with teams: the others accept any team
 REFERRED_AGAIN = "PERSON-TEST-0002"
+UNINDEXED_QUEUE = "replay-recording-unindexed"  # its opening answers no index
+INDEXED_LATER = "PERSON-TEST-0003"
 LONG_CASE_POLICY = Policy(continue_as_new_after_events=30)  # cases continue as new early
 HISTORIES = Path(__file__).parent.parent / "histories"
 SW, TM = "sw-7", "tm-1"
@@ -405,6 +407,31 @@ async def unknown_team_refused(env: WorkflowEnvironment) -> Handle:
     return handle
 
 
+async def indexed_by_an_operator(env: WorkflowEnvironment) -> Handle:
+    """Issue 19: a case started before the child index (its opening answered no index) is
+    indexed by an operator's `index_child`, finds the child's earlier case and is a
+    re-referral; then it moves on and closes."""
+    from contract.child_indexing import IndexChild
+    from tests.conftest import EARLIER_REFERRALS, Outbox
+    from tests.workflows.unindexed import unindexed_worker
+
+    async with unindexed_worker(env.client, UNINDEXED_QUEUE, Outbox()):
+        handle = await start(env, UNINDEXED_QUEUE, child_ref=INDEXED_LATER)
+        t = await now(env)
+        await act(
+            handle, ReferralWorkflow.decide, Decide(decision="assess", decided_at=t, actor=SW)
+        )
+        earlier = EarlierReferral(
+            referral_id="R-EARLIER-2", received_at=t - timedelta(days=120), stage=Stage.closed
+        )
+        EARLIER_REFERRALS[normalised(INDEXED_LATER)] = [earlier]
+        await handle.execute_update(ReferralWorkflow.index_child, IndexChild(actor="ops-1"))
+        t = await now(env)
+        await act(handle, ReferralWorkflow.close, Close(reason="moved away", closed_at=t, actor=TM))
+        await finished(handle)
+    return handle
+
+
 async def the_panel_at_work(env: WorkflowEnvironment) -> Handle:
     """Contract v3, section 5a: partners told when harm is suspected and of the referral to
     MASE; a decision with two actions, one completed and one left to breach on its owner's
@@ -494,6 +521,7 @@ SCENARIOS: dict[str, Scenario] = {
     "unknown_team_refused": unknown_team_refused,
     "the_panel_at_work": the_panel_at_work,
     "transition_planning_while_open": transition_planning_while_open,
+    "indexed_by_an_operator": indexed_by_an_operator,
 }
 
 

@@ -229,12 +229,34 @@ def upserted(path: Path) -> list[set[str]]:
 def test_only_cases_since_the_child_index_are_indexed_and_once() -> None:
     """The index follows from the recorded opening answer alone: no earlier history holds it
     (and all replay, above), a v9 case sets it once, with when its referral was received."""
-    before = [p for p in RECORDED if not p.stem.startswith(("v9-", "v10-", "v11-", "mase-"))]
+    since = ("v9-", "v10-", "v11-", "v12-", "mase-")
+    before = [p for p in RECORDED if not p.stem.startswith(since)]
     assert all("CseChildIndex" not in keys for p in before for keys in upserted(p))
     indexed = [
         k for k in upserted(HISTORIES / "v9-re_referral_of_a_child.json") if "CseChildIndex" in k
     ]
     assert indexed == [{"CseChildIndex", "CseReceivedAt"}]
+
+
+def test_a_case_started_before_the_index_was_indexed_once_by_the_operator_s_update() -> None:
+    """v12: the opening answered no index; the operator's `index_child` update (no command
+    in any earlier history, so they replay without a patch) asked its activity and set it."""
+    path = HISTORIES / "v12-indexed_by_an_operator.json"
+    events = json.loads(path.read_text())["events"]
+    activities = [
+        e["activityTaskScheduledEventAttributes"]["activityType"]["name"]
+        for e in events
+        if "activityTaskScheduledEventAttributes" in e
+    ]
+    assert activities[:2] == ["open_case", "index_child"]
+    indexed = [k for k in upserted(path) if "CseChildIndex" in k]
+    assert indexed == [{"CseChildIndex", "CseReceivedAt"}]
+    accepted = [
+        e["workflowExecutionUpdateAcceptedEventAttributes"]["acceptedRequest"]["input"]["name"]
+        for e in events
+        if "workflowExecutionUpdateAcceptedEventAttributes" in e
+    ]
+    assert "index_child" in accepted
 
 
 def test_a_start_on_an_unknown_team_failed_before_publishing_its_team() -> None:
