@@ -20,7 +20,7 @@ from domain.events import (
 )
 from domain.notifications import Notification, NotificationKind
 from tests.conftest import Outbox
-from tests.workflows.helpers import Handle, now, skip_to, start
+from tests.workflows.helpers import Handle, eventually, now, skip_to, start
 from tests.workflows.test_referral_workflow import refused
 from workflows.referral import ReferralWorkflow
 
@@ -100,7 +100,7 @@ async def test_a_decision_keeps_its_actions_and_an_overdue_action_goes_to_its_ow
         CompleteMaseAction(action_id="action-2", completed_at=t, actor=SW),
     )
     await skip_to(env, due + timedelta(days=1))
-    status = await handle.query(ReferralWorkflow.status)
+    status = await eventually(handle, lambda s: s.mase.actions[0].state == "breached")
     first, second = status.mase.actions
     assert (first.state, second.state) == ("breached", "met")
     breach = [
