@@ -50,6 +50,7 @@ from cli.demo_book import STORIES as STORIES
 from cli.demo_book import TEAMS, DemoCase, demo_cases
 from contract import search_attributes as sa
 from contract.visibility import quoted
+from contract.workflows import PanelOutcome
 from domain.calendar import LONDON
 from domain.oversight import PanelRun
 from domain.status import Receipt
@@ -59,7 +60,6 @@ from edge.codec import CodecKeyError
 from edge.intake import CaseExists, start_case
 from edge.loopback import address_host, is_loopback
 from edge.settings import Settings, SettingsRefused, read_settings
-from workflows.mase_panel import PanelOutcome
 
 CONNECT_TIMEOUT = 15.0
 VISIBILITY_WAIT = 30.0

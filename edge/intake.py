@@ -23,12 +23,12 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from contract.workflows import REFERRAL_WORKFLOW
 from domain.authorities import authority_problems, named_authorities
 from domain.policy import PolicyBook
 from domain.referral import Referral
 from domain.teams import TEAM_FIELD, team_problem
 from domain.timing import IN_THE_FUTURE, received_in_the_future
-from workflows.referral import ReferralWorkflow
 
 
 class IntakeRefused(Exception):
@@ -84,7 +84,7 @@ async def start_case(client: Client, referral: Referral, task_queue: str) -> str
     case (open or closed) is refused with CaseExists."""
     try:
         handle = await client.start_workflow(
-            ReferralWorkflow.run,
+            REFERRAL_WORKFLOW,
             referral,
             id=referral.workflow_id,
             task_queue=task_queue,

@@ -21,10 +21,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from temporalio.client import Client, WorkflowExecution
 
 from contract.visibility import quoted
+from contract.workflows import SCHEDULED_START
 from domain.calendar import LONDON
 from domain.oversight import run_date
 from domain.panel_documents import DocumentRequest, PanelDocument
-from workflows.mase_panel import SCHEDULED_START
 
 CATCH_UP = timedelta(days=2, hours=1)  # the schedule's catch-up window, and an hour to spare
 QUERY_TIMEOUT = timedelta(seconds=20)

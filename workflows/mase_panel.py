@@ -17,9 +17,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime
 
-from pydantic import BaseModel
 from temporalio import workflow
-from temporalio.common import SearchAttributeKey
 
 with workflow.unsafe.imports_passed_through():
     from contract.activities import (
@@ -45,31 +43,27 @@ with workflow.unsafe.imports_passed_through():
         ReadRequest,
         StoredDocuments,
     )
+    from contract.workflows import (
+        DOCUMENT_QUERY,
+        MASE_PANEL_WORKFLOW,
+        SCHEDULED_START,
+        PanelOutcome,
+    )
     from domain import panel_documents as docs
     from domain.notifications import Notification
     from domain.oversight import PanelRun, panel_notifications
 
-# Set by Temporal on every workflow a schedule starts: when the action was due.
-SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 # The documents are kept in the run's history and read through its `document` query; runs
 # before it also asked a worker to store them on its disk.
 DOCUMENTS_IN_HISTORY = "panel-documents-in-history"
 
 
-class PanelOutcome(BaseModel):
-    run_date: date
-    referred: int
-    not_referred: int
-    links: dict[str, str]
-    notifications: list[str]
-
-
-@workflow.defn(name="MasePanelWorkflow")
+@workflow.defn(name=MASE_PANEL_WORKFLOW)
 class MasePanelWorkflow:
     def __init__(self) -> None:
         self._documents: PanelDocuments | None = None
 
-    @workflow.query(name="document")
+    @workflow.query(name=DOCUMENT_QUERY)
     def document(self, request: docs.DocumentRequest) -> docs.PanelDocument:
         """One of the run's documents; no content before they are built or for another name."""
         built = self._documents
