@@ -27,7 +27,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bench import row_actors
+from bench import rig, row_actors
 from bench.report import Machine, Row, describe_machine, markdown_table, results_markdown
 from bench.rig import REPO, temporary_folder
 from bench.row_breaches import breach_rows
@@ -36,6 +36,7 @@ from bench.row_history import history_row
 from bench.row_throughput import throughput_row
 from bench.stand import FULL, QUICK, Sizes, Stand
 from bench.track import Tracker
+from edge.codec import new_key_item
 
 ALL_ROWS = frozenset(range(1, 8))
 RESULTS = REPO / "bench" / "results.md"
@@ -69,6 +70,11 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, help="where to write the results (markdown)")
     parser.add_argument("--caseload", type=int, help="open cases of rows 4 and 7")
     parser.add_argument("--breaches", type=int, help="clocks falling due together, row 6")
+    parser.add_argument(
+        "--child-index",
+        action="store_true",
+        help="worker.py with CSE_INDEX_KEYS: each new case looks up the child's earlier cases",
+    )
     return parser.parse_args(argv)
 
 
@@ -141,6 +147,8 @@ def output_path(args: argparse.Namespace, sizes: Sizes) -> Path:
 
 def main(argv: list[str]) -> int:
     args = arguments(argv)
+    if args.child_index:
+        rig.WORKER_ENV["CSE_INDEX_KEYS"] = new_key_item("bench-index")
     sizes = sizes_for(args)
     machine: Machine = describe_machine()
     began = time.monotonic()

@@ -126,6 +126,10 @@ def temporary_folder(prefix: str = "cse-bench-") -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+WORKER_ENV: dict[str, str] = {}
+"""Settings every `worker.py` of the run takes besides its own (not the minimal worker's)."""
+
+
 @contextlib.contextmanager
 def worker_process(
     folder: Path,
@@ -145,7 +149,8 @@ def worker_process(
     }
     cmd = [str(BIN / "python"), *(["-m", "bench.minimal_worker"] if minimal else ["worker.py"])]
     log = folder / f"{name}-{task_queue}.log"
-    with process(cmd, log, clean_env(codec_keys, **settings, **(env or {}))) as proc:
+    extra = {} if minimal else WORKER_ENV
+    with process(cmd, log, clean_env(codec_keys, **settings, **extra, **(env or {}))) as proc:
         wait_for(f"{name} on {task_queue}", lambda: _started(proc, log))
         yield proc
 
