@@ -15,10 +15,11 @@ referred to MASE, and some reviews have closed their case. Then the panel runs o
 agenda and the oversight report exist (`/reports/<run date>/...`).
 
 The cases are the case book, cli/demo_book.toml (cli/demo_book.py reads it). Every case is
-synthetic: referral ids `DEMO-nnnn`, children `PERSON-DEMO-nnnn`, teams DEMO-NORTH (the
-first-run social worker's and manager's, api/first_run.py) and DEMO-SOUTH, actors at
-example.org. A second run skips the referral ids that already have a case, so it
-changes nothing but may run the panel again for a new day.
+synthetic: referral ids `DEMO-nnnn`, children `PERSON-DEMO-nnnn` (one referred twice: a
+re-referral, when the worker has CSE_INDEX_KEYS), teams DEMO-NORTH (the first-run social
+worker's and manager's, api/first_run.py) and DEMO-SOUTH, actors at example.org. A second
+run skips the referral ids that already have a case, so it changes nothing but may run the
+panel again for a new day.
 
 Exit codes: 0 done, 1 some case was refused (named with the rule), 2 not on loopback or bad
 settings, 3 Temporal did not answer.
@@ -63,6 +64,7 @@ from edge.settings import Settings, SettingsRefused, read_settings
 
 CONNECT_TIMEOUT = 15.0
 VISIBILITY_WAIT = 30.0
+INDEX_WAIT = 10.0  # for a child's first case to be listed under its index
 PANEL_TIMEOUT = 120.0
 CONCURRENCY = 6
 
@@ -131,6 +133,27 @@ async def seed_case(client: Client, task_queue: str, case: DemoCase) -> tuple[st
 
 
 async def seed(client: Client, settings: Settings, cases: Sequence[DemoCase]) -> Seeded:
+    """Every case; a child's second referral only once visibility lists the first under the
+    child's index (it lags a moment), so the second finds it: a re-referral."""
+    first = [case for case in cases if not case.story.same_child_as]
+    again = [case for case in cases if case.story.same_child_as]
+    seeded = await seed_each(client, settings, first)
+    if again:
+        children = {case.referral.child_ref for case in again}
+        earlier = [case.workflow_id for case in first if case.referral.child_ref in children]
+        await indexed(client, settings, earlier, INDEX_WAIT)
+        seeded |= await seed_each(client, settings, again)
+    outcomes = [seeded[case.workflow_id] for case in cases]
+    return Seeded(
+        new=[case for case, (kind, _) in zip(cases, outcomes, strict=True) if kind == "new"],
+        existing=sum(kind == "existing" for kind, _ in outcomes),
+        refused=[why for kind, why in outcomes if kind == "refused" and why],
+    )
+
+
+async def seed_each(
+    client: Client, settings: Settings, cases: Sequence[DemoCase]
+) -> dict[str, tuple[str, str | None]]:
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(case: DemoCase) -> tuple[str, str | None]:
@@ -138,11 +161,21 @@ async def seed(client: Client, settings: Settings, cases: Sequence[DemoCase]) ->
             return await seed_case(client, settings.task_queue, case)
 
     outcomes = await asyncio.gather(*(one(case) for case in cases))
-    return Seeded(
-        new=[case for case, (kind, _) in zip(cases, outcomes, strict=True) if kind == "new"],
-        existing=sum(kind == "existing" for kind, _ in outcomes),
-        refused=[why for kind, why in outcomes if kind == "refused" and why],
+    return {case.workflow_id: outcome for case, outcome in zip(cases, outcomes, strict=True)}
+
+
+async def indexed(client: Client, settings: Settings, ids: Sequence[str], within: float) -> None:
+    """Wait until visibility lists these cases with a child index; a worker without index
+    keys gives none, and then, after `within` seconds, the cases are simply not linked."""
+    query = (
+        f"TaskQueue = {quoted(settings.task_queue)} AND {sa.CSE_CHILD_INDEX.name} IS NOT NULL "
+        f"AND WorkflowId IN ({', '.join(quoted(i) for i in ids)})"
     )
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if len({run.id async for run in client.list_workflows(query)}) >= len(set(ids)):
+            return
+        await asyncio.sleep(0.5)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import re
 import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
@@ -26,7 +26,9 @@ from domain.vocabulary import Stage
 BOOK_FILE = Path(__file__).with_name("demo_book.toml")
 PREFIX = "DEMO-"
 CASE_KEYS = {"shows", "team", "agency", "concerns", "harm_suspected", "received", "stage"}
-CASE_KEYS |= {"overdue", "steps"}
+CASE_KEYS |= {"overdue", "steps", "same_child_as", "looked_after", "placing_authority"}
+CASE_KEYS |= {"host_authority"}
+CHILD_KEYS = ("looked_after", "placing_authority", "host_authority")
 WHEN = re.compile(r"(?P<after>\+)?(?:(?P<days>\d+)d)?(?:(?P<hours>\d+)h)?(?P<ago> ago)?")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -118,6 +120,10 @@ class Story:
     overdue: bool
     steps: list[Step]
     harm: bool = False
+    same_child_as: str | None = None
+    """The `shows` of an earlier case of the book whose child this referral is again."""
+    child: dict[str, Any] = field(default_factory=dict)
+    """The referral's looked_after, placing_authority and host_authority, as given."""
 
     @classmethod
     def read(cls, entry: dict[str, Any], defaults: dict[str, dict[str, Any]]) -> Story:
@@ -140,6 +146,8 @@ class Story:
             overdue=entry.get("overdue", False),
             steps=steps,
             harm=entry.get("harm_suspected", False),
+            same_child_as=entry.get("same_child_as"),
+            child={key: entry[key] for key in CHILD_KEYS if key in entry},
         )
 
 
@@ -170,13 +178,24 @@ def received_at(now: datetime, ago: timedelta) -> datetime:
     return datetime.combine(day, clock_time(10, 0), tzinfo=LONDON).astimezone(UTC)
 
 
+def child_number(book: Book, number: int, story: Story) -> int:
+    """Whose child the case is: its own, or that of the earlier case it names."""
+    if story.same_child_as is None:
+        return number
+    for earlier, other in enumerate(book.stories[: number - 1], start=1):
+        if other.shows == story.same_child_as:
+            return earlier
+    raise BookError(f"same_child_as = {story.same_child_as!r}: no earlier case shows that")
+
+
 def demo_case(book: Book, number: int, story: Story, now: datetime) -> DemoCase:
     at = received_at(now, story.received_ago)
     referral = Referral.model_validate(
         {
+            **story.child,
             "referral_id": f"{PREFIX}{number:04d}",
             "received_at": at,
-            "child_ref": f"PERSON-DEMO-{number:04d}",
+            "child_ref": f"PERSON-DEMO-{child_number(book, number, story):04d}",
             "team": story.team,
             "referrer_agency": story.agency,
             "concerns": story.concerns,

@@ -69,7 +69,7 @@ def test_on_every_day_played_the_demo_seeds_what_it_seeded_before() -> None:
 def test_every_step_of_the_book_is_a_valid_event() -> None:
     book = read_book()
     steps = [step for story in book.stories for step in story.steps]
-    assert len(book.stories) == len(STORIES) == 40
+    assert len(book.stories) == len(STORIES) == 42
     assert {step.event.name for step in steps} <= set(EVENT_TYPES)
     events = [event for case in demo_cases(SUMMER) for event in case.events]
     assert len(events) == len(steps)
