@@ -2,9 +2,9 @@
 `status` query's p99 over them (against the minimal worker with N open minimal workflows),
 and `GET /cases?overdue=true` read afresh over the same caseload (against `GET /health`).
 
-The caseload runs on a dev server of its own, in memory (as scripts/bench_caseload.py runs
+The caseload runs on a dev server of its own, in memory (as bench/caseload_listing.py runs
 it: thousands of starts on a SQLite file would not fit the run's ten minutes). Its cases are
-made by scripts/bench_caseload.py's `referrals`, a share of them received ten days ago so that
+made by bench/caseload_listing.py's `referrals`, a share of them received ten days ago so that
 they are overdue at once; the share is chosen so that the listing reads as many overdue cases
 as 10,000 cases at 10% would (1,000), since that is what its time grows with.
 """
@@ -24,6 +24,7 @@ from typing import Any
 from pydantic import SecretStr
 from temporalio.client import Client
 
+from bench import caseload_listing as bench_caseload
 from bench import rig
 from bench.bare_workflow import BareWorkflow
 from bench.report import Row
@@ -31,7 +32,6 @@ from bench.stand import Stand, queue_name, work_done
 from domain.referral import Referral
 from edge.intake import start_case
 from edge.settings import Settings
-from scripts import bench_caseload
 from workflows.referral import ReferralWorkflow
 
 RSS_GOAL_MIB = 250
@@ -39,7 +39,7 @@ STATUS_P99_GOAL_MS = 50
 LISTING_P95_GOAL_MS = 150
 TABLE_CASES = 10_000
 TABLE_OVERDUE = 1_000  # 10% of the table's 10,000
-START_WIDTH = 50  # starts at once, as scripts/bench_caseload.py makes them
+START_WIDTH = 50  # starts at once, as bench/caseload_listing.py makes them
 CACHE: int = Settings.model_fields["worker_cached_cases"].default  # the bench's workers'
 JUDGED_FROM = 2 * CACHE  # fewer cases say too little of 10,000 to pass or miss
 
@@ -272,7 +272,7 @@ async def _listing_row(stand: Stand, address: str, queue: str, folder: Any) -> R
         goal=f"p95 <= {LISTING_P95_GOAL_MS} ms",
         met=p95 <= LISTING_P95_GOAL_MS,
         how=(
-            "scripts/bench_caseload.py's `measure` over the caseload of row 4: `python -m api` "
+            "bench/caseload_listing.py's `measure` over the caseload of row 4: `python -m api` "
             "with CSE_API_LISTING_MAX_AGE=0 (every listing read from visibility), "
             f"{requests} requests one after another as a head of service, then {requests} "
             "`GET /health` as the baseline, timed in the client over HTTP. The issue's table "

@@ -1,6 +1,6 @@
 """Benchmark: GET /cases?overdue=true over a caseload of 10,000 cases (goal: p95 < 300 ms).
 
-    .venv/bin/python scripts/bench_caseload.py [--cases 10000] [--requests 200]
+    .venv/bin/python -m bench.caseload_listing [--cases 10000] [--requests 200]
 
 Starts a Temporal dev server (in memory) and the project's worker on a task queue of its own,
 unless TEMPORAL_ADDRESS is set (then a worker must already serve --task-queue there). Starts
@@ -29,11 +29,8 @@ from pathlib import Path
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from api.auth import token_digest  # noqa: E402  # after the repository is on the path
-from bench.rig import (  # noqa: E402
+from api.auth import token_digest
+from bench.rig import (
     BIN,
     clean_env,
     dev_server,
@@ -43,11 +40,11 @@ from bench.rig import (  # noqa: E402
     wait_for,
     worker_process,
 )
-from domain.referral import Referral  # noqa: E402
-from edge.client import connect  # noqa: E402
-from edge.codec import new_key_item  # noqa: E402
-from edge.intake import start_case  # noqa: E402
-from edge.settings import Settings  # noqa: E402
+from domain.referral import Referral
+from edge.client import connect
+from edge.codec import new_key_item
+from edge.intake import start_case
+from edge.settings import Settings
 
 LISTED_TIMEOUT = 900.0
 PACE = 0.05  # seconds between listing requests when listings are shared
