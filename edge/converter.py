@@ -21,9 +21,9 @@ from temporalio.converter import (
     JSONPlainPayloadConverter,
 )
 
+from contract.refusals import invalid_input
 from domain.errors import field_errors
 from edge.codec import CodecKeys, SealingCodec
-from workflows.refusals import invalid_input
 
 
 class FieldNamingJSONConverter(PydanticJSONPlainPayloadConverter):

@@ -25,8 +25,6 @@ ALLOWED: dict[str, set[str]] = {
     "cli": {"cli", "edge", "contract", "domain"},
 }
 KNOWN = {
-    # The data converter's refusal counts in the workflow's metrics (workflows/metrics.py).
-    ("edge/converter.py", "workflows.refusals"),
     # The panel's read activity lists cases with the caseload's visibility reader.
     ("activities/mase.py", "edge.caseload"),
 }

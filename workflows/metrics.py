@@ -9,7 +9,7 @@ cse_clocks_opened_total{clock}     a deadline started counting
 cse_clocks_met_total{clock}        it stopped in time
 cse_clocks_breached_total{clock}   it passed its breach step, or stopped late
 cse_clocks_cancelled_total{clock}  the case moved on or closed without it, in time
-cse_refusals_total{rule}           a start, update or query refused (workflows/refusals.py)
+cse_refusals_total{rule}           a start, update or query refused (contract/refusals.py)
 """
 
 from __future__ import annotations
@@ -59,13 +59,3 @@ class ClockCounter:
             counter = workflow.metric_meter().create_counter(name, description)
             self._counters[state] = counter
         counter.add(1, {"clock": clock.name.value})
-
-
-def count_refusal(rule: str) -> None:
-    """One refusal, by its rule's stable name; nothing outside a workflow (the same errors are
-    built by the data converter in clients, and by tests calling the workflow's checks)."""
-    if workflow.in_workflow():
-        meter = workflow.metric_meter()
-        meter.create_counter("cse_refusals", "Starts, updates and queries refused, by rule").add(
-            1, {"rule": rule}
-        )

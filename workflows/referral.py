@@ -52,6 +52,13 @@ with workflow.unsafe.imports_passed_through():
         Indexing,
         IndexingRequest,
     )
+    from contract.refusals import (
+        case_not_open,
+        duplicate_referral,
+        invalid_input,
+        not_indexable,
+        pathway_refusal,
+    )
     from domain import events as ev
     from domain.case import Case
     from domain.errors import PathwayRefusal, field_errors
@@ -64,13 +71,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.timing import IN_THE_FUTURE, is_in_the_future
     from workflows import configuration
     from workflows.metrics import ClockCounter
-    from workflows.refusals import (
-        case_not_open,
-        duplicate_referral,
-        invalid_input,
-        not_indexable,
-        pathway_refusal,
-    )
 
 ONE_CASE_PER_REFERRAL_ID = "one-case-per-referral-id"
 """Patch: a fresh run first asks whether its referral id already had a case (cases started

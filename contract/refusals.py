@@ -11,14 +11,14 @@ DuplicateReferral   the referral id already had a case; this run is not a case
 NotIndexable        an operator's `index_child` on a case that is indexed, closed or opening
 
 Each is counted as it is built, inside a workflow: cse_refusals_total{rule} (the pathway rule's
-name, or invalid_input, case_not_open, duplicate_referral; workflows/metrics.py).
+name, or invalid_input, case_not_open, duplicate_referral).
 """
 
+from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from contract.child_indexing import NOT_INDEXABLE
 from domain.errors import CASE_NOT_OPEN, DUPLICATE_REFERRAL, INVALID_INPUT, PathwayRefusal
-from workflows.metrics import count_refusal
 
 
 def invalid_input(problems: list[str]) -> ApplicationError:
@@ -58,3 +58,13 @@ def duplicate_referral(referral_id: str, earlier_run_id: str) -> ApplicationErro
 def not_indexable(why: str) -> ApplicationError:
     count_refusal("not_indexable")
     return ApplicationError(f"not indexed: {why}", type=NOT_INDEXABLE, non_retryable=True)
+
+
+def count_refusal(rule: str) -> None:
+    """One refusal, by its rule's stable name; nothing outside a workflow (the same errors are
+    built by the data converter in clients, and by tests calling the workflow's checks)."""
+    if workflow.in_workflow():
+        meter = workflow.metric_meter()
+        meter.create_counter("cse_refusals", "Starts, updates and queries refused, by rule").add(
+            1, {"rule": rule}
+        )
