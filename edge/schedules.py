@@ -10,11 +10,8 @@ the notifications it sends) derives from the schedule and the time it fired.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from temporalio.client import (
     Client,
@@ -31,72 +28,40 @@ from temporalio.client import (
     ScheduleUpdateInput,
 )
 
+from contract.workflows import MASE_PANEL_WORKFLOW
 from domain.oversight import PanelRun
+from domain.panel_schedule import PanelMeeting, parse_panel_meeting
 
 if TYPE_CHECKING:
     from edge.settings import Settings
 
-PANEL_WORKFLOW = "MasePanelWorkflow"
 # A panel missed while the server was down still runs if it comes back within this window.
 CATCHUP_WINDOW = timedelta(days=2)
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4}
-_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-_FORM = re.compile(r"^(\w+)\s+(\w+)\s+(\d{1,2}):(\d{2})\s+(\S+)$")
-_EXPECTED = "'<first|second|third|fourth> <weekday> <HH:MM> <time zone>'"
 
 
-@dataclass(frozen=True)
-class PanelMeeting:
-    """The nth weekday of every month at a time of day, in an IANA time zone."""
-
-    week: int  # 1-4
-    weekday: int  # 0 = Monday, as Python counts
-    hour: int
-    minute: int
-    time_zone: str
-
-    def calendar(self) -> ScheduleCalendarSpec:
-        first_day = (self.week - 1) * 7 + 1
-        return ScheduleCalendarSpec(
-            second=[ScheduleRange(0)],
-            minute=[ScheduleRange(self.minute)],
-            hour=[ScheduleRange(self.hour)],
-            day_of_month=[ScheduleRange(first_day, first_day + 6)],
-            month=[ScheduleRange(1, 12)],
-            day_of_week=[ScheduleRange((self.weekday + 1) % 7)],  # Temporal: 0 = Sunday
-        )
-
-
-def parse_panel_meeting(text: str) -> PanelMeeting:
-    """Read "first tuesday 09:00 Europe/London"; a ValueError says what is wrong."""
-    match = _FORM.match(text.strip().lower())
-    if not match:
-        raise ValueError(f"expected {_EXPECTED}, got {text!r}")
-    ordinal, weekday, hour, minute, _ = match.groups()
-    zone = text.split()[-1]
-    if ordinal not in _ORDINALS:
-        raise ValueError(f"the week must be one of {', '.join(_ORDINALS)}, got {ordinal!r}")
-    if weekday not in _WEEKDAYS:
-        raise ValueError(f"{weekday!r} is not a day of the week")
-    if int(hour) > 23 or int(minute) > 59:
-        raise ValueError(f"{hour}:{minute} is not a time of day")
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{zone!r} is not an IANA time zone (e.g. Europe/London)") from None
-    return PanelMeeting(_ORDINALS[ordinal], _WEEKDAYS.index(weekday), int(hour), int(minute), zone)
+def calendar(meeting: PanelMeeting) -> ScheduleCalendarSpec:
+    """The meeting as a Temporal calendar: its weekday within the 7 days its week may fall on."""
+    first_day = meeting.first_day
+    return ScheduleCalendarSpec(
+        second=[ScheduleRange(0)],
+        minute=[ScheduleRange(meeting.minute)],
+        hour=[ScheduleRange(meeting.hour)],
+        day_of_month=[ScheduleRange(first_day, first_day + 6)],
+        month=[ScheduleRange(1, 12)],
+        day_of_week=[ScheduleRange((meeting.weekday + 1) % 7)],  # Temporal: 0 = Sunday
+    )
 
 
 def panel_schedule(settings: Settings) -> Schedule:
     meeting = parse_panel_meeting(settings.panel_schedule)
     return Schedule(
         action=ScheduleActionStartWorkflow(
-            PANEL_WORKFLOW,
+            MASE_PANEL_WORKFLOW,
             PanelRun(panel_name=settings.panel_name),
             id=settings.panel_schedule_id,
             task_queue=settings.task_queue,
         ),
-        spec=ScheduleSpec(calendars=[meeting.calendar()], time_zone_name=meeting.time_zone),
+        spec=ScheduleSpec(calendars=[calendar(meeting)], time_zone_name=meeting.time_zone),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=CATCHUP_WINDOW),
     )
 

@@ -25,8 +25,8 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.child_index import IndexKey
+from domain.panel_schedule import parse_panel_meeting
 from edge.codec import CodecKeyError, CodecKeys
-from edge.schedules import parse_panel_meeting
 
 # Values that mean "nobody set this": refused, so the service never runs on them.
 _PLACEHOLDERS = {"", "changethis", "changeme", "change-me", "secret", "password", "placeholder"}

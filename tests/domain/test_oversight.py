@@ -28,11 +28,12 @@ from domain.oversight import (
     window_start,
 )
 from domain.panel_documents import agenda_csv, agenda_html, report_html, report_json
+from domain.panel_schedule import PanelMeeting, parse_panel_meeting
 from domain.policy import ClockName
 from domain.roles import Role
 from domain.status import ClockState
 from domain.vocabulary import Concern, CseModel, DisruptionAction, Indicator, Stage
-from edge.schedules import PanelMeeting, parse_panel_meeting
+from edge.schedules import calendar
 from edge.settings import Settings
 from tests.domain.builders import (
     CHILD_REF,
@@ -365,11 +366,11 @@ def test_the_panel_notifies_roles_with_links_and_ids_from_the_run() -> None:
 def test_the_default_meeting_is_the_first_tuesday_at_nine_in_london() -> None:
     meeting = parse_panel_meeting(Settings().panel_schedule)
     assert meeting == PanelMeeting(week=1, weekday=1, hour=9, minute=0, time_zone="Europe/London")
-    calendar = meeting.calendar()
-    assert [(r.start, r.end) for r in calendar.day_of_month] == [(1, 7)]
-    assert [(r.start, r.end) for r in calendar.day_of_week] == [(2, 2)]  # Temporal: Sunday = 0
-    assert [r.start for r in calendar.hour] == [9]
-    third_friday = parse_panel_meeting("Third Friday 14:30 Europe/London").calendar()
+    spec = calendar(meeting)
+    assert [(r.start, r.end) for r in spec.day_of_month] == [(1, 7)]
+    assert [(r.start, r.end) for r in spec.day_of_week] == [(2, 2)]  # Temporal: Sunday = 0
+    assert [r.start for r in spec.hour] == [9]
+    third_friday = calendar(parse_panel_meeting("Third Friday 14:30 Europe/London"))
     assert [(r.start, r.end) for r in third_friday.day_of_month] == [(15, 21)]
     assert [(r.start, r.end) for r in third_friday.day_of_week] == [(5, 5)]
     assert [(r.start, r.start) for r in third_friday.minute] == [(30, 30)]
