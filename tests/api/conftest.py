@@ -7,9 +7,7 @@ Teams are unique to the session, so listings filtered by team see only this sess
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -24,6 +22,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from api.auth import token_digest
 from edge.settings import Settings
+from tests import polling
 from tests.e2e.conftest import (  # noqa: F401  # fixtures, registered by being imported here
     REPO,
     RunningWorker,
@@ -173,12 +172,5 @@ def start_case(api: httpx.AsyncClient, users: Users) -> StartCase:
 async def eventually(
     what: str, probe: Callable[[], Awaitable[T | None]], within: float = VISIBILITY_TIMEOUT
 ) -> T:
-    """Await `probe` until it returns something truthy; fail after `within` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {within:.0f} s waiting for {what}")
-        await asyncio.sleep(0.3)
+    """`tests.polling.eventually`, given the time visibility takes."""
+    return await polling.eventually(what, probe, within, interval=0.3)

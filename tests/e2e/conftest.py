@@ -16,7 +16,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ import pytest
 
 from edge.codec import new_key_item
 from edge.search_attributes import cli_flags
+from tests import polling
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -95,15 +95,8 @@ def tail(path: Path, chars: int = 4000) -> str:
 
 
 def wait_until(what: str, probe: Callable[[], Any], timeout: float, interval: float = 0.2) -> Any:
-    """Call `probe` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(interval)
+    """`tests.polling.wait_until`, under the name and arguments the e2e tests know."""
+    return polling.wait_until(what, probe, timeout, interval)
 
 
 # ---- the CLI ---------------------------------------------------------------------------

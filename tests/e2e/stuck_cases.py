@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from temporalio.worker import Worker
 from contract import search_attributes as sa
 from edge.codec import CodecKeys
 from edge.converter import sealed_data_converter
+from tests.polling import eventually
 
 WAIT = 20.0
 
@@ -86,11 +86,7 @@ def referral(case: StuckCase, team: str) -> dict[str, str]:
 
 
 async def until(what: str, probe: Callable[[], Awaitable[bool]]) -> None:
-    deadline = time.monotonic() + WAIT
-    while not await probe():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {WAIT:.0f} s waiting for {what}")
-        await asyncio.sleep(0.2)
+    await eventually(what, probe, WAIT)
 
 
 async def failing_attempt(handle: WorkflowHandle[None, None]) -> bool:

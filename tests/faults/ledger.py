@@ -54,6 +54,7 @@ from domain.events import (
 )
 from domain.referral import Referral
 from tests.faults.rig import Mail, WebhookReceiver, role_email, role_path
+from tests.polling import settled
 
 TEAM = "FAULTS-1"
 UPDATE_DEADLINE = 60.0  # seconds one update may take through the faults before it counts lost
@@ -210,15 +211,10 @@ async def eventually(
     what: str, probe: Callable[[], Awaitable[list[str]]], within: float, interval: float = 0.5
 ) -> None:
     """Await `probe` until it reports no problems; fail naming them after `within` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        problems = await probe()
-        if not problems:
-            return
-        if time.monotonic() > deadline:
-            listed = "\n".join(problems[:40])
-            raise AssertionError(f"timed out after {within:.0f} s waiting for {what}:\n{listed}")
-        await asyncio.sleep(interval)
+    problems = await settled(probe, lambda found: not found, within, interval)
+    if problems:
+        listed = "\n".join(problems[:40])
+        raise AssertionError(f"timed out after {within:.0f} s waiting for {what}:\n{listed}")
 
 
 async def until(what: str, predicate: Callable[[], bool], within: float) -> None:

@@ -1,13 +1,13 @@
 """Driving a case in tests the way a practitioner's client does: typed updates and queries."""
 
-import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio.client import WorkflowHandle
 from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeValueType as Value
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -15,10 +15,10 @@ from domain.calendar import LONDON, WorkingDayCalendar
 from domain.referral import Referral
 from domain.status import CaseStatus, Clock
 from tests.conftest import STARTED
+from tests.polling import settled
 from workflows.referral import ReferralWorkflow
 
 Handle = WorkflowHandle[ReferralWorkflow, CaseStatus]
-T = TypeVar("T")
 CALENDAR = WorkingDayCalendar()
 QUERY_TIMEOUT = timedelta(seconds=2)  # a query stuck between two runs is asked again
 
@@ -54,30 +54,26 @@ async def now(env: WorkflowEnvironment) -> datetime:
 async def eventually(
     handle: Handle, holds: Callable[[CaseStatus], bool], seconds: float = 10
 ) -> CaseStatus:
-    """Query until `holds` (a timer's effects land on the next workflow task, not at once)."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while True:
-        try:
-            status = await handle.query(ReferralWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
-        except RPCError:  # e.g. asked between two runs of a case continuing as new
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-            await asyncio.sleep(0.1)
-            continue
-        if holds(status) or asyncio.get_running_loop().time() > deadline:
-            return status
-        await asyncio.sleep(0.05)
+    """Query until `holds` (a timer's effects land on the next workflow task, not at once);
+    the last status after `seconds`, for the test's assert to show. An RPCError (e.g. asked
+    between two runs of a case continuing as new) is asked again."""
+
+    async def status() -> CaseStatus:
+        return await handle.query(ReferralWorkflow.status, rpc_timeout=QUERY_TIMEOUT)
+
+    return await settled(status, holds, seconds, retrying=(RPCError,))
 
 
-async def published(handle: Handle, key: SearchAttributeKey[T], seconds: float = 10) -> T | None:
+async def published(
+    handle: Handle, key: SearchAttributeKey[Value], seconds: float = 10
+) -> Value | None:
     """A search attribute once the case has published it (after its first activity, the
     check for an earlier case of its referral id), or None after `seconds`."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while True:
-        value = (await handle.describe()).typed_search_attributes.get(key)
-        if value is not None or asyncio.get_running_loop().time() > deadline:
-            return value
-        await asyncio.sleep(0.05)
+
+    async def value() -> Value | None:
+        return (await handle.describe()).typed_search_attributes.get(key)
+
+    return await settled(value, lambda found: found is not None, seconds)
 
 
 def running(status: CaseStatus, name: str) -> Clock:
