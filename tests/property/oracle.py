@@ -19,6 +19,7 @@ from temporalio import workflow
 from temporalio.api.common.v1 import Payload
 from temporalio.exceptions import ApplicationError
 
+from contract.child_indexing import INDEX_CHILD
 from domain.case import Case
 from domain.errors import PathwayRefusal
 from domain.events import EVENT_TYPES, Event
@@ -30,8 +31,12 @@ from workflows.referral import ReferralWorkflow, event_from
 
 CONVERTER = data_converter.payload_converter
 _DEFINITION = workflow._Definition.must_from_class(ReferralWorkflow)  # the SDK's own reading
-UPDATE_TYPES: dict[str, type[Event]] = {name: EVENT_TYPES[name] for name in _DEFINITION.updates}
-"""Each update the workflow defines (by the SDK's reading) and its event's payload model."""
+OPERATOR_UPDATES = frozenset({INDEX_CHILD})
+"""Updates an operator sends, not practitioners' events (tests/workflows/test_index_child.py)."""
+UPDATE_TYPES: dict[str, type[Event]] = {
+    name: EVENT_TYPES[name] for name in _DEFINITION.updates if name not in OPERATOR_UPDATES
+}
+"""Each practitioner's update the workflow defines (by the SDK's reading) and its payload."""
 
 REFUSAL_TYPES = {"InvalidInput", "EventNotAllowed", "RuleBroken", "InvalidEventTime"}
 RULE = re.compile(r"^[a-z][a-z0-9_]*$")

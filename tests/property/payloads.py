@@ -67,13 +67,23 @@ class At:
             return inside.replace(tzinfo=None).isoformat()
         if self.kind == "date_only":
             return inside.date().isoformat()
-        if self.kind == "born":  # a date of birth: `seconds` whole days before the referral
-            return (window.received_at - timedelta(days=self.seconds)).date().isoformat()
+        if self.kind == "born":  # a date of birth: a child whenever in the window referred
+            return _born(window, self.fraction).isoformat()
         if self.kind == "text":
             return self.text
         shown = moment.astimezone(timezone(timedelta(minutes=self.offset_minutes)))
         written = shown.isoformat()
         return written.replace("+00:00", "Z") if self.zulu else written
+
+
+def _born(window: Window, fraction: float) -> date:
+    """A day at least two days before the window's earliest referral time, and less than 17
+    and a half years before its latest, so the child is a child however the referral's own
+    time falls in the window."""
+    latest = window.received_at - timedelta(days=2)
+    earliest = window.now - timedelta(days=int(17.5 * 365))
+    span = max(latest - earliest, timedelta(0))
+    return (latest - span * fraction).date()
 
 
 def render_value(value: Any, window: Window) -> Any:
@@ -210,7 +220,7 @@ def value_strategy(annotation: Any, metadata: list[Any], live: bool) -> st.Searc
     if annotation is AwareDatetime:
         return good_times(live)
     if annotation is date:  # a date of birth: a child when referred, never after it
-        return st.builds(At, st.just("born"), seconds=st.integers(2, 17 * 365))
+        return st.builds(At, st.just("born"), st.floats(0, 1))
     if origin in (typing.Union, types.UnionType):
         options = [a for a in typing.get_args(annotation) if a is not type(None)]
         return st.none() | st.one_of(*(value_strategy(a, [], live) for a in options))
@@ -229,7 +239,22 @@ def value_strategy(annotation: Any, metadata: list[Any], live: bool) -> st.Searc
         return st.integers(low, high)
     if annotation is str:
         return _text(_constraints(metadata))
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _item_of(annotation, live)
     raise TypeError(f"no strategy for a field annotated {annotation!r}: add one here")
+
+
+def _item_of(model: type[BaseModel], live: bool) -> st.SearchStrategy[dict[str, Any]]:
+    """An item of a list of small models (a MASE decision's actions): its times are deadlines,
+    due after anything the event says happened, so each is placed beyond the clock skew."""
+    deadlines = st.builds(At, st.just("future"), seconds=st.floats(0, 3e7))
+    parts = {
+        name: deadlines
+        if _annotated(field.annotation)[0] is AwareDatetime
+        else value_strategy(field.annotation, field.metadata, live)
+        for name, field in model.model_fields.items()
+    }
+    return st.fixed_dictionaries(parts)
 
 
 @functools.cache
@@ -237,7 +262,11 @@ def valid_payloads(model: type[BaseModel], live: bool) -> st.SearchStrategy[dict
     """Every required field, and each optional one half the time, with a valid value."""
     parts: dict[str, st.SearchStrategy[Any]] = {}
     for name, field in model.model_fields.items():
-        values = value_strategy(field.annotation, field.metadata, live)
+        values = (
+            st.none()  # a code the directory lists is the only valid one; the tests have none
+            if name in _AUTHORITIES
+            else value_strategy(field.annotation, field.metadata, live)
+        )
         parts[name] = values if field.is_required() else st.one_of(st.just(_ABSENT), values)
     return st.fixed_dictionaries(parts).map(
         lambda d: {k: v for k, v in d.items() if v is not _ABSENT}
@@ -245,6 +274,7 @@ def valid_payloads(model: type[BaseModel], live: bool) -> st.SearchStrategy[dict
 
 
 _ABSENT = object()
+_AUTHORITIES = frozenset({"placing_authority", "host_authority"})
 
 # ---------------------------------------------------------------------------- hostile values
 

@@ -17,7 +17,14 @@ from domain.case import Case
 from domain.errors import PathwayRefusal
 from domain.events import EVENT_TYPES
 from tests.property.cases import templates
-from tests.property.oracle import UPDATE_TYPES, Verdict, judge_update, names_a_field_or_rule
+from tests.property.oracle import (
+    _DEFINITION,
+    OPERATOR_UPDATES,
+    UPDATE_TYPES,
+    Verdict,
+    judge_update,
+    names_a_field_or_rule,
+)
 from tests.property.payloads import Sent, Window, payloads
 from tests.property.tally import TALLY, count
 
@@ -81,6 +88,7 @@ def unchanged(case: Case, before: dict[str, object], what: str, refused: bool) -
 
 def test_every_event_of_the_pathway_is_an_update_with_its_model() -> None:
     assert UPDATE_TYPES == EVENT_TYPES
+    assert set(_DEFINITION.updates) == set(EVENT_TYPES) | OPERATOR_UPDATES
 
 
 @pytest.mark.parametrize("name", sorted(UPDATE_TYPES))
