@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from api import docs, metrics
+from api import docs, links, metrics
 from api.auth import Authenticator, ReloadingUsersFile, StartupError
 from api.dashboard import install as install_dashboard
 from api.errors import Unavailable, install_error_handlers
@@ -83,6 +83,7 @@ def create_app(settings: Settings, authenticator: Authenticator | None = None) -
         app.include_router(module.router)
     install_dashboard(app)
     docs.install(app)
+    links.install(app)
     codec.install(app, settings, keys)
     app.add_middleware(ReferrerPolicy)
     metrics.install(app)

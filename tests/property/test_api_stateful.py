@@ -16,6 +16,7 @@ from typing import Any
 import hypothesis
 import pytest
 import schemathesis
+from schemathesis.config._phases import InferenceConfig
 from fastapi import FastAPI
 from schemathesis.generation.stateful.state_machine import RecordingStateMachine
 from schemathesis.specs.openapi.checks import ensure_resource_availability, use_after_free
@@ -75,6 +76,10 @@ def stateful_app(api_settings: Settings) -> FastAPI:  # noqa: F811  # the import
 
 def test_sequences_of_calls_keep_the_contract(stateful_app: FastAPI, users: Users) -> None:  # noqa: F811
     schema = schemathesis.openapi.from_asgi("/openapi.json", stateful_app)
+    # The document's own links only (api/links.py): guessing links from the schemas reads
+    # the referral id of a case's earlier referrals as a source of case ids too, and then
+    # nearly every event goes to a case that does not exist.
+    schema.config.phases.stateful.inference = InferenceConfig(algorithms=["location-headers"])
     base = schema.as_state_machine()
     intake, head = users.intake.headers, users.head_of_service.headers
     answered: list[tuple[str, int]] = []
