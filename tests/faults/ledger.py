@@ -287,7 +287,27 @@ def due_notifications(status: dict[str, Any]) -> Counter[NotificationKey]:
     for entry in status["history"]:
         if entry["event"] in notices:
             due[(rid, notices[entry["event"]], None, None)] += 1
-    return due
+    return due + partners_told(status)
+
+
+def partners_told(status: dict[str, Any]) -> Counter[NotificationKey]:
+    """What the case told partners (docs/rules.md, "Who is told"): each strategy discussion
+    or further strategy meeting clock opened, each referral to MASE, each escalation and
+    step-down by the panel, and a referred case's closing."""
+    rid = status["referral_id"]
+    told: Counter[NotificationKey] = Counter()
+    for clock in status["clocks"]:
+        if clock["name"] in ("strategy_discussion", "further_strategy_meeting"):
+            told[(rid, "strategy_meeting_needed", clock["name"], None)] += 1
+    panel = {"escalate": "mase_escalation", "step_down": "mase_case_ended"}
+    for entry in status["history"]:
+        if entry["event"] == "refer_to_mase":
+            told[(rid, "mase_referral", None, None)] += 1
+        if entry["event"] == "record_mase_decision" and entry["details"]["decision"] in panel:
+            told[(rid, panel[entry["details"]["decision"]], None, None)] += 1
+    if status["stage"] == "closed" and status["mase"]["referred"]:
+        told[(rid, "mase_case_ended", None, None)] += 1
+    return told
 
 
 def outbox_lines(outbox: Path) -> list[dict[str, Any]]:
