@@ -296,16 +296,17 @@ def partners_told(status: dict[str, Any]) -> Counter[NotificationKey]:
     step-down by the panel, and a referred case's closing."""
     rid = status["referral_id"]
     told: Counter[NotificationKey] = Counter()
-    for clock in status["clocks"]:
+    for clock in status.get("clocks", []):
         if clock["name"] in ("strategy_discussion", "further_strategy_meeting"):
             told[(rid, "strategy_meeting_needed", clock["name"], None)] += 1
     panel = {"escalate": "mase_escalation", "step_down": "mase_case_ended"}
-    for entry in status["history"]:
+    for entry in status.get("history", []):
         if entry["event"] == "refer_to_mase":
             told[(rid, "mase_referral", None, None)] += 1
-        if entry["event"] == "record_mase_decision" and entry["details"]["decision"] in panel:
-            told[(rid, panel[entry["details"]["decision"]], None, None)] += 1
-    if status["stage"] == "closed" and status["mase"]["referred"]:
+        decision = entry.get("details", {}).get("decision")
+        if entry["event"] == "record_mase_decision" and decision in panel:
+            told[(rid, panel[decision], None, None)] += 1
+    if status.get("stage") == "closed" and status.get("mase", {}).get("referred"):
         told[(rid, "mase_case_ended", None, None)] += 1
     return told
 
