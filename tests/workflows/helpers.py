@@ -86,10 +86,11 @@ def clock_by_id(status: CaseStatus, clock_id: str) -> Clock:
     return next(c for c in status.clocks if c.id == clock_id)
 
 
-async def skip_to(env: WorkflowEnvironment, moment: datetime, tries: int = 3) -> None:
+async def skip_to(env: WorkflowEnvironment, moment: datetime, tries: int = 10) -> None:
     """Skip the server's clock to `moment`. Skipping days past many cases can outlast the
-    sleep call's own deadline on a busy machine (seen once in CI: "Timeout expired" while
-    skipping a week): the server goes on skipping, so ask again for what is left."""
+    sleep call's own deadline on a busy machine ("Timeout expired", once "h2 protocol error",
+    while skipping a week past the session's open cases): the server goes on skipping, so
+    ask again for what is left, after a breath."""
     for attempt in range(1, tries + 1):
         gap = moment - await env.get_current_time()
         if gap <= timedelta(0):
@@ -99,6 +100,7 @@ async def skip_to(env: WorkflowEnvironment, moment: datetime, tries: int = 3) ->
         except RPCError:
             if attempt == tries:
                 raise
+            await asyncio.sleep(min(attempt, 5))
 
 
 async def skip_to_next_monday_morning(env: WorkflowEnvironment) -> datetime:
