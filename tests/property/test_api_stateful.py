@@ -16,8 +16,8 @@ from typing import Any
 import hypothesis
 import pytest
 import schemathesis
-from schemathesis.config._phases import InferenceConfig
 from fastapi import FastAPI
+from schemathesis.config._phases import InferenceConfig
 from schemathesis.generation.stateful.state_machine import RecordingStateMachine
 from schemathesis.specs.openapi.checks import ensure_resource_availability, use_after_free
 

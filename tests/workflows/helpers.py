@@ -1,5 +1,6 @@
 """Driving a case in tests the way a practitioner's client does: typed updates and queries."""
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
