@@ -5,21 +5,21 @@ The policy a case takes is the version in force on the day its referral was rece
 those the worker's ledger had published when the case started; the answer is recorded in the
 case's history, so every replay reads it from there and never from the files of the day.
 
-A referral id has one case for ever (pathway.md section 7). Clients are asked to start cases
-with REJECT_DUPLICATE + FAIL, but Temporal's own defaults let a new run start once a case has
-closed; that run asks here, on its first moment, whether an earlier run of its workflow id
-ever opened a case, and fails as a duplicate if one did, leaving the earlier case untouched.
-A run is a case when it published its team and has not failed: a case never fails, while
-runs refused at their start (invalid input, or a duplicate) always do.
+A referral id has one case for ever (docs/rules.md, Events; docs/api.md). Clients are asked to
+start cases with REJECT_DUPLICATE + FAIL, but Temporal's own defaults let a new run start once
+a case has closed; that run asks here, on its first moment, whether an earlier run of its
+workflow id ever opened a case, and fails as a duplicate if one did, leaving the earlier case
+untouched. A run is a case when it published its team and has not failed: a case never fails,
+while runs refused at their start (invalid input, or a duplicate) always do.
 
 The same answer says whether the case's team is one of the worker's teams (CSE_TEAMS) and its
 placing and host authorities are in the worker's directory (with which of them are other
-authorities, to be told of the case: domain/authorities.py), the
-case's keyed child index under the writing key of CSE_INDEX_KEYS, and the child's earlier
-cases, found through that index under every key (pathway.md section 6a): each one's referral
-id (from its workflow id), when it was received and its stage (its search attributes) and,
-once the pathway has closed it, when its run ended. Without index keys nothing is linked.
-`index_child` answers the same for a case started before the index, when an operator asks.
+authorities, to be told of the case: domain/authorities.py), the case's keyed child index under
+the writing key of CSE_INDEX_KEYS, and the child's earlier cases, found through that index
+under every key (docs/rules.md, One child across referrals): each one's referral id (from its
+workflow id), when it was received and its stage (its search attributes) and, once the pathway
+has closed it, when its run ended. Without index keys nothing is linked. `index_child` answers
+the same for a case started before the index, when an operator asks.
 
 Failures: a visibility store that cannot answer fails the attempt; Temporal retries it.
 """

@@ -1,7 +1,7 @@
-"""What a new case does with the answer of its opening activity about the child (pathway.md
-section 6a): keep its keyed child index (and when its referral was received, which a later
-case of the child reads to tell a re-referral) in visibility, once, and keep the child's
-earlier referrals on the case.
+"""What a new case does with the answer of its opening activity about the child (docs/rules.md,
+One child across referrals): keep its keyed child index (and when its referral was received,
+which a later case of the child reads to tell a re-referral) in visibility, once, and keep the
+child's earlier referrals on the case.
 
 Everything here follows from the answer recorded in the history: an answer recorded before
 the child index (no `child_index`, no `earlier_referrals`) gives no command and changes

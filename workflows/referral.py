@@ -1,4 +1,4 @@
-"""ReferralWorkflow: one durable workflow per CSE referral (pathway.md section 7).
+"""ReferralWorkflow: one durable workflow per CSE referral (docs/rules.md, Events).
 
 The story, top to bottom: open the case and its first clocks under the policy in force when
 the referral was received (a start of any other shape, from any client, fails the run at once
@@ -92,13 +92,13 @@ SEND_EVERYTHING_BEFORE_THE_RUN_ENDS = "send-everything-before-the-run-ends"
 """Patch: notifications added while a run waits on its last sends are sent too (before it, a
 run that continued as new, or closed, while a send was slow dropped them)."""
 PLAN_KEEPS_CASE_OPEN = "plan-keeps-case-open"
-"""Patch: a child protection plan in force keeps the case open (contract v3, pathway.md 1a).
+"""Patch: a child protection plan in force keeps the case open (docs/rules.md, Stages).
 Asked only when it changes an event's outcome (a low review, a close or a no further action
 while a plan is in force): runs recorded before it closed there, and replay as they ran; in
 every other respect the statechart takes their events as the single line did."""
 PARTNERS_TOLD = "partners-told"
 """Patch: partners are told when a strategy meeting falls due and the MASE panel acts
-(contract v3, pathway.md 5a). Asked only when an event (or the referral) would first tell
+(docs/rules.md, Who is told). Asked only when an event (or the referral) would first tell
 them: runs recorded before it told nobody there, and replay as they ran."""
 POLICY_KEPT_IN_HISTORY = "policy-kept-in-history"
 """Patch: a new case's policy is the answer of its opening activity, kept in its history, so

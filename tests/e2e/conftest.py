@@ -1,5 +1,5 @@
 """End-to-end fixtures: a REAL Temporal dev server, the project's worker in a subprocess, and
-the official `temporal` CLI as the only client (pathway.md section 7: plain JSON, no project
+the official `temporal` CLI as the only client (docs/rules.md, Events: plain JSON, no project
 code on the client side).
 
 Everything runs from the binaries beside the interpreter running pytest, so the tests work
@@ -52,7 +52,7 @@ def clean_env(**extra: str) -> dict[str, str]:
     """The environment for a subprocess: none of the caller's TEMPORAL_* or CSE_* settings.
 
     Payloads are plain JSON unless CSE_CODEC_KEYS is given: these tests drive cases with the
-    official CLI and no key, the local use pathway.md section 7 allows plaintext for."""
+    official CLI and no key, the local use docs/encryption.md allows plaintext for."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CSE_"))}
     if "CSE_CODEC_KEYS" not in extra:
         env["CSE_PLAINTEXT_PAYLOADS"] = "true"
@@ -186,7 +186,7 @@ class TemporalCli:
 
     def update(self, workflow_id: str, name: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Execute one update; the CaseStatus after it (the update itself answers a receipt:
-        its shape is checked here, pathway.md section 7)."""
+        its shape is checked here, docs/encryption.md)."""
         answer = self(
             "workflow",
             "update",
