@@ -18,9 +18,13 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from fastapi import FastAPI
+from temporalio.client import Client
 
 from api.app import create_app
 from api.auth import token_digest
+from contract.workflows import MASE_PANEL_WORKFLOW, PanelOutcome
+from domain.oversight import PanelRun
+from edge.panel_runs import panel_runs_query
 from edge.settings import Settings
 from tests import polling
 from tests.e2e.conftest import (  # noqa: F401  # fixtures, registered by being imported here
@@ -174,3 +178,24 @@ async def eventually(
 ) -> T:
     """`tests.polling.eventually`, given the time visibility takes."""
     return await polling.eventually(what, probe, within, interval=0.3)
+
+
+async def run_the_panel(app: FastAPI, name: str) -> PanelOutcome:
+    """A panel run started by hand on the worker's task queue (workflow id `mase-<name>-...`),
+    finished and visible."""
+    client: Client = app.state.client
+    task_queue = app.state.settings.task_queue
+    outcome: PanelOutcome = await client.execute_workflow(
+        MASE_PANEL_WORKFLOW,
+        PanelRun(panel_name="MASE"),
+        id=f"mase-{name}-{uuid.uuid4().hex[:8]}",
+        task_queue=task_queue,
+        result_type=PanelOutcome,
+    )
+
+    async def listed() -> bool:
+        query = panel_runs_query(task_queue, outcome.run_date)
+        return bool([run async for run in client.list_workflows(query)])
+
+    await eventually("the panel run to be visible", listed)
+    return outcome

@@ -15,10 +15,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from structlog.testing import capture_logs
-from temporalio.client import Client
 
-from domain.oversight import PanelRun
-from edge.panel_runs import panel_runs_query
 from tests.api.conftest import (
     TEAM_A,
     TEAM_B,
@@ -28,8 +25,9 @@ from tests.api.conftest import (
     eventually,
     just_now,
     referral,
+    run_the_panel,
 )
-from workflows.mase_panel import MasePanelWorkflow, PanelOutcome
+from workflows.mase_panel import PanelOutcome
 
 pytestmark = pytest.mark.e2e
 
@@ -99,24 +97,6 @@ async def scored(
     return case
 
 
-async def run_the_panel(app: FastAPI) -> PanelOutcome:
-    client: Client = app.state.client
-    task_queue = app.state.settings.task_queue
-    outcome = await client.execute_workflow(
-        MasePanelWorkflow.run,
-        PanelRun(panel_name="MASE"),
-        id=f"mase-panel-members-{uuid.uuid4().hex[:8]}",
-        task_queue=task_queue,
-    )
-
-    async def listed() -> bool:
-        query = panel_runs_query(task_queue, outcome.run_date)
-        return bool([run async for run in client.list_workflows(query)])
-
-    await eventually("the panel run to be visible", listed)
-    return outcome
-
-
 @pytest.fixture(scope="module")
 async def panel(app: FastAPI, api: httpx.AsyncClient, users: Users) -> Panel:
     async def start(**overrides: Any) -> dict[str, Any]:
@@ -138,7 +118,7 @@ async def panel(app: FastAPI, api: httpx.AsyncClient, users: Users) -> Panel:
             return bool([run async for run in app.state.client.list_workflows(query)])
 
         await eventually(f"{rid} to be listed", visible)
-    run = await run_the_panel(app)
+    run = await run_the_panel(app, "panel-members")
     agenda = await api.get(run.links["agenda.csv"], headers=users.head_of_service.headers)
     assert referred["referral_id"] in agenda.text
     assert scoring["referral_id"] in agenda.text

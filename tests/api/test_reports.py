@@ -7,18 +7,15 @@ through the run's `document` query, with nothing on any disk.
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import date, timedelta
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from temporalio.client import Client
 
-from domain.oversight import PanelRun
 from edge.panel_runs import panel_runs_query
-from tests.api.conftest import Users, eventually
-from workflows.mase_panel import MasePanelWorkflow, PanelOutcome
+from tests.api.conftest import Users, run_the_panel
+from workflows.mase_panel import PanelOutcome
 
 pytestmark = pytest.mark.e2e
 
@@ -26,21 +23,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 async def panel_run(app: FastAPI) -> PanelOutcome:
     """A panel run started by hand on the worker's task queue, finished and visible."""
-    client: Client = app.state.client
-    task_queue = app.state.settings.task_queue
-    outcome = await client.execute_workflow(
-        MasePanelWorkflow.run,
-        PanelRun(panel_name="MASE"),
-        id=f"mase-panel-api-{uuid.uuid4().hex[:8]}",
-        task_queue=task_queue,
-    )
-
-    async def listed() -> bool:
-        query = panel_runs_query(task_queue, outcome.run_date)
-        return bool([run async for run in client.list_workflows(query)])
-
-    await eventually("the panel run to be visible", listed)
-    return outcome
+    return await run_the_panel(app, "panel-api")
 
 
 async def test_managers_read_the_agenda_and_analysts_do_not(
