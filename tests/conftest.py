@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 from temporalio import activity
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError
@@ -59,6 +61,16 @@ async def start_test_server(sealed: bool = True) -> WorkflowEnvironment:
 
 @pytest.fixture(scope="session")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
+    async with await start_test_server() as environment:
+        yield environment
+
+
+@pytest.fixture(scope="module", name="env")
+async def server_of_its_own() -> AsyncIterator[WorkflowEnvironment]:
+    """`env` for a module whose tests wait on the server's clock (a skip of days, a retry's
+    backoff): on the session's server, the clock now and then stood still for tens of
+    seconds behind what earlier tests had left. A module takes it with
+    `from tests.conftest import server_of_its_own`."""
     async with await start_test_server() as environment:
         yield environment
 
@@ -138,13 +150,34 @@ def task_queue() -> str:
 STARTED: list[WorkflowHandle[Any, Any]] = []
 
 
-async def end_started_cases() -> None:
+async def end_started_cases(client: Client) -> None:
     """Terminate what a test left running: with no worker polling their task queue, their
-    pending tasks would stop the time-skipping server from skipping time for later tests."""
+    pending tasks would stop the time-skipping server from skipping time for later tests.
+
+    A case's activities in flight are let finish first (the worker is still up): the server
+    holds time still for an activity task until it completes or times out, and terminating
+    the case does not release it, so the next test's skip stood still for the notify
+    activity's 30 s timeout."""
     while STARTED:
-        handle = STARTED.pop()
-        with contextlib.suppress(RPCError):
-            await handle.terminate("test finished")
+        await _end(client, STARTED.pop())
+
+
+async def _end(client: Client, handle: WorkflowHandle[Any, Any]) -> None:
+    with contextlib.suppress(RPCError):
+        await settled(lambda: _in_flight(client, handle), lambda n: n == 0, within=5)
+        await handle.terminate("test finished")
+
+
+async def _in_flight(client: Client, handle: WorkflowHandle[Any, Any]) -> int:
+    """Asked raw: `handle.describe()` would parse search attributes, and the time-skipping
+    server hands datetimes back in a form the SDK's parser refuses."""
+    request = DescribeWorkflowExecutionRequest(
+        namespace=client.namespace,
+        execution=WorkflowExecution(workflow_id=handle.id, run_id=handle.run_id or ""),
+    )
+    described = await client.workflow_service.describe_workflow_execution(request)
+    workflow_task = described.HasField("pending_workflow_task")
+    return len(described.pending_activities) + workflow_task
 
 
 @asynccontextmanager
@@ -167,7 +200,7 @@ async def running_worker(
         try:
             yield worker
         finally:
-            await end_started_cases()
+            await end_started_cases(client)
 
 
 @pytest.fixture

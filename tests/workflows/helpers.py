@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from temporalio.api.testservice.v1 import SleepRequest
 from temporalio.client import WorkflowHandle
 from temporalio.common import SearchAttributeKey
 from temporalio.common import SearchAttributeValueType as Value
@@ -22,6 +23,7 @@ from workflows.referral import ReferralWorkflow
 Handle = WorkflowHandle[ReferralWorkflow, CaseStatus]
 CALENDAR = WorkingDayCalendar()
 QUERY_TIMEOUT = timedelta(seconds=2)  # a query stuck between two runs is asked again
+SLEEP_CALL_DEADLINE = timedelta(seconds=3)
 
 
 def referral(received_at: datetime, **overrides: Any) -> Referral:
@@ -87,21 +89,29 @@ def clock_by_id(status: CaseStatus, clock_id: str) -> Clock:
     return next(c for c in status.clocks if c.id == clock_id)
 
 
-async def skip_to(env: WorkflowEnvironment, moment: datetime, tries: int = 10) -> None:
-    """Skip the server's clock to `moment`. Skipping days past many cases can outlast the
-    sleep call's own deadline on a busy machine ("Timeout expired", once "h2 protocol error",
-    while skipping a week past the session's open cases): the server goes on skipping, so
-    ask again for what is left, after a breath."""
+async def skip_to(env: WorkflowEnvironment, moment: datetime, tries: int = 20) -> None:
+    """Skip the server's clock to `moment`, asking again for what is left when a sleep call
+    does not answer within a few seconds.
+
+    The time-skipping server now and then leaves a sleep call standing still until the call's
+    deadline (30 s by default, "Timeout expired"; once "h2 protocol error") after the
+    previous test's case was terminated, and skips at once when asked again. Skipping days
+    past many cases can also outlast a deadline on a busy machine; the server goes on
+    skipping, and the next ask takes what is left."""
     for attempt in range(1, tries + 1):
         gap = moment - await env.get_current_time()
         if gap <= timedelta(0):
             return
+        request = SleepRequest()
+        request.duration.FromTimedelta(gap)
         try:
-            await env.sleep(gap)
+            await env.client.test_service.unlock_time_skipping_with_sleep(
+                request, timeout=SLEEP_CALL_DEADLINE
+            )
         except RPCError:
             if attempt == tries:
                 raise
-            await asyncio.sleep(min(attempt, 5))
+            await asyncio.sleep(min(attempt, 5) / 10)
 
 
 async def skip_to_next_monday_morning(env: WorkflowEnvironment) -> datetime:

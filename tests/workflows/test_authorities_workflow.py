@@ -43,7 +43,7 @@ async def worker_knowing(client: Client, queue: str, outbox: Outbox) -> AsyncIte
         try:
             yield
         finally:
-            await end_started_cases()
+            await end_started_cases(client)
 
 
 async def test_an_unknown_authority_fails_the_run_naming_the_field_and_the_list(

@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.mase import PanelListing
 from domain.oversight import Oversight
 from domain.panel_documents import DOCUMENT_NAMES, DocumentRequest, PanelDocument
+from tests.conftest import server_of_its_own  # noqa: F401  (the module's `env`)
 from tests.workflows.mase_scenarios import (
     CASES,
     LISTING,

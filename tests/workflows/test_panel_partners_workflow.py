@@ -19,7 +19,10 @@ from domain.events import (
     ReferToMase,
 )
 from domain.notifications import Notification, NotificationKind
-from tests.conftest import Outbox
+from tests.conftest import (
+    Outbox,
+    server_of_its_own,  # noqa: F401  (the module's `env`)
+)
 from tests.workflows.helpers import Handle, eventually, now, skip_to, start
 from tests.workflows.test_referral_workflow import refused
 from workflows.referral import ReferralWorkflow

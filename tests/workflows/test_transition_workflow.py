@@ -4,16 +4,14 @@ its ladder until `record_transition_plan` stops it. Time is skipped, not waited 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 
-import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import LONDON
 from domain.events import RecordTransitionPlan
 from domain.status import CaseStatus, Clock
-from tests.conftest import Outbox, start_test_server
+from tests.conftest import Outbox, server_of_its_own  # noqa: F401  (the module's `env`)
 from tests.workflows.helpers import (
     eventually,
     now,
@@ -46,14 +44,6 @@ def transition_clocks(status: CaseStatus) -> list[Clock]:
 def step_status(status: CaseStatus, step: str) -> str:
     [clock] = transition_clocks(status)
     return next(e.status.value for e in clock.escalations if e.step == step)
-
-
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    """A time-skipping server of its own: skipping three months past the whole suite's open
-    cases on the shared one timed out in CI (and once broke its connection)."""
-    async with await start_test_server() as environment:
-        yield environment
 
 
 async def test_a_child_turning_17_and_a_half_while_open_gets_the_clock_then(

@@ -43,4 +43,4 @@ async def unindexed_worker(
         try:
             yield worker
         finally:
-            await end_started_cases()
+            await end_started_cases(client)
