@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import jwt
+from jwt.types import Options
 
 # What Notify answers, by status (its API documentation's error tables).
 DOCUMENTED = {
@@ -159,7 +160,7 @@ class NotifyStandIn:
             unverified = jwt.decode(token, options={"verify_signature": False})
             if unverified.get("iss") != self.service_id:
                 return error(403, "AuthError", "Invalid token: service not found")
-            checks = {"require": ["iss", "iat"], "verify_iat": False}  # iat: Notify's 30 s
+            checks: Options = {"require": ["iss", "iat"], "verify_iat": False}  # iat: Notify's 30 s
             claims = jwt.decode(token, self.secret, algorithms=["HS256"], options=checks)
         except jwt.PyJWTError:
             return error(403, "AuthError", "Invalid token: API key not found")

@@ -165,8 +165,10 @@ async def test_the_message_says_which_case_what_is_due_when_and_where(mailbox: M
     assert message["Message-ID"] == "<R-1=3Astrategy_discussion-2=3Abreach@example.org>"
     assert message["Auto-Submitted"] == "auto-generated"
     assert message.get_content_type() == "multipart/alternative"
-    text = message.get_body(("plain",)).get_content()
-    html = message.get_body(("html",)).get_content()
+    plain, rich = message.get_body(("plain",)), message.get_body(("html",))
+    assert plain is not None
+    assert rich is not None
+    text, html = plain.get_content(), rich.get_content()
     for part in (text, html):
         assert "R-1" in part
         assert "strategy discussion" in part

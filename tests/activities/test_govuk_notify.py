@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 import jwt
@@ -301,6 +301,20 @@ async def test_a_role_missing_from_the_directory_is_permanent(notify: NotifyStan
 # ---- settings and the worker's wiring ------------------------------------------------------
 
 
+class NotifyFiles(TypedDict):
+    """Settings' files for Notify, passed as keywords to more than one Settings."""
+
+    directory_file: Path
+    govuk_notify_templates: Path
+
+
+class SmtpRelay(TypedDict):
+    """Settings' SMTP relay, passed as keywords beside NotifyFiles."""
+
+    smtp_host: str
+    notify_from: str
+
+
 def test_a_notify_key_of_the_wrong_shape_is_refused_without_echoing_it() -> None:
     for bad in ("3d844edf-8d35-48ac-975b-e847b4f122b0", KEY[:-1], KEY.replace("-", "_"), "x" * 80):
         with pytest.raises(ValidationError) as refused:
@@ -316,13 +330,15 @@ def test_a_notify_key_of_the_wrong_shape_is_refused_without_echoing_it() -> None
 def test_notify_needs_its_templates_and_shares_email_with_smtp_only_by_choice(
     tmp_path: Path,
 ) -> None:
-    files = {"directory_file": tmp_path / "d.toml", "govuk_notify_templates": tmp_path / "t.toml"}
+    files = NotifyFiles(
+        directory_file=tmp_path / "d.toml", govuk_notify_templates=tmp_path / "t.toml"
+    )
     settings = Settings(govuk_notify_api_key=KEY, **files)
     assert settings.govuk_notify_base_url == "https://api.notifications.service.gov.uk"
     assert KEY not in repr(settings)
     with pytest.raises(ValidationError, match="needs CSE_GOVUK_NOTIFY_TEMPLATES"):
         Settings(govuk_notify_api_key=KEY, directory_file=tmp_path / "d.toml")
-    smtp = {"smtp_host": "127.0.0.1", "notify_from": "cse@example.org"}
+    smtp = SmtpRelay(smtp_host="127.0.0.1", notify_from="cse@example.org")
     with pytest.raises(ValidationError, match="CSE_GOVUK_NOTIFY_EMAIL=false"):
         Settings(govuk_notify_api_key=KEY, **files, **smtp)
     texts_only = Settings(govuk_notify_api_key=KEY, govuk_notify_email=False, **files, **smtp)

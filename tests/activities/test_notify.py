@@ -65,12 +65,16 @@ async def test_a_restarted_worker_still_recognises_what_it_sent(tmp_path: Path) 
 
 
 class Down:
-    async def deliver(self, notification: Notification, link: str) -> None:
+    name = "down"  # the label the notifier would give it unnamed
+
+    async def deliver(self, notification: Notification, link: str) -> int:
         raise ConnectionError("mail relay unreachable")
 
 
 class BadAddress:
-    async def deliver(self, notification: Notification, link: str) -> None:
+    name = "badaddress"  # the label the notifier would give it unnamed
+
+    async def deliver(self, notification: Notification, link: str) -> int:
         raise ApplicationError("address refused", type="PermanentDeliveryError")
 
 
