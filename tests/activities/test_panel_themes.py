@@ -13,13 +13,8 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
-from activities.mase import (
-    BuildRequest,
-    PanelCases,
-    ReadCases,
-    ReadRequest,
-    build_panel_documents,
-)
+from activities.mase import PanelCases, build_panel_documents
+from contract.activities import BuildRequest, ReadCases, ReadRequest
 from domain.events import RecordScreening, RecordStrategyDiscussion
 from domain.oversight import CaseFacts, Oversight
 from domain.roles import Role

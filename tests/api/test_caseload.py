@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest import TEAM_A, TEAM_B, Users, eventually, iso, just_now
+from tests.api.conftest import TEAM_A, TEAM_B, Users, eventually, just_now
+from tests.e2e.conftest import iso
 
 pytestmark = pytest.mark.e2e
 

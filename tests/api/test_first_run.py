@@ -25,8 +25,7 @@ from api.first_run import (
     ensure_users_file,
 )
 from edge.settings import Settings
-from tests.api.conftest import REPO, RunningWorker
-from tests.e2e.conftest import clean_env
+from tests.e2e.conftest import REPO, RunningWorker, clean_env
 
 LINE = re.compile(r"^(?P<role>[a-z_]+) (?P<user>\S+@example\.org) (?P<token>[A-Za-z0-9_-]{40,})$")
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.api.conftest import TEAM_A, TEAM_B, Users, iso, referral
+from tests.api.conftest import TEAM_A, TEAM_B, Users, referral
+from tests.e2e.conftest import iso
 
 pytestmark = pytest.mark.e2e
 

@@ -16,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 from structlog.testing import capture_logs
 
+from contract.workflows import PanelOutcome
 from tests.api.conftest import (
     TEAM_A,
     TEAM_B,
@@ -27,7 +28,6 @@ from tests.api.conftest import (
     referral,
     run_the_panel,
 )
-from workflows.mase_panel import PanelOutcome
 
 pytestmark = pytest.mark.e2e
 

@@ -13,9 +13,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from contract.workflows import PanelOutcome
 from edge.panel_runs import panel_runs_query
 from tests.api.conftest import Users, run_the_panel
-from workflows.mase_panel import PanelOutcome
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.api.conftest import TEAM_A, User, Users, eventually, iso, just_now
+from tests.api.conftest import TEAM_A, User, Users, eventually, just_now
+from tests.e2e.conftest import iso
 
 pytestmark = pytest.mark.e2e
 

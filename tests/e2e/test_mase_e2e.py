@@ -30,6 +30,7 @@ from temporalio.client import (
 )
 
 from activities.mase import visibility_queries
+from contract.workflows import PanelOutcome
 from domain.oversight import PanelRun, window_start
 from edge.client import connect
 from edge.panel_runs import panel_document
@@ -47,7 +48,6 @@ from tests.e2e.conftest import (
     wait_until,
     worker_process,
 )
-from workflows.mase_panel import PanelOutcome
 
 pytestmark = pytest.mark.e2e
 

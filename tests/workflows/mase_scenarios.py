@@ -23,15 +23,10 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.mase import (
-    ListingRequest,
-    PanelListing,
-    ReadCases,
-    ReadRequest,
-    build_panel_documents,
-    link_panel_documents,
-)
+from activities.mase import build_panel_documents, link_panel_documents
 from activities.notify import Notifier, OutboxFile
+from contract.activities import ListingRequest, PanelListing, ReadCases, ReadRequest
+from contract.workflows import PanelOutcome
 from domain.oversight import CaseFacts, PanelRun
 from tests.domain.builders import (
     complete_assessment,
@@ -42,7 +37,7 @@ from tests.domain.builders import (
     screening,
     strategy_discussion,
 )
-from workflows.mase_panel import MasePanelWorkflow, PanelOutcome
+from workflows.mase_panel import MasePanelWorkflow
 from workflows.sandbox import workflow_runner
 
 HISTORIES = Path(__file__).parent.parent / "histories"

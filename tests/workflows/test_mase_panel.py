@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from activities.mase import PanelListing
+from contract.activities import PanelListing
+from contract.workflows import PanelOutcome
 from domain.oversight import Oversight
 from domain.panel_documents import DOCUMENT_NAMES, DocumentRequest, PanelDocument
 from tests.conftest import server_of_its_own  # noqa: F401  (the module's `env`)
@@ -25,7 +26,7 @@ from tests.workflows.mase_scenarios import (
     panel_worker,
     start_panel,
 )
-from workflows.mase_panel import MasePanelWorkflow, PanelOutcome
+from workflows.mase_panel import MasePanelWorkflow
 
 
 async def run_panel(
