@@ -21,15 +21,12 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from activities.mase import (
-    BuildRequest,
     PanelCases,
-    PanelDocuments,
-    ReadCases,
-    ReadRequest,
     build_panel_documents,
     link_panel_documents,
     visibility_queries,
 )
+from contract.activities import BuildRequest, PanelDocuments, ReadCases, ReadRequest
 from domain.events import RecordScreening
 from domain.oversight import CaseFacts, Oversight
 from domain.vocabulary import Stage
@@ -48,6 +45,7 @@ from tests.domain.builders import (
     strategy_discussion,
 )
 from tests.workflows.helpers import now, referral, start
+from tests.workflows.updates import act
 from workflows.referral import ReferralWorkflow
 
 AS_OF = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)  # 09:00 in London, the first Tuesday
@@ -192,11 +190,11 @@ async def test_each_case_is_read_through_its_status_query(
         first = await start(env, task_queue, team="TEAM-READ")
         second = await start(env, task_queue)
         t = await now(env)
-        await second.execute_update(ReferralWorkflow.decide, decide("assess", at=t))
+        await act(second, ReferralWorkflow.decide, decide("assess", at=t))
         screened = RecordScreening(
             score=2, professional_concern="medium", screened_at=t, actor="sw-7"
         )
-        await second.execute_update(ReferralWorkflow.record_screening, screened)
+        await act(second, ReferralWorkflow.record_screening, screened)
         cases = PanelCases(env.client, task_queue)
         ids = [first.id, second.id, "referral-NEVER-STARTED", not_a_case]
         read = await ActivityEnvironment().run(

@@ -44,6 +44,7 @@ from domain.policy import Policy
 from domain.status import EarlierReferral
 from domain.vocabulary import Stage
 from tests.workflows.helpers import Handle, now, skip_to, start
+from tests.workflows.updates import act, index_child
 from workflows.referral import ReferralWorkflow
 
 RECORDING_QUEUE = "replay-recording"
@@ -75,10 +76,6 @@ async def finished(handle: Handle) -> None:
             return
         await asyncio.sleep(0.05)
     raise TimeoutError(f"{handle.id} did not finish")
-
-
-async def act(handle: Handle, update: Any, event: Any) -> None:
-    await handle.execute_update(update, event)
 
 
 async def assessed(
@@ -425,7 +422,7 @@ async def indexed_by_an_operator(env: WorkflowEnvironment) -> Handle:
             referral_id="R-EARLIER-2", received_at=t - timedelta(days=120), stage=Stage.closed
         )
         EARLIER_REFERRALS[normalised(INDEXED_LATER)] = [earlier]
-        await handle.execute_update(ReferralWorkflow.index_child, IndexChild(actor="ops-1"))
+        await index_child(handle, IndexChild(actor="ops-1"))
         t = await now(env)
         await act(handle, ReferralWorkflow.close, Close(reason="moved away", closed_at=t, actor=TM))
         await finished(handle)

@@ -20,6 +20,7 @@ from domain.status import EarlierReferral
 from domain.vocabulary import Stage
 from tests.conftest import EARLIER_REFERRALS, TEST_INDEX_KEY, Outbox, running_worker
 from tests.workflows.helpers import eventually, now, published, start
+from tests.workflows.updates import act
 from workflows.referral import ReferralWorkflow
 
 
@@ -115,7 +116,7 @@ async def test_a_case_that_continues_as_new_keeps_its_index(
         t = await now(env)
         for n in range(12):
             event = Allocate(social_worker=f"sw-{n}", team="RAI-2", allocated_at=t, actor="tm-1")
-            await handle.execute_update(ReferralWorkflow.allocate, event)
+            await act(handle, ReferralWorkflow.allocate, event)
         latest = env.client.get_workflow_handle_for(ReferralWorkflow.run, handle.id)
         for _ in range(300):
             if (await latest.describe()).run_id != first_run:

@@ -23,7 +23,9 @@ from domain.events import (
     RecordScreening,
     RecordStrategyDiscussion,
 )
+from domain.policy import StepName
 from domain.roles import Role
+from domain.status import CaseStatus
 from tests.conftest import Outbox
 from tests.workflows.helpers import (
     Handle,
@@ -36,6 +38,7 @@ from tests.workflows.helpers import (
     skip_to_next_monday_morning,
     start,
 )
+from tests.workflows.updates import act
 from workflows.referral import ReferralWorkflow
 
 ACTOR = "sw-7"
@@ -60,20 +63,20 @@ async def harm_suspected(env: WorkflowEnvironment, queue: str, t0: datetime) -> 
 async def assessing(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
     handle = await start(env, queue, received_at=t0)
     t = t0
-    await handle.execute_update(
-        ReferralWorkflow.decide, Decide(decision="assess", decided_at=t, actor=ACTOR)
-    )
+    await act(handle, ReferralWorkflow.decide, Decide(decision="assess", decided_at=t, actor=ACTOR))
     return handle
 
 
 async def strategy_needed(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
     handle = await assessing(env, queue, t0)
     t = t0
-    await handle.execute_update(
+    await act(
+        handle,
         ReferralWorkflow.record_screening,
         RecordScreening(score=2, professional_concern="medium", screened_at=t, actor=ACTOR),
     )
-    await handle.execute_update(
+    await act(
+        handle,
         ReferralWorkflow.complete_assessment,
         CompleteAssessment(outcome="strategy_discussion", completed_at=t, actor=ACTOR),
     )
@@ -83,7 +86,8 @@ async def strategy_needed(env: WorkflowEnvironment, queue: str, t0: datetime) ->
 async def in_s47(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
     handle = await strategy_needed(env, queue, t0)
     t = t0
-    await handle.execute_update(
+    await act(
+        handle,
         ReferralWorkflow.record_strategy_discussion,
         RecordStrategyDiscussion(
             held_at=t, chair_role="team_manager", outcome="s47", cris_number="CRIS-1", actor=ACTOR
@@ -95,7 +99,8 @@ async def in_s47(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
 async def cp_conference_called(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
     handle = await in_s47(env, queue, t0)
     t = t0
-    await handle.execute_update(
+    await act(
+        handle,
         ReferralWorkflow.conclude_s47,
         ConcludeS47(outcome="cp_conference", concluded_at=t, actor=ACTOR),
     )
@@ -105,7 +110,8 @@ async def cp_conference_called(env: WorkflowEnvironment, queue: str, t0: datetim
 async def on_cp_plan(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
     handle = await cp_conference_called(env, queue, t0)
     t = t0
-    await handle.execute_update(
+    await act(
+        handle,
         ReferralWorkflow.record_cp_conference,
         RecordCpConference(held_at=t, outcome="cp_plan", actor=ACTOR),
     )
@@ -115,8 +121,8 @@ async def on_cp_plan(env: WorkflowEnvironment, queue: str, t0: datetime) -> Hand
 async def in_review(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
     handle = await cp_conference_called(env, queue, t0)
     t = t0
-    await handle.execute_update(
-        ReferralWorkflow.record_safety_plan, RecordSafetyPlan(agreed_at=t, actor=ACTOR)
+    await act(
+        handle, ReferralWorkflow.record_safety_plan, RecordSafetyPlan(agreed_at=t, actor=ACTOR)
     )
     return handle
 
@@ -124,7 +130,8 @@ async def in_review(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handl
 async def review_still_high(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
     handle = await in_review(env, queue, t0)
     t = t0
-    await handle.execute_update(
+    await act(
+        handle,
         ReferralWorkflow.record_review,
         RecordReview(score=3, professional_concern="high", reviewed_at=t, actor=ACTOR),
     )
@@ -134,7 +141,8 @@ async def review_still_high(env: WorkflowEnvironment, queue: str, t0: datetime) 
 async def returned_from_missing(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
     handle = await start(env, queue, received_at=t0)
     t = t0
-    await handle.execute_update(
+    await act(
+        handle,
         ReferralWorkflow.record_missing_episode,
         RecordMissingEpisode(went_missing_at=t, returned_at=t, actor=ACTOR),
     )
@@ -144,11 +152,13 @@ async def returned_from_missing(env: WorkflowEnvironment, queue: str, t0: dateti
 async def high_concern_low_score(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
     handle = await assessing(env, queue, t0)
     t = t0
-    await handle.execute_update(
+    await act(
+        handle,
         ReferralWorkflow.record_screening,
         RecordScreening(score=0, professional_concern="low", screened_at=t, actor=ACTOR),
     )
-    await handle.execute_update(
+    await act(
+        handle,
         ReferralWorkflow.raise_professional_concern,
         RaiseProfessionalConcern(level="high", note="private", raised_at=t, actor=ACTOR),
     )
@@ -160,7 +170,8 @@ async def missing_three_times(env: WorkflowEnvironment, queue: str, t0: datetime
     await skip_to(env, t0 + timedelta(minutes=15))
     for minutes in (10, 11, 12):
         went = t0 + timedelta(minutes=minutes)
-        await handle.execute_update(
+        await act(
+            handle,
             ReferralWorkflow.record_missing_episode,
             RecordMissingEpisode(went_missing_at=went, actor=ACTOR),
         )
@@ -205,7 +216,7 @@ async def test_each_clock_reminds_breaches_and_escalates(
 
     for rung in clock.escalations:
         await skip_to(env, rung.at + timedelta(seconds=1))
-        status = await eventually(handle, lambda s, r=rung.step: _step(s, clock.id, r) == "sent")
+        status = await eventually(handle, _sent(clock.id, rung.step))
         assert _step(status, clock.id, rung.step) == "sent", rung.step
         assert outbox.for_clock(clock.id)[-1] == rung.step.value
         sent = [
@@ -227,12 +238,14 @@ async def test_each_clock_reminds_breaches_and_escalates(
     assert outbox.for_clock(clock.id) == list(LADDER_ROLES)
 
 
-def _step(status: object, clock_id: str, step: object) -> str:
-    from domain.status import CaseStatus
-
-    assert isinstance(status, CaseStatus)
+def _step(status: CaseStatus, clock_id: str, step: StepName) -> str:
     clock = clock_by_id(status, clock_id)
     return next(e.status.value for e in clock.escalations if e.step == step)
+
+
+def _sent(clock_id: str, step: StepName) -> Callable[[CaseStatus], bool]:
+    """Whether the clock's rung has been sent: asked of each status until it holds."""
+    return lambda status: _step(status, clock_id, step) == "sent"
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from domain.vocabulary import Stage
 from tests.conftest import EARLIER_REFERRALS, TEST_INDEX_KEY, Outbox
 from tests.workflows.helpers import Handle, now, published, start
 from tests.workflows.unindexed import unindexed_worker
+from tests.workflows.updates import act, index_child
 from workflows.referral import ReferralWorkflow
 
 OPERATOR = IndexChild(actor="ops-1")
@@ -38,7 +39,7 @@ async def opened_unindexed(handle: Handle) -> None:
 
 async def refusal(handle: Handle) -> ApplicationError:
     with pytest.raises(WorkflowUpdateFailedError) as failed:
-        await handle.execute_update(ReferralWorkflow.index_child, OPERATOR)
+        await index_child(handle, OPERATOR)
     cause = failed.value.cause
     assert isinstance(cause, ApplicationError)
     assert cause.type == NOT_INDEXABLE
@@ -60,7 +61,7 @@ async def test_an_unindexed_case_is_indexed_and_finds_the_child_s_earlier_referr
         await opened_unindexed(handle)
         EARLIER_REFERRALS[normalised(child)] = [earlier, later]
 
-        answer = await handle.execute_update(ReferralWorkflow.index_child, OPERATOR)
+        answer = await index_child(handle, OPERATOR)
 
         assert answer == ChildIndexed(
             referral_id=handle.id.removeprefix("referral-"), earlier_referrals=1, re_referral=True
@@ -80,10 +81,10 @@ async def test_a_closed_case_is_not_indexed(env: WorkflowEnvironment, task_queue
         handle = await start(env, task_queue, child_ref=a_child())
         await opened_unindexed(handle)
         closing = Close(reason="moved away", closed_at=await now(env), actor="tm-1")
-        await handle.execute_update(ReferralWorkflow.close, closing)
+        await act(handle, ReferralWorkflow.close, closing)
 
         with pytest.raises((WorkflowUpdateFailedError, RPCError)):
-            await handle.execute_update(ReferralWorkflow.index_child, OPERATOR)
+            await index_child(handle, OPERATOR)
 
 
 async def test_a_worker_without_index_keys_refuses_and_a_later_ask_succeeds(
@@ -99,7 +100,7 @@ async def test_a_worker_without_index_keys_refuses_and_a_later_ask_succeeds(
     async with unindexed_worker(env.client, task_queue, Outbox()):
         handle = await start(env, task_queue, child_ref=child)
         await opened_unindexed(handle)
-        answer = await handle.execute_update(ReferralWorkflow.index_child, OPERATOR)
+        answer = await index_child(handle, OPERATOR)
 
     assert answer.earlier_referrals == 0
     assert not answer.re_referral

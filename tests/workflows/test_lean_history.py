@@ -8,6 +8,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.events import Allocate
 from tests.workflows.helpers import now, start
+from tests.workflows.updates import act
 from workflows.referral import ReferralWorkflow
 
 TEAM_MANAGER = "tm-1"
@@ -22,7 +23,7 @@ async def test_updates_that_leave_the_next_wake_up_where_it_was_start_no_timer(
         allocation = Allocate(
             social_worker=f"sw-{n}", team="RAI-2", allocated_at=t, actor=TEAM_MANAGER
         )
-        await handle.execute_update(ReferralWorkflow.allocate, allocation)
+        await act(handle, ReferralWorkflow.allocate, allocation)
     events = [e async for e in handle.fetch_history_events()]
     kinds = [e.event_type for e in events]
     assert kinds.count(EventType.EVENT_TYPE_TIMER_STARTED) == 1

@@ -25,6 +25,7 @@ from tests.conftest import (
 )
 from tests.workflows.helpers import Handle, eventually, now, skip_to, start
 from tests.workflows.test_referral_workflow import refused
+from tests.workflows.updates import act
 from workflows.referral import ReferralWorkflow
 
 SW, TM = "sw-7", "tm-1"
@@ -44,14 +45,18 @@ async def sent_of(outbox: Outbox, kind: NotificationKind, rid: str) -> list[Noti
 async def referred(env: WorkflowEnvironment, task_queue: str) -> tuple[Handle, str]:
     handle = await start(env, task_queue, significant_harm_suspected=True)
     t = await now(env)
-    await handle.execute_update(
-        ReferralWorkflow.decide, Decide(decision="strategy_discussion", decided_at=t, actor=TM)
+    await act(
+        handle,
+        ReferralWorkflow.decide,
+        Decide(decision="strategy_discussion", decided_at=t, actor=TM),
     )
-    await handle.execute_update(
+    await act(
+        handle,
         ReferralWorkflow.record_screening,
         RecordScreening(score=2, professional_concern="medium", screened_at=t, actor=SW),
     )
-    await handle.execute_update(
+    await act(
+        handle,
         ReferralWorkflow.record_strategy_discussion,
         RecordStrategyDiscussion(
             held_at=t,
@@ -62,9 +67,7 @@ async def referred(env: WorkflowEnvironment, task_queue: str) -> tuple[Handle, s
             actor=TM,
         ),
     )
-    await handle.execute_update(
-        ReferralWorkflow.refer_to_mase, ReferToMase(referred_at=t, actor=TM)
-    )
+    await act(handle, ReferralWorkflow.refer_to_mase, ReferToMase(referred_at=t, actor=TM))
     status = await handle.query(ReferralWorkflow.status)
     return handle, status.referral_id
 
@@ -95,10 +98,11 @@ async def test_a_decision_keeps_its_actions_and_an_overdue_action_goes_to_its_ow
         ],
         actor=TM,
     )
-    await handle.execute_update(ReferralWorkflow.record_mase_decision, decision)
+    await act(handle, ReferralWorkflow.record_mase_decision, decision)
     [escalated] = await sent_of(outbox, NotificationKind.mase_escalation, rid)
     assert escalated.roles == ["head_of_service", "strategic_lead"]
-    await handle.execute_update(
+    await act(
+        handle,
         ReferralWorkflow.complete_mase_action,
         CompleteMaseAction(action_id="action-2", completed_at=t, actor=SW),
     )

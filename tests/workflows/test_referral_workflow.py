@@ -28,6 +28,7 @@ from domain.policy import Policy, PolicyBook
 from domain.status import Receipt
 from tests.conftest import Outbox, StandInRegistry, earlier_cases, running_worker
 from tests.workflows.helpers import Handle, eventually, now, referral, start
+from tests.workflows.updates import act
 from workflows import configuration
 from workflows.referral import ReferralWorkflow
 from workflows.sandbox import workflow_runner
@@ -65,8 +66,8 @@ async def test_refusals_name_the_rule_and_change_nothing(
 ) -> None:
     handle = await start(env, task_queue)
     t = await now(env)
-    accepted = await handle.execute_update(
-        ReferralWorkflow.decide, Decide(decision="assess", decided_at=t, actor=ACTOR)
+    accepted = await act(
+        handle, ReferralWorkflow.decide, Decide(decision="assess", decided_at=t, actor=ACTOR)
     )
     assert isinstance(accepted, Receipt)  # small: every update's result stays in history
     assert (accepted.referral_id, accepted.stage, accepted.event) == (
@@ -111,9 +112,7 @@ async def test_a_score_outside_0_to_3_is_refused_before_it_reaches_the_case(
 ) -> None:
     handle = await start(env, task_queue)
     t = await now(env)
-    await handle.execute_update(
-        ReferralWorkflow.decide, Decide(decision="assess", decided_at=t, actor=ACTOR)
-    )
+    await act(handle, ReferralWorkflow.decide, Decide(decision="assess", decided_at=t, actor=ACTOR))
     before = await handle.query(ReferralWorkflow.status)
     payload = {
         "score": 4,
@@ -194,7 +193,8 @@ async def test_search_attributes_follow_the_case_to_its_close(
     status = await handle.query(ReferralWorkflow.status)
     assert attributes.get(sa.CSE_NEXT_DUE) == status.next_due
 
-    final = await handle.execute_update(
+    final = await act(
+        handle,
         ReferralWorkflow.record_review,
         RecordReview(score=1, professional_concern="low", reviewed_at=t, actor=ACTOR),
     )
@@ -234,8 +234,10 @@ async def test_a_manager_closes_a_case_with_a_reason(
 ) -> None:
     handle = await start(env, task_queue, significant_harm_suspected=True)
     t = await now(env)
-    await handle.execute_update(
-        ReferralWorkflow.close, Close(reason="moved out of the borough", closed_at=t, actor="tm-1")
+    await act(
+        handle,
+        ReferralWorkflow.close,
+        Close(reason="moved out of the borough", closed_at=t, actor="tm-1"),
     )
     result = await handle.result()
     assert result.stage == "closed"
@@ -253,7 +255,8 @@ async def test_a_long_case_continues_as_new_keeping_everything(
         first_run = (await handle.describe()).run_id
         t = await now(env)
         for n in range(12):
-            await handle.execute_update(
+            await act(
+                handle,
                 ReferralWorkflow.allocate,
                 Allocate(social_worker=f"sw-{n}", team="RAI-2", allocated_at=t, actor="tm-1"),
             )

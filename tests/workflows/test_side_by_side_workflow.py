@@ -17,6 +17,7 @@ from domain.events import (
 )
 from tests.workflows.helpers import Handle, now, start
 from tests.workflows.test_referral_workflow import refused
+from tests.workflows.updates import act
 from workflows.referral import ReferralWorkflow
 
 SW, TM = "sw-7", "tm-1"
@@ -31,8 +32,10 @@ async def test_a_strategy_discussion_at_once_runs_beside_the_assessment(
 ) -> None:
     handle = await start(env, task_queue)
     t = await now(env)
-    receipt = await handle.execute_update(
-        ReferralWorkflow.decide, Decide(decision="strategy_discussion", decided_at=t, actor=TM)
+    receipt = await act(
+        handle,
+        ReferralWorkflow.decide,
+        Decide(decision="strategy_discussion", decided_at=t, actor=TM),
     )
     assert receipt.stage == "assessment"
     status = await handle.query(ReferralWorkflow.status)
@@ -40,18 +43,18 @@ async def test_a_strategy_discussion_at_once_runs_beside_the_assessment(
     assert running(status, "strategy_discussion")
     assert status.tracks == {"assessment_track": "assessing", "plan_track": "no_plan"}
     screening = RecordScreening(score=2, professional_concern="medium", screened_at=t, actor=SW)
-    await handle.execute_update(ReferralWorkflow.record_screening, screening)
+    await act(handle, ReferralWorkflow.record_screening, screening)
     held = RecordStrategyDiscussion(
         held_at=t, chair_role="team_manager", agencies=["police"], outcome="s47", actor=TM
     )
-    await handle.execute_update(ReferralWorkflow.record_strategy_discussion, held)
+    await act(handle, ReferralWorkflow.record_strategy_discussion, held)
     status = await handle.query(ReferralWorkflow.status)
     assert status.stage == "s47_enquiry"
     assert running(status, "assessment"), "the enquiry runs through the assessment"
     [discussion] = status.strategy_discussions
     assert discussion.missing_agencies == ["health"]
     done = CompleteAssessment(outcome="cin", rationale="plan", completed_at=t, actor=SW)
-    receipt = await handle.execute_update(ReferralWorkflow.complete_assessment, done)
+    receipt = await act(handle, ReferralWorkflow.complete_assessment, done)
     assert receipt.stage == "s47_enquiry"
     assert not running(await handle.query(ReferralWorkflow.status), "assessment")
 
@@ -99,14 +102,14 @@ async def test_a_plan_in_force_keeps_the_case_open_when_the_risk_falls(
     assert refusal.type == "RuleBroken"
     assert "child protection plan is in force" in str(refusal.message)
     low = RecordReview(score=1, professional_concern="low", reviewed_at=t, actor=SW)
-    receipt = await handle.execute_update(ReferralWorkflow.record_review, low)
+    receipt = await act(handle, ReferralWorkflow.record_review, low)
     assert receipt.stage == "cp_plan"
     status = await handle.query(ReferralWorkflow.status)
     assert status.cp_plan_in_force
     assert running(status, "cp_review_conference")
     assert not running(status, "risk_review")
     ended = RecordCpReview(held_at=t, outcome="end_plan", actor=TM)
-    receipt = await handle.execute_update(ReferralWorkflow.record_cp_review, ended)
+    receipt = await act(handle, ReferralWorkflow.record_cp_review, ended)
     assert receipt.stage == "closed"
     result = await handle.result()
     assert result.closed_reason == "the child protection plan ended and the CSE risk is low"

@@ -20,6 +20,7 @@ from tests.workflows.helpers import (
     start,
 )
 from tests.workflows.test_referral_workflow import refused
+from tests.workflows.updates import act
 from workflows.referral import ReferralWorkflow
 
 SW = "sw-7"
@@ -80,7 +81,7 @@ async def test_a_child_turning_17_and_a_half_while_open_gets_the_clock_then(
     assert all(birthday.isoformat() not in n.model_dump_json() for n in sent)
 
     agreed = RecordTransitionPlan(agreed_at=await now(env), actor=SW)
-    receipt = await handle.execute_update(ReferralWorkflow.record_transition_plan, agreed)
+    receipt = await act(handle, ReferralWorkflow.record_transition_plan, agreed)
     assert receipt.event == "record_transition_plan"
     status = await handle.query(ReferralWorkflow.status)
     [clock] = transition_clocks(status)

@@ -1,0 +1,36 @@
+"""A case's updates sent as a practitioner's client sends them, with their types checked: the
+event against its update, and the answer as the workflow gives it.
+
+`WorkflowHandle.execute_update` takes temporalio's `UpdateMethodMultiParam` protocol. The
+updates `ReferralWorkflow` makes, one per event, are declared as plain callables
+(`workflows.referral.Update`, without the protocol's `validator`), so no overload takes them;
+and `@workflow.update(name=...)` on an async method gives its answer the coroutine's type, not
+its result's. The casts below say what each update is when it runs.
+"""
+
+from typing import TypeVar, cast
+
+from temporalio.workflow import UpdateMethodMultiParam
+
+from contract.child_indexing import ChildIndexed, IndexChild
+from domain.events import Event
+from domain.status import Receipt
+from tests.workflows.helpers import Handle
+from workflows.referral import ReferralWorkflow, Update
+
+E = TypeVar("E", bound=Event)
+
+
+async def act(handle: Handle, update: Update[E], event: E) -> Receipt:
+    """Record `event` by its update (e.g. `ReferralWorkflow.decide` and a `Decide`)."""
+    sent = cast(UpdateMethodMultiParam[[ReferralWorkflow, E], Receipt], update)
+    return await handle.execute_update(sent, event)
+
+
+async def index_child(handle: Handle, asked: IndexChild) -> ChildIndexed:
+    """An operator's `index_child`, answered with what the case found."""
+    update = cast(
+        UpdateMethodMultiParam[[ReferralWorkflow, IndexChild], ChildIndexed],
+        ReferralWorkflow.index_child,
+    )
+    return await handle.execute_update(update, asked)
