@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 
 from edge.codec import new_key_item
 from tests.e2e.conftest import (
@@ -20,6 +21,8 @@ from tests.e2e.conftest import (
     tail,
     wait_until,
 )
+
+pytestmark = pytest.mark.slow  # runs the entry points as processes
 
 ELSEWHERE = "192.0.2.10:7233"  # TEST-NET-1: never reached, the refusal comes first
 UNLINKED = "cases will not be linked"

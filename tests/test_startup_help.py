@@ -9,6 +9,8 @@ import pytest
 
 from tests.e2e.conftest import BIN, PYTHON, REPO, clean_env
 
+pytestmark = pytest.mark.slow  # runs each entry point as a process
+
 ENTRY_POINTS = {
     "worker": [str(PYTHON), "worker.py"],
     "api": [str(PYTHON), "-m", "api"],

@@ -41,6 +41,8 @@ from tests.e2e.conftest import (
     worker_process,
 )
 
+pytestmark = pytest.mark.slow  # runs worker.py as a process until a failing task is logged
+
 RUN = "01a25143-9b29-732b-8076-e693b58a9629"
 OTHER_RUN = "01a25143-14e3-7a3e-9f1a-d372255defed"
 

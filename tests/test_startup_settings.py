@@ -21,6 +21,8 @@ from edge.settings import (
 )
 from tests.e2e.conftest import PYTHON, REPO, clean_env
 
+pytestmark = pytest.mark.slow  # runs each entry point as a process
+
 
 def refusal(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
     for name in [n for n in os.environ if n.startswith("CSE_")]:

@@ -24,6 +24,8 @@ from tests.e2e.conftest import (
     wait_until,
 )
 
+pytestmark = pytest.mark.slow  # runs the entry points as processes against a late server
+
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

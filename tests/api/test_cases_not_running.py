@@ -57,6 +57,8 @@ from tests.api.conftest import StartCase, User, Users, eventually, just_now
 from tests.e2e.conftest import TemporalCli, iso, seconds
 from tests.prometheus_text import parse, total
 
+pytestmark = pytest.mark.slow  # terminates and resets cases on the dev server, waits for clocks
+
 TERMINATED_BY_MISTAKE = "pressed terminate in the Web UI by mistake"
 BACKTICKED = re.compile(r"`(temporal workflow reset [^`]*)`")
 RETURN_INTERVIEW = timedelta(hours=72)  # policies/: return_home_interview

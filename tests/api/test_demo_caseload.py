@@ -17,6 +17,8 @@ from edge.settings import Settings
 from tests.api.conftest import REPO, RunningWorker, Users
 from tests.e2e.conftest import clean_env
 
+pytestmark = pytest.mark.slow  # seeds the demo caseload and runs the panel on the dev server
+
 
 def demo_settings(worker: RunningWorker) -> Settings:
     """The settings of the service the worker fixture runs (its queue, key and schedule id)."""

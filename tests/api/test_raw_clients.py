@@ -102,6 +102,7 @@ async def test_a_refused_start_is_a_clear_410_on_every_route_never_a_500(
     assert event.status_code == 410, event.text
 
 
+@pytest.mark.slow  # waits out the API's query deadline
 async def test_a_stuck_case_is_a_clear_503_never_a_500(
     api: httpx.AsyncClient, users: Users, api_settings: Settings
 ) -> None:

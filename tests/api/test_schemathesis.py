@@ -23,7 +23,7 @@ from api.app import create_app
 from edge.settings import Settings
 from tests.api.conftest import StartCase, Users
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # hundreds of generated requests
 
 EXAMPLES_PER_OPERATION = 20
 CHECKS = [

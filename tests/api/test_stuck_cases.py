@@ -23,6 +23,8 @@ from tests.e2e.stuck_cases import (
     sealed_client,
 )
 
+pytestmark = pytest.mark.slow  # waits out the API's query deadline on stuck cases
+
 FAST = 5.0  # seconds: well under the 10 s a query waits before Temporal gives up
 DROPPED_KEY = "dropped-1"
 LOST_KEY = "not-the-service-key"

@@ -31,7 +31,7 @@ from tests.e2e.conftest import (  # noqa: F401  # fixtures, registered by being 
     wait_until,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # the cse command as a process per test
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
