@@ -34,7 +34,9 @@ _DEFINITION = workflow._Definition.must_from_class(ReferralWorkflow)  # the SDK'
 OPERATOR_UPDATES = frozenset({INDEX_CHILD})
 """Updates an operator sends, not practitioners' events (tests/workflows/test_index_child.py)."""
 UPDATE_TYPES: dict[str, type[Event]] = {
-    name: EVENT_TYPES[name] for name in _DEFINITION.updates if name not in OPERATOR_UPDATES
+    name: EVENT_TYPES[name]
+    for name in _DEFINITION.updates
+    if name is not None and name not in OPERATOR_UPDATES  # None: a dynamic update
 }
 """Each practitioner's update the workflow defines (by the SDK's reading) and its payload."""
 
@@ -106,7 +108,11 @@ def _invalid(problem: str) -> Verdict:
 
 
 def names_a_field_or_rule(
-    refused_as: str, message: str, details: tuple[str, ...], fields: set[str], keys: set[str]
+    refused_as: str | None,
+    message: str,
+    details: tuple[str, ...],
+    fields: set[str],
+    keys: set[str],
 ) -> str | None:
     """Why a refusal's words fail the contract (a field or the rule must be named), or None.
 

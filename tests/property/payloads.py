@@ -15,9 +15,10 @@ import json
 import string
 import types
 import typing
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
 import annotated_types
 from hypothesis import strategies as st
@@ -128,6 +129,11 @@ class Sent:
         return set(value) if isinstance(value, dict) else set()
 
 
+def sent_to(name: str) -> Callable[[Sent], tuple[str, Sent]]:
+    """Each payload paired with the name of the update it is sent to (for `.map`)."""
+    return lambda sent: (name, sent)
+
+
 # ---------------------------------------------------------------------------- times
 
 _OFFSETS = st.sampled_from([0, 0, 0, 60, -300, 330, 845, -720, 840, 1439, -1439])
@@ -236,12 +242,18 @@ def value_strategy(annotation: Any, metadata: list[Any], live: bool) -> st.Searc
     if annotation is int:
         low = next((m.ge for m in metadata if isinstance(m, annotated_types.Ge)), -(2**31))
         high = next((m.le for m in metadata if isinstance(m, annotated_types.Le)), 2**31)
-        return st.integers(low, high)
+        return st.integers(_whole(low), _whole(high))
     if annotation is str:
         return _text(_constraints(metadata))
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return _item_of(annotation, live)
     raise TypeError(f"no strategy for a field annotated {annotation!r}: add one here")
+
+
+def _whole(bound: object) -> int:
+    """An int field's bound, which annotated_types types only as comparable."""
+    assert isinstance(bound, int), f"an int field bounded by {bound!r}: add it here"
+    return bound
 
 
 def _item_of(model: type[BaseModel], live: bool) -> st.SearchStrategy[dict[str, Any]]:
@@ -334,11 +346,12 @@ def near_valid(model: type[BaseModel], live: bool) -> st.SearchStrategy[Sent]:
     fields = model.model_fields
     spoilers: list[st.SearchStrategy[tuple[str, str, Any]]] = []
     for name, field in fields.items():
+        annotation = cast(Hashable, field.annotation)  # a type form: hashable, as the cache needs
         spoilers += [
             st.just(("drop", name, _DROP)),
             st.just(("null", name, None)),
             st.tuples(st.just("wrong_type"), st.just(name), json_values),
-            st.tuples(st.just("edge"), st.just(name), edge_values(field.annotation, live)),
+            st.tuples(st.just("edge"), st.just(name), edge_values(annotation, live)),
             st.tuples(st.just("huge"), st.just(name), HUGE),
             st.tuples(st.just("unicode"), st.just(name), st.text(min_size=1, max_size=60)),
         ]

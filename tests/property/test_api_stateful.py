@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import hypothesis
 import pytest
@@ -36,13 +36,16 @@ from tests.e2e.conftest import (  # noqa: F401  # fixtures, registered by being 
     temporal_server,
 )
 
+if TYPE_CHECKING:  # schemathesis names its OpenAPI cases for type checkers only
+    from schemathesis.specs.openapi.schemas import OpenApiCase
+
 pytestmark = pytest.mark.e2e
 
 SCENARIOS = 100
 STEPS_PER_SCENARIO = 8
 
 
-def now_told(case: schemathesis.Case) -> None:
+def now_told(case: OpenApiCase) -> None:
     """A referral received, and an event that happened, a moment ago: with the times drawn at
     random nearly every referral is refused (in the future, before 2000, before the policy's
     tolerance) and no sequence gets past it. Only the one time each body must get right is
@@ -85,13 +88,13 @@ def test_sequences_of_calls_keep_the_contract(stateful_app: FastAPI, users: User
     answered: list[tuple[str, int]] = []
 
     class Calls(base):  # type: ignore[misc, valid-type]
-        def before_call(self, case: schemathesis.Case) -> None:
+        def before_call(self, case: OpenApiCase) -> None:
             now_told(case)
 
-        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+        def get_call_kwargs(self, case: OpenApiCase) -> dict[str, Any]:
             return {"headers": intake if case.operation.path == "/referrals" else head}
 
-        def validate_response(self, response: Any, case: schemathesis.Case, **kwargs: Any) -> None:
+        def validate_response(self, response: Any, case: OpenApiCase, **kwargs: Any) -> None:
             answered.append((case.operation.label, response.status_code))
             case.validate_response(
                 response,

@@ -25,17 +25,12 @@ from tests.property.oracle import (
     judge_update,
     names_a_field_or_rule,
 )
-from tests.property.payloads import Sent, Window, payloads
+from tests.property.payloads import Sent, Window, payloads, sent_to
 from tests.property.tally import TALLY, count
 
 CASES = {label: (case, now) for label, case, now in templates()}
 CASE_LABELS = st.sampled_from(sorted(CASES))
-ANY_UPDATE = st.one_of(
-    [
-        payloads(model).map(lambda sent, name=name: (name, sent))
-        for name, model in UPDATE_TYPES.items()
-    ]
-)
+ANY_UPDATE = st.one_of([payloads(model).map(sent_to(name)) for name, model in UPDATE_TYPES.items()])
 HOSTILE = settings(
     derandomize=True,
     deadline=None,

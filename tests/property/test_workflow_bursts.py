@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.property.live import drawn, failed_tasks, raw, server_now
 from tests.property.oracle import UPDATE_TYPES, names_a_field_or_rule
-from tests.property.payloads import Sent, Window, payloads, valid_payloads
+from tests.property.payloads import Sent, Window, payloads, sent_to, valid_payloads
 from tests.property.tally import count
 from tests.property.test_workflow_updates import JOURNEY, LiveCase, open_case
 from tests.workflows.helpers import skip_to_next_monday_morning
@@ -32,12 +32,12 @@ ANSWER_SECONDS = 15
 
 VALID_UPDATE = st.one_of(
     [
-        valid_payloads(m, live=True).map(lambda d, n=n: (n, Sent("valid", d)))
+        valid_payloads(m, live=True).map(lambda d: Sent("valid", d)).map(sent_to(n))
         for n, m in sorted(UPDATE_TYPES.items())
     ]
 )
 ANY_UPDATE = st.one_of(
-    [payloads(m, live=True).map(lambda s, n=n: (n, s)) for n, m in sorted(UPDATE_TYPES.items())]
+    [payloads(m, live=True).map(sent_to(n)) for n, m in sorted(UPDATE_TYPES.items())]
 )
 BURST = st.lists(
     st.one_of(VALID_UPDATE, VALID_UPDATE, ANY_UPDATE), min_size=BURST_SIZE, max_size=BURST_SIZE

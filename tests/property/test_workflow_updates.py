@@ -25,7 +25,7 @@ from domain.policy import Policy
 from domain.referral import Referral
 from tests.property.live import drawn, failed_tasks, raw, server_now, start
 from tests.property.oracle import UPDATE_TYPES, judge_update, names_a_field_or_rule
-from tests.property.payloads import At, Sent, Window, payloads
+from tests.property.payloads import At, Sent, Window, payloads, sent_to
 from tests.property.tally import TALLY, count
 from tests.workflows.helpers import skip_to_next_monday_morning
 
@@ -65,7 +65,7 @@ JOURNEY: list[tuple[str, dict[str, Any]]] = [
 """Valid events that take a case from intake to review, sent between the hostile ones."""
 
 ANY_UPDATE = st.one_of(
-    [payloads(m, live=True).map(lambda s, n=n: (n, s)) for n, m in sorted(UPDATE_TYPES.items())]
+    [payloads(m, live=True).map(sent_to(n)) for n, m in sorted(UPDATE_TYPES.items())]
 )
 PLAN = st.tuples(
     st.booleans(),  # significant harm suspected at intake
