@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import jsonschema_rs
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]  # PyYAML ships no types; no types-PyYAML here
 
 from edge.codec import new_key_item
 from edge.loopback import deployment_problem
@@ -115,7 +115,7 @@ def service_env(service: dict[str, Any]) -> dict[str, str]:
 
 def setting_names() -> set[str]:
     """Every environment variable edge/settings.py reads."""
-    names = set()
+    names: set[str] = set()
     for field_name, field in Settings.model_fields.items():
         alias = field.validation_alias
         choices = getattr(alias, "choices", None)

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]  # PyYAML ships no types; no types-PyYAML here
 from pydantic import SecretStr
 
 from api.app import create_app

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]  # PyYAML ships no types; no types-PyYAML here
 
 from tests.browser.conftest import api_process
 from tests.e2e.conftest import REPO, clean_env, free_ports, stop_process_group, tail, wait_until
