@@ -16,8 +16,8 @@ panel. A server that cannot be reached fails the attempt, and Temporal retries i
 
 A case whose run ended without the pathway closing it (terminated, timed out, failed:
 contract/visibility.py) is found by no query above, which list open runs. It is listed as
-`not_running` (edge/caseload.py's `needing_attention`), and read like the rest: its status
-query is refused for a run that did not close cleanly, and the case's own run then says
+`not_running` (ENDED_UNCLOSED runs still their referral's case), and read like the rest: its
+status query is refused for a run that did not close cleanly, and the case's own run then says
 whether it is out of sight (counted, and flagged on both documents) or closed (read from
 that run: a refused start after it is not the case).
 
@@ -44,6 +44,7 @@ from temporalio.client import (
 from temporalio.common import QueryRejectCondition
 from temporalio.service import RPCError, RPCStatusCode
 
+from contract import search_attributes as sa
 from contract.activities import (
     BUILD_PANEL_DOCUMENTS,
     LIST_PANEL_CASES,
@@ -57,12 +58,17 @@ from contract.activities import (
     ReadRequest,
     StoredDocuments,
 )
-from contract.visibility import latest_case_run, out_of_sight, quoted
+from contract.visibility import (
+    ENDED_UNCLOSED,
+    cases_on,
+    cases_out_of_sight,
+    latest_case_run,
+    out_of_sight,
+)
 from domain import panel_documents as docs
 from domain.oversight import CaseFacts, oversight, run_date, select_agenda, window_start
 from domain.referral import workflow_id_for
 from domain.status import CaseStatus
-from edge.caseload import CaseFilter, needing_attention
 
 QUERY_TIMEOUT = timedelta(seconds=20)
 READ_CONCURRENCY = 8
@@ -74,14 +80,17 @@ log = structlog.get_logger("cse.mase")
 
 def visibility_queries(task_queue: str, since: datetime) -> dict[str, str]:
     """The three list queries; quotes in a task queue name cannot break out of the literal."""
-    ours = f"WorkflowType = 'ReferralWorkflow' AND TaskQueue = {quoted(task_queue)}"
     running = "ExecutionStatus = 'Running'"
     closed_since = f"CloseTime >= '{since.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}'"
+    referred, score = sa.CSE_MASE_REFERRED.name, sa.CSE_RISK_SCORE.name
     return {
-        "referred": f"{ours} AND CseMaseReferred = true AND {running}",
-        "not_referred": f"{ours} AND CseRiskScore >= 1 AND CseRiskScore <= 3 "
-        f"AND CseMaseReferred = false AND {running}",
-        "reported": f"{ours} AND ({running} OR (ExecutionStatus = 'Completed' AND {closed_since}))",
+        "referred": cases_on(task_queue, f"{referred} = true", running),
+        "not_referred": cases_on(
+            task_queue, f"{score} >= 1", f"{score} <= 3", f"{referred} = false", running
+        ),
+        "reported": cases_on(
+            task_queue, f"({running} OR (ExecutionStatus = 'Completed' AND {closed_since}))"
+        ),
     }
 
 
@@ -99,8 +108,8 @@ class PanelCases:
     async def list_panel_cases(self, request: ListingRequest) -> PanelListing:
         queries = visibility_queries(self.task_queue, window_start(request.as_of))
         found = {name: await self._ids(query) for name, query in queries.items()}
-        flagged = await needing_attention(self.client, self.task_queue, CaseFilter())
-        found["not_running"] = [workflow_id_for(case.referral_id) for case in flagged]
+        out = await cases_out_of_sight(self.client, cases_on(self.task_queue, ENDED_UNCLOSED))
+        found["not_running"] = sorted(run.id for run in out)
         log.info("panel cases listed", **{name: len(ids) for name, ids in found.items()})
         return PanelListing(**found)
 

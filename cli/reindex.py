@@ -25,9 +25,8 @@ from temporalio.service import RPCError
 
 from contract import search_attributes as sa
 from contract.child_indexing import INDEX_CHILD, ChildIndexed, IndexChild
-from contract.visibility import RPC_TIMEOUT, quoted
+from contract.visibility import RPC_TIMEOUT, cases_on, quoted
 from domain.vocabulary import Stage
-from edge.caseload import WORKFLOW_TYPE
 
 AT_ONCE = 4  # updates in flight: each asks visibility once, on a worker shared with cases
 UPDATE_TIMEOUT = timedelta(seconds=60)
@@ -36,15 +35,14 @@ UPDATE_TIMEOUT = timedelta(seconds=60)
 def unindexed_cases(task_queue: str) -> str:
     """The visibility query: running cases of the task queue (a case publishes its team at
     once) that are not closed and have no child index."""
-    return " AND ".join(
-        [
-            f"WorkflowType = {quoted(WORKFLOW_TYPE)}",
-            f"TaskQueue = {quoted(task_queue)}",
+    return cases_on(
+        task_queue,
+        *[
             "ExecutionStatus = 'Running'",
             f"{sa.CSE_TEAM.name} IS NOT NULL",
             f"{sa.CSE_STAGE.name} != {quoted(Stage.closed.value)}",
             f"{sa.CSE_CHILD_INDEX.name} IS NULL",
-        ]
+        ],
     )
 
 

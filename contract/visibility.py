@@ -29,6 +29,7 @@ from temporalio.api.workflowservice.v1 import GetWorkflowExecutionHistoryReverse
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 
 from contract import search_attributes as sa
+from contract.workflows import REFERRAL_WORKFLOW
 from domain.child_index import IndexKey, child_indexes
 from domain.errors import CASE_NOT_OPEN, DUPLICATE_REFERRAL, INVALID_INPUT
 from domain.vocabulary import Stage
@@ -73,6 +74,13 @@ ENDED_UNCLOSED = (
     f"(ExecutionStatus = 'Failed' AND {_TEAM} IS NOT NULL)) "
     f"AND ({_STAGE} IS NULL OR {_STAGE} != '{Stage.closed.value}')"
 )
+
+
+def cases_on(task_queue: str, *clauses: str) -> str:
+    """The visibility query for the referral cases of one task queue that match every clause
+    (e.g. ENDED_UNCLOSED, or the listing's LIVE_OR_CLOSED and a stage)."""
+    on = [f"WorkflowType = {quoted(REFERRAL_WORKFLOW)}", f"TaskQueue = {quoted(task_queue)}"]
+    return " AND ".join([*on, *clauses])
 
 
 def quoted(value: str) -> str:

@@ -44,6 +44,7 @@ from contract.visibility import (
     ENDED_UNCLOSED,
     LIVE_OR_CLOSED,
     RunState,
+    cases_on,
     cases_out_of_sight,
     quoted,
     run_state,
@@ -54,7 +55,6 @@ from domain.status import CaseStatus, ClockState
 from domain.vocabulary import Stage
 from edge.listing import SortKey, after, first_after, key_of
 
-WORKFLOW_TYPE = "ReferralWorkflow"
 WORKFLOW_ID_PREFIX = "referral-"
 VISIBILITY_TIMEOUT = timedelta(seconds=10)
 QUERY_TIMEOUT = timedelta(seconds=10)
@@ -188,11 +188,7 @@ def timestamp(moment: datetime) -> str:
 def case_query(task_queue: str, wanted: CaseFilter, runs: str = NOT_REFUSED) -> str:
     """The visibility query for the cases of one task queue matching `wanted`, among the
     `runs` it names: those not refused, the listing's LIVE_OR_CLOSED, or ENDED_UNCLOSED."""
-    clauses = [
-        f"WorkflowType = {quoted(WORKFLOW_TYPE)}",
-        f"TaskQueue = {quoted(task_queue)}",
-        runs,
-    ]
+    clauses = [runs]
     if wanted.stage is not None:
         clauses.append(f"{sa.CSE_STAGE.name} = {quoted(wanted.stage.value)}")
     if wanted.risk_score is not None:
@@ -203,7 +199,7 @@ def case_query(task_queue: str, wanted: CaseFilter, runs: str = NOT_REFUSED) -> 
         clauses.append(f"{sa.CSE_OVERDUE.name} = {'true' if wanted.overdue else 'false'}")
     if wanted.due_before is not None:
         clauses.append(f"{sa.CSE_NEXT_DUE.name} < {timestamp(wanted.due_before)}")
-    return " AND ".join(clauses)
+    return cases_on(task_queue, *clauses)
 
 
 def referral_id_of(workflow_id: str) -> str:

@@ -24,10 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "api": {"api", "edge", "contract", "domain"},
     "cli": {"cli", "edge", "contract", "domain"},
 }
-KNOWN = {
-    # The panel's read activity lists cases with the caseload's visibility reader.
-    ("activities/mase.py", "edge.caseload"),
-}
+KNOWN: set[tuple[str, str]] = set()
 
 
 @dataclass(frozen=True)
