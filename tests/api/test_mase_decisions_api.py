@@ -36,7 +36,7 @@ async def post(
 async def referred_case(api: httpx.AsyncClient, users: Users, start_case: StartCase) -> str:
     rid: str = (await start_case())["referral_id"]
     manager = users.manager_a
-    steps = [
+    steps: list[tuple[str, dict[str, Any]]] = [
         ("decide", {"decision": "strategy_discussion", "decided_at": just_now()}),
         (
             "record_screening",

@@ -15,6 +15,7 @@ Each page leaves test-artifacts/a11y-NAME.png and test-artifacts/axe/NAME.json.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,7 @@ def cases(dashboard_url: str, users: Users) -> dict[str, str]:
     for rid in (screened, late, closed):
         wait_until(
             f"{rid} to be listed",
-            lambda rid=rid: api.listed(users.head_of_service, rid),
+            partial(api.listed, users.head_of_service, rid),
             VISIBILITY_TIMEOUT,
         )
     return {"screened": screened, "late": late, "closed": closed}

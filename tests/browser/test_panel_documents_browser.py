@@ -14,6 +14,7 @@ import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +92,7 @@ def panel(dashboard_url: str, users: Users, sealed_worker: RunningWorker) -> Pan
     theirs, their_child = scored(api, users, users.social_worker_b, TEAM_B)
     off = api.start(users.intake, team=TEAM_A)
     for rid in (ours, theirs):
-        wait_until(f"{rid} listed", lambda rid=rid: api.listed(users.head_of_service, rid), 20)
+        wait_until(f"{rid} listed", partial(api.listed, users.head_of_service, rid), 20)
     with ThreadPoolExecutor(1) as aside:  # Playwright's sync API holds this thread's loop
         run_date = aside.submit(asyncio.run, run_the_panel(sealed_worker)).result()
     return Panel(run_date, ours, theirs, off, [our_child, their_child])

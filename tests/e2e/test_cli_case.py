@@ -32,7 +32,7 @@ ACTOR = "sw-e2e-7"
 
 def clock(status: dict[str, Any], name: str) -> dict[str, Any]:
     """The one entry for a clock that has opened exactly once so far."""
-    entries = [c for c in status["clocks"] if c["name"] == name]
+    entries: list[dict[str, Any]] = [c for c in status["clocks"] if c["name"] == name]
     assert len(entries) == 1, f"{name}: {entries}"
     return entries[0]
 

@@ -212,8 +212,9 @@ def late_referral(team: str) -> dict[str, Any]:
 
 
 def child_details(referral: dict[str, Any]) -> list[str]:
-    words = [referral["child_ref"], referral["summary"], "older male"]
-    return words + referral["concerns"] + [c.replace("_", " ") for c in referral["concerns"]]
+    words: list[str] = [referral["child_ref"], referral["summary"], "older male"]
+    concerns: list[str] = referral["concerns"]
+    return words + concerns + [c.replace("_", " ") for c in concerns]
 
 
 def message_id(notification_id: str) -> str:

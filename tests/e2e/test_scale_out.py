@@ -106,12 +106,14 @@ async def cluster(temporal_server: str, tmp_path: Path) -> AsyncIterator[Cluster
     with contextlib.ExitStack() as stack:
         for worker in workers:
             stack.callback(worker.stop)
-        urls = await asyncio.gather(
-            *(
-                asyncio.to_thread(stack.enter_context, api_process(api_env, tmp_path / log))
-                for log in ("api-1.log", "api-2.log")
+        urls, _ = await asyncio.gather(
+            asyncio.gather(
+                *(
+                    asyncio.to_thread(stack.enter_context, api_process(api_env, tmp_path / log))
+                    for log in ("api-1.log", "api-2.log")
+                )
             ),
-            *(asyncio.to_thread(worker.start) for worker in workers),
+            asyncio.gather(*(asyncio.to_thread(worker.start) for worker in workers)),
         )
         settings = Settings(temporal_address=temporal_server, codec_keys=key, task_queue=task_queue)
         async with (

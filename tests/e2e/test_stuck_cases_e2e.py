@@ -9,6 +9,7 @@ import asyncio
 import subprocess
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -113,7 +114,7 @@ async def test_cse_case_says_a_terminated_case_is_not_running_and_how_to_reset_i
     service_worker: RunningWorker, temporal: TemporalCli
 ) -> None:
     """Terminated from the Web UI or the CLI: the case is not shown alive at its last stage."""
-    referral = {
+    referral: dict[str, Any] = {
         "referral_id": f"CLI-ENDED-{uuid.uuid4().hex[:8]}",
         "received_at": iso(seconds(datetime.now(UTC) - timedelta(hours=1))),
         "child_ref": "PERSON-CLI-ENDED",
