@@ -22,7 +22,8 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.cases import CaseRegistry, EarlierCases, EarlierCasesRequest
+from activities.cases import CaseRegistry
+from contract.activities import EarlierCases, EarlierCasesRequest
 from domain.child_index import IndexKey, normalised
 from domain.notifications import Notification
 from domain.policy import Policy, PolicyBook

@@ -110,7 +110,7 @@ def core_line(message: str = "Failing workflow task", **fields: str) -> logging.
     logger = logging.getLogger(CORE_LOGGER)
     logger.addHandler(kept)
     try:
-        forwarding._on_logs([entry])  # type: ignore[list-item]
+        forwarding._on_logs([entry])
     finally:
         logger.removeHandler(kept)
     (record,) = kept.records

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeAlias, TypeVar
 
@@ -113,8 +113,9 @@ class CarriedCase(BaseModel):
 
 
 E = TypeVar("E", bound=Event)
-Update: TypeAlias = Callable[["ReferralWorkflow", E], Awaitable[Receipt]]
-"""What a generated update is to a caller: the workflow and one event, answered by a receipt."""
+Update: TypeAlias = workflow.UpdateMethodMultiParam[["ReferralWorkflow", E], Receipt]
+"""What a generated update is to a caller: the workflow and one event, answered by a receipt
+(the protocol `WorkflowHandle.execute_update` takes, so a client's call is type-checked)."""
 
 
 def _an_update_per_event(cls: type[Any]) -> type[Any]:

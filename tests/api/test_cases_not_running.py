@@ -40,16 +40,10 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.testing import ActivityEnvironment
 
-from activities.mase import (
-    BuildRequest,
-    ListingRequest,
-    PanelCases,
-    ReadCases,
-    ReadRequest,
-    build_panel_documents,
-)
+from activities.mase import PanelCases, build_panel_documents
 from api.app import create_app
 from api.metrics import CasesNotRunning
+from contract.activities import BuildRequest, ListingRequest, ReadCases, ReadRequest
 from edge.client import connect
 from edge.diagnosis import Reason, reset_command, run_ended, what_ended
 from edge.settings import Settings

@@ -14,8 +14,8 @@ import pytest
 
 from cli.demo import PREFIX, STORIES, DemoRefused, demo
 from edge.settings import Settings
-from tests.api.conftest import REPO, RunningWorker, Users
-from tests.e2e.conftest import clean_env
+from tests.api.conftest import Users
+from tests.e2e.conftest import REPO, RunningWorker, clean_env
 
 pytestmark = pytest.mark.slow  # seeds the demo caseload and runs the panel on the dev server
 
@@ -87,7 +87,7 @@ async def test_the_demo_caseload_is_seeded_once_and_the_panel_runs(
     ],
 )
 async def test_a_service_beyond_loopback_is_refused(setting: dict[str, str]) -> None:
-    settings = Settings(plaintext_payloads=True, **setting)
+    settings = Settings.model_validate({"plaintext_payloads": True, **setting})
     said: list[str] = []
     with pytest.raises(DemoRefused) as refused:
         await demo(settings, said.append)

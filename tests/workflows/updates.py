@@ -1,11 +1,10 @@
 """A case's updates sent as a practitioner's client sends them, with their types checked: the
 event against its update, and the answer as the workflow gives it.
 
-`WorkflowHandle.execute_update` takes temporalio's `UpdateMethodMultiParam` protocol. The
-updates `ReferralWorkflow` makes, one per event, are declared as plain callables
-(`workflows.referral.Update`, without the protocol's `validator`), so no overload takes them;
-and `@workflow.update(name=...)` on an async method gives its answer the coroutine's type, not
-its result's. The casts below say what each update is when it runs.
+The updates `ReferralWorkflow` makes, one per event, are declared as temporalio's
+`UpdateMethodMultiParam` (`workflows.referral.Update`), so `act` is `execute_update` itself.
+`@workflow.update(name=...)` on an async method gives its answer the coroutine's type, not its
+result's: `index_child` says what the operator's update answers.
 """
 
 from typing import TypeVar, cast
@@ -23,8 +22,7 @@ E = TypeVar("E", bound=Event)
 
 async def act(handle: Handle, update: Update[E], event: E) -> Receipt:
     """Record `event` by its update (e.g. `ReferralWorkflow.decide` and a `Decide`)."""
-    sent = cast(UpdateMethodMultiParam[[ReferralWorkflow, E], Receipt], update)
-    return await handle.execute_update(sent, event)
+    return await handle.execute_update(update, event)
 
 
 async def index_child(handle: Handle, asked: IndexChild) -> ChildIndexed:
