@@ -99,10 +99,11 @@ class Case(BaseModel):
     re_referral: bool = False
     other_authorities: list[str] = []
     """The local authorities named on the referral other than ours, from the opening answer
-    (section 6a): told of the case at its MASE referral, strategy discussions and closing."""
+    (docs/rules.md, One child across referrals): told of the case at its MASE referral,
+    strategy discussions and closing."""
     partners_told: bool | None = None
-    """Are partners told when strategy meetings fall due and the MASE panel acts (contract
-    v3, section 5a)? None in a case recorded before: asked when it first matters."""
+    """Are partners told when strategy meetings fall due and the MASE panel acts (docs/rules.md,
+    The MASE panel)? None in a case recorded before: asked when it first matters."""
     plan_rule: bool | None = None
     """Does a child protection plan in force keep this case open (contract v3)? None until
     it matters: a case recorded before the rule is asked then (workflows/referral.py)."""
@@ -177,8 +178,8 @@ class Case(BaseModel):
 
     @property
     def transition_opens_at(self) -> datetime | None:
-        """When the transition planning clock is due to open (section 6a), while this open
-        case has not opened it; None without a date of birth."""
+        """When the transition planning clock is due to open (docs/rules.md, One child across
+        referrals), while this open case has not opened it; None without a date of birth."""
         opens_at = transition_opens_at(self.referral, self.policy)
         if opens_at is None or self.is_closed:
             return None

@@ -303,8 +303,8 @@ class CompleteMaseAction(Event):
 
 
 class RecordTransitionPlan(Event):
-    """A plan agreed for the child's move to adult services (section 6a): it stops the
-    transition planning clock."""
+    """A plan agreed for the child's move to adult services (docs/rules.md, One child across
+    referrals): it stops the transition planning clock."""
 
     name = "record_transition_plan"
     time_field = "agreed_at"

@@ -17,10 +17,10 @@ concern notes. From a set of facts:
   trend, and the themes the panel looks for (docs/rules.md, The MASE panel): open cases by CSE model
   and by indicator, and strategy discussions held without an agency the policy expects (police,
   health); the re-referral rate of the last 12 months, and re-referrals per month in the trend
-  (section 6a: a referral within 12 months of an earlier one of the same child, as each case found
-  when it opened); open cases by the child's age band at referral (section 6a: under 13,
-  13-15, 16-17, unknown without a date of birth). Aggregates only: no referral id or team
-  appears in it.
+  (docs/rules.md, One child across referrals: a referral within 12 months of an earlier one of
+  the same child, as each case found when it opened); open cases by the child's age band at
+  referral (under 13, 13-15, 16-17, unknown without a date of birth). Aggregates only: no
+  referral id or team appears in it.
 
 Months are calendar months in Europe/London. The report's month is the month of the run; the
 trend is the twelve months ending with it. A clock counts as met in the month it stopped, and
@@ -375,7 +375,8 @@ class Oversight(BaseModel):
     """Open cases by the child's age at referral (AGE_BANDS, every band listed)."""
     open_looked_after: int = 0
     open_placed_in: int = 0
-    """Open cases of children placed in the borough by another authority (section 6a)."""
+    """Open cases of children placed in the borough by another authority (docs/rules.md, One
+    child across referrals)."""
     open_placed_out: int = 0
     """Open cases of children this authority placed in another borough."""
 

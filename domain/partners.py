@@ -3,8 +3,9 @@
 The police and the MASH hear when a strategy discussion or further strategy meeting falls to
 be held; the MASE chairs and the police when a case is referred to the panel; the chairs when a
 referred case closes or steps down; the head of service and the strategic lead when the panel
-escalates a case; another local authority named on the case (placing or host, section 6a)
-when the case is referred to MASE, a strategy discussion is held and the case closes. Each
+escalates a case; another local authority named on the case (placing or host: docs/rules.md,
+One child across referrals) when the case is referred to MASE, a strategy discussion is held
+and the case closes. Each
 notice says which case, what is needed (and by when) and where to look:
 never the child or the concerns. Read by comparing the case before and after an event, so it
 holds however the event got there (its effect, a stage entered, the case closed).

@@ -199,14 +199,15 @@ class PathwayMachine(StateMachine):
         )
         | open.line.assessment.to(open.line.child_in_need, cond="outcome_is_cin")
         | _no_further_action(open.line.assessment, closed)
-        # Accepted wherever the case has moved on to while the assessment runs (section 1a).
+        # Accepted wherever the case has moved on to while the assessment runs (docs/rules.md,
+        # Stages).
         | open.assessment_track.assessing.to(open.assessment_track.assessed)
     )
     record_strategy_discussion = (
         open.line.strategy_discussion.to(open.line.s47_enquiry, cond="outcome_is_s47")
         | open.line.strategy_discussion.to(open.line.child_in_need, cond="outcome_is_cin")
         | _no_further_action(open.line.strategy_discussion, closed)
-        # Held as soon as harm is suspected, while the assessment runs (section 1a).
+        # Held as soon as harm is suspected, while the assessment runs (docs/rules.md, Stages).
         | open.line.assessment.to(open.line.s47_enquiry, cond="outcome_is_s47")
         | open.line.assessment.to(None, cond="outcome_is_cin_or_nfa")
         | open.line.review.to(None, cond="outcome_is_continue")

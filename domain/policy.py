@@ -111,7 +111,8 @@ def _default_deadlines() -> dict[ClockName, Deadline]:
         ClockName.consultation: Deadline(amount=2, unit=wd),
         # Each MASE action is due when the panel says; this is used only if it says nothing.
         ClockName.mase_action: Deadline(amount=20, unit=wd),
-        # Counted from when the child reaches `transition_planning_from_months` (section 6a).
+        # Counted from when the child reaches `transition_planning_from_months` (docs/rules.md,
+        # One child across referrals).
         ClockName.transition_planning: Deadline(amount=3, unit=months),
     }
 
@@ -179,7 +180,8 @@ class Policy(BaseModel):
     continue_as_new_after_events: Annotated[int, Field(ge=20, le=50_000)] = 10_000
     extra_closures: list[date] = []
     # The age, in months, at which an open case starts planning the child's move to adult
-    # services (section 6a: 17 years 6 months); at once for a child referred older.
+    # services (docs/rules.md, One child across referrals: 17 years 6 months); at once for a
+    # child referred older.
     transition_planning_from_months: Annotated[int, Field(ge=1, le=215)] = 210
     # Working Together expects police and health at every strategy discussion: those missing
     # are kept on the record and counted in the oversight report.

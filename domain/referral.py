@@ -22,7 +22,8 @@ LATEST_REFERRAL = datetime(2100, 1, 1, tzinfo=UTC)
 ADULTHOOD_YEARS = 18
 
 AuthorityCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
-"""A local authority's code, as the directory lists the other authorities (section 6a)."""
+"""A local authority's code, as the directory lists the other authorities (docs/rules.md, One
+child across referrals)."""
 
 
 class Referral(BaseModel):

@@ -161,7 +161,8 @@ class Receipt(BaseModel):
 
 
 class EarlierReferral(BaseModel):
-    """An earlier case of the same child, found through the keyed child index (section 6a)."""
+    """An earlier case of the same child, found through the keyed child index (docs/rules.md,
+    One child across referrals)."""
 
     referral_id: str
     received_at: datetime
@@ -205,7 +206,7 @@ class CaseStatus(BaseModel):
     (the Children in Need census definition)."""
     age_at_referral: int | None = None
     """The child's age in whole years when referred, if the referral gives the date of
-    birth (section 6a)."""
+    birth (docs/rules.md, One child across referrals)."""
     looked_after: bool = False
     placing_authority: str | None = None
     host_authority: str | None = None
