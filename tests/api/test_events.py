@@ -12,6 +12,7 @@ from api.app import create_app
 from domain.events import EVENT_TYPES
 from edge.settings import Settings
 from tests.api.conftest import Users, just_now
+from tests.api.test_intake_age import years_ago
 
 pytestmark = pytest.mark.e2e
 
@@ -212,3 +213,27 @@ async def test_an_event_sent_again_with_its_idempotency_key_is_recorded_once(
     assert bad.status_code == 422
     events = [h["event"] for h in (await status_of(api, users, rid))["history"]]
     assert events.count("raise_professional_concern") == 2
+
+
+async def test_a_transition_plan_meets_its_clock_and_a_second_is_refused(
+    api: httpx.AsyncClient, users: Users, start_case: StartCase
+) -> None:
+    """The last event added (`record_transition_plan`), recorded as docs/contributing.md says
+    a new event is: through its generated route, by a social worker."""
+    case = await start_case(date_of_birth=years_ago(18, days=60))  # past 17 years 6 months
+    path = f"/cases/{case['referral_id']}/events/record_transition_plan"
+    headers = users.social_worker_a.headers
+
+    answer = await api.post(path, json={"agreed_at": just_now()}, headers=headers)
+
+    assert answer.status_code == 200, answer.text
+    status = answer.json()
+    [clock] = [c for c in status["clocks"] if c["name"] == "transition_planning"]
+    assert clock["state"] == "met"
+    assert status["history"][-1]["event"] == "record_transition_plan"
+    again = await api.post(path, json={"agreed_at": just_now()}, headers=headers)
+    assert again.status_code == 409
+    assert again.json()["rule"] == "transition_plan_not_due"
+    assert len((await status_of(api, users, case["referral_id"]))["history"]) == len(
+        status["history"]
+    )
