@@ -44,7 +44,7 @@ from domain.policy import Policy
 from domain.status import EarlierReferral
 from domain.vocabulary import Stage
 from tests.workflows.helpers import Handle, now, skip_to, start
-from tests.workflows.updates import act, index_child
+from tests.workflows.updates import index_child, send
 from workflows.referral import ReferralWorkflow
 
 RECORDING_QUEUE = "replay-recording"
@@ -83,15 +83,10 @@ async def assessed(
 ) -> tuple[Handle, datetime]:
     handle = await start(env, RECORDING_QUEUE, **referral)
     t = await now(env)
-    await act(
+    await send(
         handle,
-        ReferralWorkflow.allocate,
         Allocate(social_worker=SW, team="RAI-2", allocated_at=t, actor=TM),
-    )
-    await act(handle, ReferralWorkflow.decide, Decide(decision="assess", decided_at=t, actor=SW))
-    await act(
-        handle,
-        ReferralWorkflow.record_screening,
+        Decide(decision="assess", decided_at=t, actor=SW),
         RecordScreening(
             score=score,
             indicators=["sexual_health"],
@@ -107,28 +102,19 @@ async def assessed(
 async def nfa_at_referral(env: WorkflowEnvironment) -> Handle:
     handle = await start(env, RECORDING_QUEUE)
     t = await now(env)
-    await act(
-        handle,
-        ReferralWorkflow.decide,
-        Decide(decision="nfa", decided_at=t, reason="no concern", actor=SW),
-    )
+    await send(handle, Decide(decision="nfa", decided_at=t, reason="no concern", actor=SW))
     return handle
 
 
 async def child_in_need_to_closed(env: WorkflowEnvironment) -> Handle:
     handle, t = await assessed(env, score=1)
-    await act(
+    await send(
         handle,
-        ReferralWorkflow.complete_assessment,
         CompleteAssessment(
             outcome="cin", rationale="needs met under CIN", completed_at=t, actor=SW
         ),
-    )
-    await act(handle, ReferralWorkflow.agree_cin_plan, AgreeCinPlan(agreed_at=t, actor=SW))
-    await act(handle, ReferralWorkflow.record_safety_plan, RecordSafetyPlan(agreed_at=t, actor=SW))
-    await act(
-        handle,
-        ReferralWorkflow.record_review,
+        AgreeCinPlan(agreed_at=t, actor=SW),
+        RecordSafetyPlan(agreed_at=t, actor=SW),
         RecordReview(score=0, professional_concern="low", reviewed_at=t, actor=SW),
     )
     return handle
@@ -136,14 +122,9 @@ async def child_in_need_to_closed(env: WorkflowEnvironment) -> Handle:
 
 async def strategy_discussion_nfa(env: WorkflowEnvironment) -> Handle:
     handle, t = await assessed(env, score=0)
-    await act(
+    await send(
         handle,
-        ReferralWorkflow.complete_assessment,
         CompleteAssessment(outcome="strategy_discussion", completed_at=t, actor=SW),
-    )
-    await act(
-        handle,
-        ReferralWorkflow.record_strategy_discussion,
         RecordStrategyDiscussion(
             held_at=t, chair_role="team_manager", agencies=["police"], outcome="nfa", actor=SW
         ),
@@ -153,14 +134,9 @@ async def strategy_discussion_nfa(env: WorkflowEnvironment) -> Handle:
 
 async def s47_conference_review_to_closed(env: WorkflowEnvironment) -> Handle:
     handle, t = await assessed(env, score=3, significant_harm_suspected=True)
-    await act(
+    await send(
         handle,
-        ReferralWorkflow.complete_assessment,
         CompleteAssessment(outcome="strategy_discussion", completed_at=t, actor=SW),
-    )
-    await act(
-        handle,
-        ReferralWorkflow.record_strategy_discussion,
         RecordStrategyDiscussion(
             held_at=t,
             chair_role="team_manager",
@@ -169,57 +145,19 @@ async def s47_conference_review_to_closed(env: WorkflowEnvironment) -> Handle:
             cris_number="CRIS-7",
             actor=SW,
         ),
-    )
-    await act(handle, ReferralWorkflow.refer_to_mase, ReferToMase(referred_at=t, actor=SW))
-    await act(
-        handle,
-        ReferralWorkflow.conclude_s47,
+        ReferToMase(referred_at=t, actor=SW),
         ConcludeS47(outcome="cp_conference", concluded_at=t, actor=SW),
-    )
-    await act(
-        handle,
-        ReferralWorkflow.record_cp_conference,
         RecordCpConference(held_at=t, outcome="cp_plan", actor=SW),
-    )
-    await act(handle, ReferralWorkflow.record_safety_plan, RecordSafetyPlan(agreed_at=t, actor=SW))
-    await act(
-        handle,
-        ReferralWorkflow.record_missing_episode,
+        RecordSafetyPlan(agreed_at=t, actor=SW),
         RecordMissingEpisode(went_missing_at=t, returned_at=t, actor=SW),
-    )
-    await act(
-        handle, ReferralWorkflow.record_return_interview, RecordReturnInterview(held_at=t, actor=SW)
-    )
-    await act(
-        handle,
-        ReferralWorkflow.raise_professional_concern,
+        RecordReturnInterview(held_at=t, actor=SW),
         RaiseProfessionalConcern(level="high", note="seen with older males", raised_at=t, actor=SW),
-    )
-    await act(
-        handle,
-        ReferralWorkflow.record_cp_review,
         RecordCpReview(held_at=t, outcome="continue_plan", actor=SW),
-    )
-    await act(
-        handle,
-        ReferralWorkflow.record_review,
         RecordReview(score=2, professional_concern="high", reviewed_at=t, actor=SW),
-    )
-    await act(
-        handle,
-        ReferralWorkflow.record_strategy_discussion,
         RecordStrategyDiscussion(
             held_at=t, chair_role="team_manager", outcome="continue", actor=SW
         ),
-    )
-    await act(
-        handle,
-        ReferralWorkflow.record_cp_review,
         RecordCpReview(held_at=t, outcome="end_plan", actor=SW),
-    )
-    await act(
-        handle,
-        ReferralWorkflow.record_review,
         RecordReview(score=1, professional_concern="low", reviewed_at=t, actor=SW),
     )
     return handle
@@ -227,36 +165,15 @@ async def s47_conference_review_to_closed(env: WorkflowEnvironment) -> Handle:
 
 async def review_back_to_s47_then_closed_by_manager(env: WorkflowEnvironment) -> Handle:
     handle, t = await assessed(env, score=2)
-    await act(
+    await send(
         handle,
-        ReferralWorkflow.complete_assessment,
         CompleteAssessment(outcome="strategy_discussion", completed_at=t, actor=SW),
-    )
-    await act(
-        handle,
-        ReferralWorkflow.record_strategy_discussion,
         RecordStrategyDiscussion(held_at=t, chair_role="team_manager", outcome="cin", actor=SW),
-    )
-    await act(handle, ReferralWorkflow.agree_cin_plan, AgreeCinPlan(agreed_at=t, actor=SW))
-    await act(handle, ReferralWorkflow.record_safety_plan, RecordSafetyPlan(agreed_at=t, actor=SW))
-    await act(
-        handle,
-        ReferralWorkflow.record_review,
+        AgreeCinPlan(agreed_at=t, actor=SW),
+        RecordSafetyPlan(agreed_at=t, actor=SW),
         RecordReview(score=3, professional_concern="high", reviewed_at=t, actor=SW),
-    )
-    await act(
-        handle,
-        ReferralWorkflow.record_strategy_discussion,
         RecordStrategyDiscussion(held_at=t, chair_role="team_manager", outcome="s47", actor=SW),
-    )
-    await act(
-        handle,
-        ReferralWorkflow.conclude_s47,
         ConcludeS47(outcome="risk_of_harm", concluded_at=t, actor=SW),
-    )
-    await act(
-        handle,
-        ReferralWorkflow.close,
         Close(reason="moved to another local authority", closed_at=t, actor=TM),
     )
     return handle
@@ -266,44 +183,38 @@ async def ladders_run_then_closed(env: WorkflowEnvironment) -> Handle:
     handle = await start(env, RECORDING_QUEUE, significant_harm_suspected=True)
     await skip_to(env, await now(env) + timedelta(days=12))
     t = await now(env)
-    await act(
-        handle, ReferralWorkflow.close, Close(reason="duplicate referral", closed_at=t, actor=TM)
-    )
+    await send(handle, Close(reason="duplicate referral", closed_at=t, actor=TM))
     return handle
 
 
 async def recorded_late(env: WorkflowEnvironment) -> Handle:
     handle = await start(env, RECORDING_QUEUE, received_at=await now(env) - timedelta(days=20))
     t = await now(env)
-    await act(handle, ReferralWorkflow.decide, Decide(decision="nfa", decided_at=t, actor=SW))
+    await send(handle, Decide(decision="nfa", decided_at=t, actor=SW))
     return handle
 
 
 async def consultation_and_repeated_missing(env: WorkflowEnvironment) -> Handle:
     handle, t = await assessed(env, score=0)
-    concern = RaiseProfessionalConcern(level="high", note="worrying", raised_at=t, actor=SW)
-    await act(handle, ReferralWorkflow.raise_professional_concern, concern)
+    await send(
+        handle, RaiseProfessionalConcern(level="high", note="worrying", raised_at=t, actor=SW)
+    )
     await skip_to(env, t + timedelta(days=4))
     t = await now(env)
-    consulted = RecordConsultation(held_at=t, outcome="continue", actor=TM)
-    await act(handle, ReferralWorkflow.record_consultation, consulted)
-    await act(
+    await send(
         handle,
-        ReferralWorkflow.complete_assessment,
+        RecordConsultation(held_at=t, outcome="continue", actor=TM),
         CompleteAssessment(outcome="cin", completed_at=t, actor=SW),
     )
     for hours in (1, 2, 3):
         went = t + timedelta(minutes=hours)
-        episode = RecordMissingEpisode(went_missing_at=went, returned_at=went, actor=SW)
-        await act(handle, ReferralWorkflow.record_missing_episode, episode)
+        await send(handle, RecordMissingEpisode(went_missing_at=went, returned_at=went, actor=SW))
     await skip_to(env, t + timedelta(days=1))
     t = await now(env)
-    discussion = RecordStrategyDiscussion(
-        held_at=t, chair_role="team_manager", outcome="s47", actor=SW
-    )
-    await act(handle, ReferralWorkflow.record_strategy_discussion, discussion)
-    await act(
-        handle, ReferralWorkflow.close, Close(reason="case transferred", closed_at=t, actor=TM)
+    await send(
+        handle,
+        RecordStrategyDiscussion(held_at=t, chair_role="team_manager", outcome="s47", actor=SW),
+        Close(reason="case transferred", closed_at=t, actor=TM),
     )
     return handle
 
@@ -312,37 +223,19 @@ async def plan_in_force_when_the_risk_falls(env: WorkflowEnvironment) -> Handle:
     """A plan in force when a review scores 1: runs before contract v3 closed here; since,
     the case waits in cp_plan until the plan's own review conference ends it."""
     handle, t = await assessed(env, score=3, significant_harm_suspected=True)
-    await act(
+    await send(
         handle,
-        ReferralWorkflow.complete_assessment,
         CompleteAssessment(outcome="strategy_discussion", completed_at=t, actor=SW),
-    )
-    discussion = RecordStrategyDiscussion(
-        held_at=t, chair_role="team_manager", agencies=["police"], outcome="s47", actor=SW
-    )
-    await act(handle, ReferralWorkflow.record_strategy_discussion, discussion)
-    await act(
-        handle,
-        ReferralWorkflow.conclude_s47,
+        RecordStrategyDiscussion(
+            held_at=t, chair_role="team_manager", agencies=["police"], outcome="s47", actor=SW
+        ),
         ConcludeS47(outcome="cp_conference", concluded_at=t, actor=SW),
-    )
-    await act(
-        handle,
-        ReferralWorkflow.record_cp_conference,
         RecordCpConference(held_at=t, outcome="cp_plan", actor=SW),
-    )
-    await act(handle, ReferralWorkflow.record_safety_plan, RecordSafetyPlan(agreed_at=t, actor=SW))
-    await act(
-        handle,
-        ReferralWorkflow.record_review,
+        RecordSafetyPlan(agreed_at=t, actor=SW),
         RecordReview(score=1, professional_concern="low", reviewed_at=t, actor=SW),
     )
     if (await handle.query(ReferralWorkflow.status)).stage.value == "cp_plan":
-        await act(
-            handle,
-            ReferralWorkflow.record_cp_review,
-            RecordCpReview(held_at=t, outcome="end_plan", actor=SW),
-        )
+        await send(handle, RecordCpReview(held_at=t, outcome="end_plan", actor=SW))
     return handle
 
 
@@ -351,26 +244,21 @@ async def strategy_discussion_when_harm_is_suspected(env: WorkflowEnvironment) -
     which runs on into the enquiry and is completed there."""
     handle = await start(env, RECORDING_QUEUE, significant_harm_suspected=True)
     t = await now(env)
-    decision = Decide(decision="strategy_discussion", decided_at=t, actor=SW)
-    await act(handle, ReferralWorkflow.decide, decision)
-    await act(
+    await send(
         handle,
-        ReferralWorkflow.record_screening,
+        Decide(decision="strategy_discussion", decided_at=t, actor=SW),
         RecordScreening(score=2, professional_concern="medium", screened_at=t, actor=SW),
-    )
-    discussion = RecordStrategyDiscussion(
-        held_at=t, chair_role="team_manager", agencies=["police", "health"], outcome="s47", actor=SW
-    )
-    await act(handle, ReferralWorkflow.record_strategy_discussion, discussion)
-    await act(
-        handle,
-        ReferralWorkflow.complete_assessment,
+        RecordStrategyDiscussion(
+            held_at=t,
+            chair_role="team_manager",
+            agencies=["police", "health"],
+            outcome="s47",
+            actor=SW,
+        ),
         CompleteAssessment(outcome="cin", rationale="plan agreed", completed_at=t, actor=SW),
+        ConcludeS47(outcome="cin", concluded_at=t, actor=SW),
+        Close(reason="moved away", closed_at=t, actor=TM),
     )
-    await act(
-        handle, ReferralWorkflow.conclude_s47, ConcludeS47(outcome="cin", concluded_at=t, actor=SW)
-    )
-    await act(handle, ReferralWorkflow.close, Close(reason="moved away", closed_at=t, actor=TM))
     return handle
 
 
@@ -389,8 +277,11 @@ async def re_referral_of_a_child(env: WorkflowEnvironment) -> Handle:
     EARLIER_REFERRALS[normalised(REFERRED_AGAIN)] = [earlier]
     handle = await start(env, RECORDING_QUEUE, child_ref=f"{REFERRED_AGAIN.lower()} ")
     t = await now(env)
-    await act(handle, ReferralWorkflow.decide, Decide(decision="assess", decided_at=t, actor=SW))
-    await act(handle, ReferralWorkflow.close, Close(reason="moved away", closed_at=t, actor=TM))
+    await send(
+        handle,
+        Decide(decision="assess", decided_at=t, actor=SW),
+        Close(reason="moved away", closed_at=t, actor=TM),
+    )
     return handle
 
 
@@ -415,16 +306,14 @@ async def indexed_by_an_operator(env: WorkflowEnvironment) -> Handle:
     async with unindexed_worker(env.client, UNINDEXED_QUEUE, Outbox()):
         handle = await start(env, UNINDEXED_QUEUE, child_ref=INDEXED_LATER)
         t = await now(env)
-        await act(
-            handle, ReferralWorkflow.decide, Decide(decision="assess", decided_at=t, actor=SW)
-        )
+        await send(handle, Decide(decision="assess", decided_at=t, actor=SW))
         earlier = EarlierReferral(
             referral_id="R-EARLIER-2", received_at=t - timedelta(days=120), stage=Stage.closed
         )
         EARLIER_REFERRALS[normalised(INDEXED_LATER)] = [earlier]
         await index_child(handle, IndexChild(actor="ops-1"))
         t = await now(env)
-        await act(handle, ReferralWorkflow.close, Close(reason="moved away", closed_at=t, actor=TM))
+        await send(handle, Close(reason="moved away", closed_at=t, actor=TM))
         await finished(handle)
     return handle
 
@@ -435,40 +324,34 @@ async def the_panel_at_work(env: WorkflowEnvironment) -> Handle:
     ladder; stepped down, then closed."""
     handle = await start(env, RECORDING_QUEUE, significant_harm_suspected=True)
     t = await now(env)
-    await act(
-        handle,
-        ReferralWorkflow.decide,
-        Decide(decision="strategy_discussion", decided_at=t, actor=SW),
-    )
-    await act(
-        handle,
-        ReferralWorkflow.record_screening,
-        RecordScreening(score=2, professional_concern="medium", screened_at=t, actor=SW),
-    )
-    discussion = RecordStrategyDiscussion(
-        held_at=t,
-        chair_role="team_manager",
-        agencies=["police", "health"],
-        outcome="s47",
-        cris_number="CRIS-3/26",
-        actor=TM,
-    )
-    await act(handle, ReferralWorkflow.record_strategy_discussion, discussion)
-    await act(handle, ReferralWorkflow.refer_to_mase, ReferToMase(referred_at=t, actor=TM))
     due = t + timedelta(days=7)
     actions = [
         AgreedAction(action="disruption plan", owner_role="police_spoc", due_at=due),
         AgreedAction(action="health check", owner_role="named_nurse", due_at=due),
     ]
-    decision = RecordMaseDecision(held_at=t, decision="keep_open", actions=actions, actor=TM)
-    await act(handle, ReferralWorkflow.record_mase_decision, decision)
-    done = CompleteMaseAction(action_id="action-2", completed_at=t, actor=SW)
-    await act(handle, ReferralWorkflow.complete_mase_action, done)
+    await send(
+        handle,
+        Decide(decision="strategy_discussion", decided_at=t, actor=SW),
+        RecordScreening(score=2, professional_concern="medium", screened_at=t, actor=SW),
+        RecordStrategyDiscussion(
+            held_at=t,
+            chair_role="team_manager",
+            agencies=["police", "health"],
+            outcome="s47",
+            cris_number="CRIS-3/26",
+            actor=TM,
+        ),
+        ReferToMase(referred_at=t, actor=TM),
+        RecordMaseDecision(held_at=t, decision="keep_open", actions=actions, actor=TM),
+        CompleteMaseAction(action_id="action-2", completed_at=t, actor=SW),
+    )
     await skip_to(env, due + timedelta(days=3))
     t = await now(env)
-    stepped_down = RecordMaseDecision(held_at=t, decision="step_down", actor=TM)
-    await act(handle, ReferralWorkflow.record_mase_decision, stepped_down)
-    await act(handle, ReferralWorkflow.close, Close(reason="moved away", closed_at=t, actor=TM))
+    await send(
+        handle,
+        RecordMaseDecision(held_at=t, decision="step_down", actor=TM),
+        Close(reason="moved away", closed_at=t, actor=TM),
+    )
     return handle
 
 
@@ -482,14 +365,16 @@ async def transition_planning_while_open(env: WorkflowEnvironment) -> Handle:
     born = date(months // 12, months % 12 + 1, birthday.day)
     handle = await start(env, RECORDING_QUEUE, date_of_birth=born)
     t = await now(env)
-    await act(handle, ReferralWorkflow.decide, Decide(decision="assess", decided_at=t, actor=SW))
+    await send(handle, Decide(decision="assess", decided_at=t, actor=SW))
     opens_at = datetime(birthday.year, birthday.month, birthday.day, tzinfo=LONDON)
     await skip_to(env, opens_at + timedelta(days=1))
     await opened(handle, "transition_planning")
     t = await now(env)
-    plan = RecordTransitionPlan(agreed_at=t, actor=SW)
-    await act(handle, ReferralWorkflow.record_transition_plan, plan)
-    await act(handle, ReferralWorkflow.close, Close(reason="moved away", closed_at=t, actor=TM))
+    await send(
+        handle,
+        RecordTransitionPlan(agreed_at=t, actor=SW),
+        Close(reason="moved away", closed_at=t, actor=TM),
+    )
     return handle
 
 
@@ -550,10 +435,11 @@ async def record_continued_as_new(env: WorkflowEnvironment, version: str) -> Non
     first_run = (await handle.describe()).run_id
     t = await now(env)
     for n in range(10):
-        event = Allocate(social_worker=f"sw-{n}", team="RAI-2", allocated_at=t, actor=TM)
-        await act(handle, ReferralWorkflow.allocate, event)
+        await send(
+            handle, Allocate(social_worker=f"sw-{n}", team="RAI-2", allocated_at=t, actor=TM)
+        )
     latest = env.client.get_workflow_handle_for(ReferralWorkflow.run, handle.id)
-    await act(latest, ReferralWorkflow.close, Close(reason="test over", closed_at=t, actor=TM))
+    await send(latest, Close(reason="test over", closed_at=t, actor=TM))
     await finished(latest)
     for label, run_id in (("first", first_run), ("second", None)):
         run = env.client.get_workflow_handle(handle.id, run_id=run_id)

@@ -4,7 +4,8 @@ event against its update, and the answer as the workflow gives it.
 The updates `ReferralWorkflow` makes, one per event, are declared as temporalio's
 `UpdateMethodMultiParam` (`workflows.referral.Update`), so `act` is `execute_update` itself.
 `@workflow.update(name=...)` on an async method gives its answer the coroutine's type, not its
-result's: `index_child` says what the operator's update answers.
+result's: `index_child` says what the operator's update answers. `send` records events one
+after another, each by its own update (an event's `name` is its update's).
 """
 
 from typing import TypeVar, cast
@@ -23,6 +24,16 @@ E = TypeVar("E", bound=Event)
 async def act(handle: Handle, update: Update[E], event: E) -> Receipt:
     """Record `event` by its update (e.g. `ReferralWorkflow.decide` and a `Decide`)."""
     return await handle.execute_update(update, event)
+
+
+async def send(handle: Handle, *events: Event) -> list[Receipt]:
+    """Record `events` in turn, each by its own update (a `Decide` by `ReferralWorkflow.decide`,
+    as `act` would): for a case driven through several steps."""
+    receipts = []
+    for event in events:
+        update = cast(Update[Event], getattr(ReferralWorkflow, event.name))
+        receipts.append(await act(handle, update, event))
+    return receipts
 
 
 async def index_child(handle: Handle, asked: IndexChild) -> ChildIndexed:
