@@ -6,6 +6,7 @@ sees the notification go to the ladder's roles and, from the breach on, the case
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -15,6 +16,7 @@ from domain.events import (
     CompleteAssessment,
     ConcludeS47,
     Decide,
+    Event,
     RaiseProfessionalConcern,
     RecordCpConference,
     RecordMissingEpisode,
@@ -38,7 +40,7 @@ from tests.workflows.helpers import (
     skip_to_next_monday_morning,
     start,
 )
-from tests.workflows.updates import act
+from tests.workflows.updates import send
 from workflows.referral import ReferralWorkflow
 
 ACTOR = "sw-7"
@@ -50,119 +52,77 @@ LADDER_ROLES = {
 }
 
 Setup = Callable[[WorkflowEnvironment, str, datetime], Awaitable[Handle]]
+Steps = Callable[[datetime], list[Event]]
 
 
-async def referral_received(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
-    return await start(env, queue, received_at=t0)
+def case_after(steps: Steps, **referral: Any) -> Setup:
+    """A setup (named as its `steps`): a case received at t0, with the referral's fields
+    `referral`, that records the events `steps` gives for t0, in turn."""
+
+    async def setup(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
+        handle = await start(env, queue, received_at=t0, **referral)
+        await send(handle, *steps(t0))
+        return handle
+
+    setup.__name__ = steps.__name__
+    return setup
 
 
-async def harm_suspected(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
-    return await start(env, queue, received_at=t0, significant_harm_suspected=True)
+def referral_received(t: datetime) -> list[Event]:
+    return []
 
 
-async def assessing(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
-    handle = await start(env, queue, received_at=t0)
-    t = t0
-    await act(handle, ReferralWorkflow.decide, Decide(decision="assess", decided_at=t, actor=ACTOR))
-    return handle
+def harm_suspected(t: datetime) -> list[Event]:
+    return []  # the referral says significant harm is suspected
 
 
-async def strategy_needed(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
-    handle = await assessing(env, queue, t0)
-    t = t0
-    await act(
-        handle,
-        ReferralWorkflow.record_screening,
+def assessing(t: datetime) -> list[Event]:
+    return [Decide(decision="assess", decided_at=t, actor=ACTOR)]
+
+
+def strategy_needed(t: datetime) -> list[Event]:
+    return [
+        *assessing(t),
         RecordScreening(score=2, professional_concern="medium", screened_at=t, actor=ACTOR),
-    )
-    await act(
-        handle,
-        ReferralWorkflow.complete_assessment,
         CompleteAssessment(outcome="strategy_discussion", completed_at=t, actor=ACTOR),
+    ]
+
+
+def in_s47(t: datetime) -> list[Event]:
+    discussion = RecordStrategyDiscussion(
+        held_at=t, chair_role="team_manager", outcome="s47", cris_number="CRIS-1", actor=ACTOR
     )
-    return handle
+    return [*strategy_needed(t), discussion]
 
 
-async def in_s47(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
-    handle = await strategy_needed(env, queue, t0)
-    t = t0
-    await act(
-        handle,
-        ReferralWorkflow.record_strategy_discussion,
-        RecordStrategyDiscussion(
-            held_at=t, chair_role="team_manager", outcome="s47", cris_number="CRIS-1", actor=ACTOR
-        ),
-    )
-    return handle
+def cp_conference_called(t: datetime) -> list[Event]:
+    return [*in_s47(t), ConcludeS47(outcome="cp_conference", concluded_at=t, actor=ACTOR)]
 
 
-async def cp_conference_called(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
-    handle = await in_s47(env, queue, t0)
-    t = t0
-    await act(
-        handle,
-        ReferralWorkflow.conclude_s47,
-        ConcludeS47(outcome="cp_conference", concluded_at=t, actor=ACTOR),
-    )
-    return handle
+def on_cp_plan(t: datetime) -> list[Event]:
+    conference = RecordCpConference(held_at=t, outcome="cp_plan", actor=ACTOR)
+    return [*cp_conference_called(t), conference]
 
 
-async def on_cp_plan(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
-    handle = await cp_conference_called(env, queue, t0)
-    t = t0
-    await act(
-        handle,
-        ReferralWorkflow.record_cp_conference,
-        RecordCpConference(held_at=t, outcome="cp_plan", actor=ACTOR),
-    )
-    return handle
+def in_review(t: datetime) -> list[Event]:
+    return [*cp_conference_called(t), RecordSafetyPlan(agreed_at=t, actor=ACTOR)]
 
 
-async def in_review(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
-    handle = await cp_conference_called(env, queue, t0)
-    t = t0
-    await act(
-        handle, ReferralWorkflow.record_safety_plan, RecordSafetyPlan(agreed_at=t, actor=ACTOR)
-    )
-    return handle
+def review_still_high(t: datetime) -> list[Event]:
+    review = RecordReview(score=3, professional_concern="high", reviewed_at=t, actor=ACTOR)
+    return [*in_review(t), review]
 
 
-async def review_still_high(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
-    handle = await in_review(env, queue, t0)
-    t = t0
-    await act(
-        handle,
-        ReferralWorkflow.record_review,
-        RecordReview(score=3, professional_concern="high", reviewed_at=t, actor=ACTOR),
-    )
-    return handle
+def returned_from_missing(t: datetime) -> list[Event]:
+    return [RecordMissingEpisode(went_missing_at=t, returned_at=t, actor=ACTOR)]
 
 
-async def returned_from_missing(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
-    handle = await start(env, queue, received_at=t0)
-    t = t0
-    await act(
-        handle,
-        ReferralWorkflow.record_missing_episode,
-        RecordMissingEpisode(went_missing_at=t, returned_at=t, actor=ACTOR),
-    )
-    return handle
-
-
-async def high_concern_low_score(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
-    handle = await assessing(env, queue, t0)
-    t = t0
-    await act(
-        handle,
-        ReferralWorkflow.record_screening,
+def high_concern_low_score(t: datetime) -> list[Event]:
+    return [
+        *assessing(t),
         RecordScreening(score=0, professional_concern="low", screened_at=t, actor=ACTOR),
-    )
-    await act(
-        handle,
-        ReferralWorkflow.raise_professional_concern,
         RaiseProfessionalConcern(level="high", note="private", raised_at=t, actor=ACTOR),
-    )
-    return handle
+    ]
 
 
 async def missing_three_times(env: WorkflowEnvironment, queue: str, t0: datetime) -> Handle:
@@ -170,25 +130,21 @@ async def missing_three_times(env: WorkflowEnvironment, queue: str, t0: datetime
     await skip_to(env, t0 + timedelta(minutes=15))
     for minutes in (10, 11, 12):
         went = t0 + timedelta(minutes=minutes)
-        await act(
-            handle,
-            ReferralWorkflow.record_missing_episode,
-            RecordMissingEpisode(went_missing_at=went, actor=ACTOR),
-        )
+        await send(handle, RecordMissingEpisode(went_missing_at=went, actor=ACTOR))
     return handle
 
 
 CLOCKS: list[tuple[str, Setup]] = [
-    ("referral_decision", referral_received),
-    ("strategy_discussion", harm_suspected),
-    ("assessment", assessing),
-    ("initial_cp_conference", cp_conference_called),
-    ("safety_plan", cp_conference_called),
-    ("risk_review", in_review),
-    ("further_strategy_meeting", review_still_high),
-    ("cp_review_conference", on_cp_plan),
-    ("return_home_interview", returned_from_missing),
-    ("consultation", high_concern_low_score),
+    ("referral_decision", case_after(referral_received)),
+    ("strategy_discussion", case_after(harm_suspected, significant_harm_suspected=True)),
+    ("assessment", case_after(assessing)),
+    ("initial_cp_conference", case_after(cp_conference_called)),
+    ("safety_plan", case_after(cp_conference_called)),
+    ("risk_review", case_after(in_review)),
+    ("further_strategy_meeting", case_after(review_still_high)),
+    ("cp_review_conference", case_after(on_cp_plan)),
+    ("return_home_interview", case_after(returned_from_missing)),
+    ("consultation", case_after(high_concern_low_score)),
     ("strategy_discussion", missing_three_times),
 ]
 CONSULTATION_ROLES = LADDER_ROLES | {
