@@ -7,7 +7,7 @@ nothing is downloaded at run time.
 import contextlib
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -182,6 +182,26 @@ async def _in_flight(client: Client, handle: WorkflowHandle[Any, Any]) -> int:
 
 
 @asynccontextmanager
+async def case_worker(
+    client: Client, task_queue: str, book: PolicyBook, activities: Sequence[Callable[..., Any]]
+) -> AsyncIterator[Worker]:
+    """A worker of ReferralWorkflow (strict sandbox) on `task_queue`, with `book` installed
+    for the queue and these `activities`; the cases a test started are ended as it stops."""
+    configuration.install(task_queue, book)
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[ReferralWorkflow],
+        activities=activities,
+        workflow_runner=workflow_runner(strict=True),
+    ) as worker:
+        try:
+            yield worker
+        finally:
+            await end_started_cases(client)
+
+
+@asynccontextmanager
 async def running_worker(
     client: Client,
     task_queue: str,
@@ -190,18 +210,10 @@ async def running_worker(
     teams: Sequence[str] = (),
 ) -> AsyncIterator[Worker]:
     book = PolicyBook(versions=[policy or Policy()])
-    configuration.install(task_queue, book)
-    async with Worker(
-        client,
-        task_queue=task_queue,
-        workflows=[ReferralWorkflow],
-        activities=[outbox.notify, earlier_cases, StandInRegistry(book, teams).open_case],
-        workflow_runner=workflow_runner(strict=True),
-    ) as worker:
-        try:
-            yield worker
-        finally:
-            await end_started_cases(client)
+    registry = StandInRegistry(book, teams)
+    activities: list[Callable[..., Any]] = [outbox.notify, earlier_cases, registry.open_case]
+    async with case_worker(client, task_queue, book, activities) as worker:
+        yield worker
 
 
 @pytest.fixture

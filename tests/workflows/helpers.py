@@ -6,14 +6,17 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from temporalio.api.testservice.v1 import SleepRequest
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.common import SearchAttributeKey
 from temporalio.common import SearchAttributeValueType as Value
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.calendar import LONDON, WorkingDayCalendar
+from domain.errors import INVALID_INPUT
 from domain.referral import Referral
 from domain.status import CaseStatus, Clock
 from tests.conftest import STARTED
@@ -77,6 +80,17 @@ async def published(
         return (await handle.describe()).typed_search_attributes.get(key)
 
     return await settled(value, lambda found: found is not None, seconds)
+
+
+async def invalid_input(handle: Handle) -> ApplicationError:
+    """Why the case's run failed: asserted an InvalidInput refusal (the workflow's own check
+    of what it was started with), for the test to check its message."""
+    with pytest.raises(WorkflowFailureError) as failure:
+        await handle.result()
+    cause = failure.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == INVALID_INPUT
+    return cause
 
 
 def running(status: CaseStatus, name: str) -> Clock:

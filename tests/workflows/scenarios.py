@@ -318,12 +318,36 @@ async def indexed_by_an_operator(env: WorkflowEnvironment) -> Handle:
     return handle
 
 
+async def referred_to_mase(
+    env: WorkflowEnvironment, task_queue: str, decided_by: str, cris_number: str
+) -> tuple[Handle, datetime]:
+    """A case where harm is suspected: a strategy discussion decided at once, held with police
+    and health, which starts an enquiry and refers the child to MASE (all at one time, given
+    back with the case)."""
+    handle = await start(env, task_queue, significant_harm_suspected=True)
+    t = await now(env)
+    await send(
+        handle,
+        Decide(decision="strategy_discussion", decided_at=t, actor=decided_by),
+        RecordScreening(score=2, professional_concern="medium", screened_at=t, actor=SW),
+        RecordStrategyDiscussion(
+            held_at=t,
+            chair_role="team_manager",
+            agencies=["police", "health"],
+            outcome="s47",
+            cris_number=cris_number,
+            actor=TM,
+        ),
+        ReferToMase(referred_at=t, actor=TM),
+    )
+    return handle, t
+
+
 async def the_panel_at_work(env: WorkflowEnvironment) -> Handle:
     """Contract v3, section 5a: partners told when harm is suspected and of the referral to
     MASE; a decision with two actions, one completed and one left to breach on its owner's
     ladder; stepped down, then closed."""
-    handle = await start(env, RECORDING_QUEUE, significant_harm_suspected=True)
-    t = await now(env)
+    handle, t = await referred_to_mase(env, RECORDING_QUEUE, decided_by=SW, cris_number="CRIS-3/26")
     due = t + timedelta(days=7)
     actions = [
         AgreedAction(action="disruption plan", owner_role="police_spoc", due_at=due),
@@ -331,17 +355,6 @@ async def the_panel_at_work(env: WorkflowEnvironment) -> Handle:
     ]
     await send(
         handle,
-        Decide(decision="strategy_discussion", decided_at=t, actor=SW),
-        RecordScreening(score=2, professional_concern="medium", screened_at=t, actor=SW),
-        RecordStrategyDiscussion(
-            held_at=t,
-            chair_role="team_manager",
-            agencies=["police", "health"],
-            outcome="s47",
-            cris_number="CRIS-3/26",
-            actor=TM,
-        ),
-        ReferToMase(referred_at=t, actor=TM),
         RecordMaseDecision(held_at=t, decision="keep_open", actions=actions, actor=TM),
         CompleteMaseAction(action_id="action-2", completed_at=t, actor=SW),
     )

@@ -7,21 +7,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import pytest
-from temporalio.client import Client, WorkflowFailureError
-from temporalio.exceptions import ApplicationError
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from domain.errors import INVALID_INPUT
 from domain.events import Close
 from domain.notifications import NotificationKind
 from domain.policy import Policy, PolicyBook
-from tests.conftest import Outbox, StandInRegistry, earlier_cases, end_started_cases
-from tests.workflows.helpers import eventually, now, start
-from workflows import configuration
-from workflows.referral import ReferralWorkflow
-from workflows.sandbox import workflow_runner
+from tests.conftest import Outbox, StandInRegistry, case_worker, earlier_cases
+from tests.workflows.helpers import eventually, invalid_input, now, start
 
 OURS, ONE = "E99000099", "E99000001"  # invented codes
 
@@ -30,20 +23,10 @@ OURS, ONE = "E99000099", "E99000001"  # invented codes
 async def worker_knowing(client: Client, queue: str, outbox: Outbox) -> AsyncIterator[None]:
     """A worker whose directory lists one other authority and names our own."""
     book = PolicyBook(versions=[Policy()])
-    configuration.install(queue, book)
     registry = StandInRegistry(book)
     registry.authorities, registry.own_authority = (ONE, OURS), OURS
-    async with Worker(
-        client,
-        task_queue=queue,
-        workflows=[ReferralWorkflow],
-        activities=[outbox.notify, earlier_cases, registry.open_case],
-        workflow_runner=workflow_runner(strict=True),
-    ):
-        try:
-            yield
-        finally:
-            await end_started_cases(client)
+    async with case_worker(client, queue, book, [outbox.notify, earlier_cases, registry.open_case]):
+        yield
 
 
 async def test_an_unknown_authority_fails_the_run_naming_the_field_and_the_list(
@@ -51,12 +34,8 @@ async def test_an_unknown_authority_fails_the_run_naming_the_field_and_the_list(
 ) -> None:
     async with worker_knowing(env.client, task_queue, Outbox()):
         handle = await start(env, task_queue, looked_after=True, host_authority="E99000777")
-        with pytest.raises(WorkflowFailureError) as failure:
-            await handle.result()
+        cause = await invalid_input(handle)
 
-    cause = failure.value.cause
-    assert isinstance(cause, ApplicationError)
-    assert cause.type == INVALID_INPUT
     assert cause.message.startswith("invalid input: host_authority: 'E99000777' is not a")
     assert f"give one of {ONE}, {OURS}" in cause.message
 

@@ -6,26 +6,32 @@ import asyncio
 import uuid
 from datetime import timedelta
 
-import pytest
-from temporalio.client import WorkflowFailureError
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from contract import search_attributes as sa
 from domain.child_index import child_index
-from domain.errors import INVALID_INPUT
 from domain.events import Allocate
 from domain.policy import Policy
-from domain.status import EarlierReferral
+from domain.status import CaseStatus, EarlierReferral
 from domain.vocabulary import Stage
 from tests.conftest import EARLIER_REFERRALS, TEST_INDEX_KEY, Outbox, running_worker
-from tests.workflows.helpers import eventually, now, published, start
+from tests.workflows.helpers import eventually, invalid_input, now, published, start
 from tests.workflows.updates import act
 from workflows.referral import ReferralWorkflow
 
 
 def a_child() -> str:
     return f"PERSON-LINK-{uuid.uuid4().hex[:8]}"
+
+
+async def opened_for(
+    env: WorkflowEnvironment, task_queue: str, child: str, child_ref: str, earlier: EarlierReferral
+) -> CaseStatus:
+    """A case for `child` (given as `child_ref`) whose index holds `earlier`, once the case's
+    opening answer has named its earlier referrals."""
+    EARLIER_REFERRALS[child.casefold()] = [earlier]
+    handle = await start(env, task_queue, child_ref=child_ref)
+    return await eventually(handle, lambda s: bool(s.earlier_referrals))
 
 
 async def test_a_second_referral_within_twelve_months_keeps_the_first_and_is_a_re_referral(
@@ -35,10 +41,7 @@ async def test_a_second_referral_within_twelve_months_keeps_the_first_and_is_a_r
     first = EarlierReferral(
         referral_id="R-FIRST", received_at=t - timedelta(days=91), stage=Stage.closed
     )
-    EARLIER_REFERRALS[child.casefold()] = [first]
-
-    handle = await start(env, task_queue, child_ref=f" {child.lower()}")
-    status = await eventually(handle, lambda s: bool(s.earlier_referrals))
+    status = await opened_for(env, task_queue, child, f" {child.lower()}", first)
 
     assert status.earlier_referrals == [first]
     assert status.re_referral
@@ -51,10 +54,7 @@ async def test_a_referral_more_than_twelve_months_after_every_other_links_but_is
     old = EarlierReferral(
         referral_id="R-OLD", received_at=t - timedelta(days=400), stage=Stage.closed
     )
-    EARLIER_REFERRALS[child.casefold()] = [old]
-
-    handle = await start(env, task_queue, child_ref=child)
-    status = await eventually(handle, lambda s: bool(s.earlier_referrals))
+    status = await opened_for(env, task_queue, child, child, old)
 
     assert [e.referral_id for e in status.earlier_referrals] == ["R-OLD"]
     assert not status.re_referral
@@ -84,13 +84,8 @@ async def test_an_unknown_team_fails_the_run_naming_the_field_and_the_teams(
     queue = f"{task_queue}-teams"
     async with running_worker(env.client, queue, Outbox(), teams=("TEAM-A", "TEAM-B")):
         handle = await start(env, queue, team="team-a")
+        cause = await invalid_input(handle)
 
-        with pytest.raises(WorkflowFailureError) as failure:
-            await handle.result()
-
-    cause = failure.value.cause
-    assert isinstance(cause, ApplicationError)
-    assert cause.type == INVALID_INPUT
     assert cause.message.startswith("invalid input: team: 'team-a' is not a team of this")
     assert "give one of TEAM-A, TEAM-B" in cause.message
     attributes = (await handle.describe()).typed_search_attributes

@@ -147,15 +147,16 @@ CLOCKS: list[tuple[str, Setup]] = [
     ("consultation", case_after(high_concern_low_score)),
     ("strategy_discussion", missing_three_times),
 ]
+each_clock = pytest.mark.parametrize(
+    ("clock_name", "setup"), CLOCKS, ids=[f"{c}-{s.__name__}" for c, s in CLOCKS]
+)
 CONSULTATION_ROLES = LADDER_ROLES | {
     "reminder": [Role.team_manager, Role.specialist_safeguarding_lead],
     "breach": [Role.team_manager, Role.specialist_safeguarding_lead],
 }
 
 
-@pytest.mark.parametrize(
-    ("clock_name", "setup"), CLOCKS, ids=[f"{c}-{s.__name__}" for c, s in CLOCKS]
-)
+@each_clock
 async def test_each_clock_reminds_breaches_and_escalates(
     env: WorkflowEnvironment,
     task_queue: str,
@@ -204,9 +205,7 @@ def _sent(clock_id: str, step: StepName) -> Callable[[CaseStatus], bool]:
     return lambda status: _step(status, clock_id, step) == "sent"
 
 
-@pytest.mark.parametrize(
-    ("clock_name", "setup"), CLOCKS, ids=[f"{c}-{s.__name__}" for c, s in CLOCKS]
-)
+@each_clock
 async def test_each_clock_opened_long_after_its_due_sends_only_its_worst_step_at_once(
     env: WorkflowEnvironment,
     task_queue: str,

@@ -12,11 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 from domain.events import (
     AgreedAction,
     CompleteMaseAction,
-    Decide,
     RecordMaseDecision,
-    RecordScreening,
-    RecordStrategyDiscussion,
-    ReferToMase,
 )
 from domain.notifications import Notification, NotificationKind
 from tests.conftest import (
@@ -24,6 +20,7 @@ from tests.conftest import (
     server_of_its_own,  # noqa: F401  (the module's `env`)
 )
 from tests.workflows.helpers import Handle, eventually, now, skip_to, start
+from tests.workflows.scenarios import referred_to_mase
 from tests.workflows.test_referral_workflow import refused
 from tests.workflows.updates import act
 from workflows.referral import ReferralWorkflow
@@ -43,31 +40,7 @@ async def sent_of(outbox: Outbox, kind: NotificationKind, rid: str) -> list[Noti
 
 
 async def referred(env: WorkflowEnvironment, task_queue: str) -> tuple[Handle, str]:
-    handle = await start(env, task_queue, significant_harm_suspected=True)
-    t = await now(env)
-    await act(
-        handle,
-        ReferralWorkflow.decide,
-        Decide(decision="strategy_discussion", decided_at=t, actor=TM),
-    )
-    await act(
-        handle,
-        ReferralWorkflow.record_screening,
-        RecordScreening(score=2, professional_concern="medium", screened_at=t, actor=SW),
-    )
-    await act(
-        handle,
-        ReferralWorkflow.record_strategy_discussion,
-        RecordStrategyDiscussion(
-            held_at=t,
-            chair_role="team_manager",
-            agencies=["police", "health"],
-            outcome="s47",
-            cris_number="CRIS-2/26",
-            actor=TM,
-        ),
-    )
-    await act(handle, ReferralWorkflow.refer_to_mase, ReferToMase(referred_at=t, actor=TM))
+    handle, _ = await referred_to_mase(env, task_queue, decided_by=TM, cris_number="CRIS-2/26")
     status = await handle.query(ReferralWorkflow.status)
     return handle, status.referral_id
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 from temporalio import activity
-from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -27,8 +27,8 @@ from domain.notifications import Notification
 from domain.policy import Policy, PolicyBook
 from domain.status import Receipt
 from tests.conftest import Outbox, StandInRegistry, earlier_cases, running_worker
-from tests.workflows.helpers import Handle, eventually, now, referral, start
-from tests.workflows.updates import act
+from tests.workflows.helpers import Handle, eventually, invalid_input, now, referral, start
+from tests.workflows.updates import act, send
 from workflows import configuration
 from workflows.referral import ReferralWorkflow
 from workflows.sandbox import workflow_runner
@@ -147,42 +147,26 @@ async def test_search_attributes_follow_the_case_to_its_close(
 ) -> None:
     handle = await start(env, task_queue)
     t = await now(env)
-    steps: list[tuple[object, object]] = [
-        (
-            ReferralWorkflow.allocate,
-            Allocate(social_worker="sw-9", team="RAI-3", allocated_at=t, actor="tm-1"),
+    await send(
+        handle,
+        Allocate(social_worker="sw-9", team="RAI-3", allocated_at=t, actor="tm-1"),
+        Decide(decision="assess", decided_at=t, actor=ACTOR),
+        RecordScreening(
+            score=2, professional_concern="medium", complex=True, screened_at=t, actor=ACTOR
         ),
-        (ReferralWorkflow.decide, Decide(decision="assess", decided_at=t, actor=ACTOR)),
-        (
-            ReferralWorkflow.record_screening,
-            RecordScreening(
-                score=2, professional_concern="medium", complex=True, screened_at=t, actor=ACTOR
-            ),
+        CompleteAssessment(outcome="strategy_discussion", completed_at=t, actor=ACTOR),
+        RecordStrategyDiscussion(
+            held_at=t,
+            chair_role="specialist_safeguarding_lead",
+            agencies=["police", "health"],
+            outcome="s47",
+            cris_number="CRIS-42",
+            actor=ACTOR,
         ),
-        (
-            ReferralWorkflow.complete_assessment,
-            CompleteAssessment(outcome="strategy_discussion", completed_at=t, actor=ACTOR),
-        ),
-        (
-            ReferralWorkflow.record_strategy_discussion,
-            RecordStrategyDiscussion(
-                held_at=t,
-                chair_role="specialist_safeguarding_lead",
-                agencies=["police", "health"],
-                outcome="s47",
-                cris_number="CRIS-42",
-                actor=ACTOR,
-            ),
-        ),
-        (ReferralWorkflow.refer_to_mase, ReferToMase(referred_at=t, actor=ACTOR)),
-        (
-            ReferralWorkflow.conclude_s47,
-            ConcludeS47(outcome="risk_of_harm", concluded_at=t, actor=ACTOR),
-        ),
-        (ReferralWorkflow.record_safety_plan, RecordSafetyPlan(agreed_at=t, actor=ACTOR)),
-    ]
-    for update, event in steps:
-        await handle.execute_update(update, event)  # type: ignore[call-overload]
+        ReferToMase(referred_at=t, actor=ACTOR),
+        ConcludeS47(outcome="risk_of_harm", concluded_at=t, actor=ACTOR),
+        RecordSafetyPlan(agreed_at=t, actor=ACTOR),
+    )
     attributes = (await handle.describe()).typed_search_attributes
     assert attributes.get(sa.CSE_STAGE) == "review"
     assert attributes.get(sa.CSE_RISK_SCORE) == 2
@@ -320,9 +304,5 @@ async def test_a_referral_dated_in_the_future_fails_its_case_naming_the_field(
     env: WorkflowEnvironment, task_queue: str, worker: object
 ) -> None:
     handle = await start(env, task_queue, received_at=await now(env) + timedelta(days=1))
-    with pytest.raises(WorkflowFailureError) as failure:
-        await handle.result()
-    cause = failure.value.cause
-    assert isinstance(cause, ApplicationError)
-    assert cause.type == "InvalidInput"
+    cause = await invalid_input(handle)
     assert "received_at" in cause.message

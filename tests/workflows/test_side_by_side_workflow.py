@@ -17,7 +17,7 @@ from domain.events import (
 )
 from tests.workflows.helpers import Handle, now, start
 from tests.workflows.test_referral_workflow import refused
-from tests.workflows.updates import act
+from tests.workflows.updates import act, send
 from workflows.referral import ReferralWorkflow
 
 SW, TM = "sw-7", "tm-1"
@@ -62,32 +62,16 @@ async def test_a_strategy_discussion_at_once_runs_beside_the_assessment(
 async def plan_in_force(env: WorkflowEnvironment, task_queue: str) -> Handle:
     handle = await start(env, task_queue, significant_harm_suspected=True)
     t = await now(env)
-    steps: list[tuple[object, object]] = [
-        (ReferralWorkflow.decide, Decide(decision="assess", decided_at=t, actor=TM)),
-        (
-            ReferralWorkflow.record_screening,
-            RecordScreening(score=3, professional_concern="high", screened_at=t, actor=SW),
-        ),
-        (
-            ReferralWorkflow.complete_assessment,
-            CompleteAssessment(outcome="strategy_discussion", completed_at=t, actor=SW),
-        ),
-        (
-            ReferralWorkflow.record_strategy_discussion,
-            RecordStrategyDiscussion(held_at=t, chair_role="team_manager", outcome="s47", actor=TM),
-        ),
-        (
-            ReferralWorkflow.conclude_s47,
-            ConcludeS47(outcome="cp_conference", concluded_at=t, actor=SW),
-        ),
-        (
-            ReferralWorkflow.record_cp_conference,
-            RecordCpConference(held_at=t, outcome="cp_plan", actor=TM),
-        ),
-        (ReferralWorkflow.record_safety_plan, RecordSafetyPlan(agreed_at=t, actor=SW)),
-    ]
-    for update, event in steps:
-        await handle.execute_update(update, event)  # type: ignore[call-overload]
+    await send(
+        handle,
+        Decide(decision="assess", decided_at=t, actor=TM),
+        RecordScreening(score=3, professional_concern="high", screened_at=t, actor=SW),
+        CompleteAssessment(outcome="strategy_discussion", completed_at=t, actor=SW),
+        RecordStrategyDiscussion(held_at=t, chair_role="team_manager", outcome="s47", actor=TM),
+        ConcludeS47(outcome="cp_conference", concluded_at=t, actor=SW),
+        RecordCpConference(held_at=t, outcome="cp_plan", actor=TM),
+        RecordSafetyPlan(agreed_at=t, actor=SW),
+    )
     return handle
 
 

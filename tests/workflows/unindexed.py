@@ -2,17 +2,15 @@
 worker without CSE_INDEX_KEYS did, and as every opening recorded before the index reads),
 while its `index_child` activity has the tests' key, or none (`keys=False`)."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from domain.policy import Policy, PolicyBook
-from tests.conftest import Outbox, StandInRegistry, earlier_cases, end_started_cases
-from workflows import configuration
-from workflows.referral import ReferralWorkflow
-from workflows.sandbox import workflow_runner
+from tests.conftest import Outbox, StandInRegistry, case_worker, earlier_cases
 
 
 class UnkeyedRegistry(StandInRegistry):
@@ -26,21 +24,8 @@ async def unindexed_worker(
     client: Client, task_queue: str, outbox: Outbox, keys: bool = True
 ) -> AsyncIterator[Worker]:
     book = PolicyBook(versions=[Policy()])
-    configuration.install(task_queue, book)
     indexer = StandInRegistry(book) if keys else UnkeyedRegistry(book)
-    async with Worker(
-        client,
-        task_queue=task_queue,
-        workflows=[ReferralWorkflow],
-        activities=[
-            outbox.notify,
-            earlier_cases,
-            UnkeyedRegistry(book).open_case,
-            indexer.index_child,
-        ],
-        workflow_runner=workflow_runner(strict=True),
-    ) as worker:
-        try:
-            yield worker
-        finally:
-            await end_started_cases(client)
+    activities: list[Callable[..., Any]] = [outbox.notify, earlier_cases]
+    activities += [UnkeyedRegistry(book).open_case, indexer.index_child]
+    async with case_worker(client, task_queue, book, activities) as worker:
+        yield worker
