@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -23,9 +22,10 @@ from activities.email import EmailChannel, SmtpRelay, message_id
 from activities.notify import Notifier, OutboxFile
 from domain.directory import Directory
 from domain.notifications import Notification, NotificationKind
-from domain.policy import ClockName, Policy, StepName
+from domain.policy import Policy, StepName
 from domain.roles import Role
 from edge.settings import Settings
+from tests.domain.builders import clock_step_notice
 from worker import build_channels
 
 SENDER = "CSE pathway <cse-pathway@example.org>"
@@ -111,19 +111,8 @@ def notice(
     team: str = "RAI-2",
 ) -> Notification:
     rung = LADDER[step]
-    return Notification(
-        notification_id=f"R-1:strategy_discussion-2:{step.value}",
-        kind=NotificationKind.clock_step,
-        referral_id="R-1",
-        team=team,
-        roles=rung.roles + (rung.complex_case_roles if complex_ else []),
-        social_worker=social_worker,
-        clock=ClockName.strategy_discussion,
-        step=step,
-        due_at=datetime(2026, 9, 3, 22, 59, 59, tzinfo=UTC),
-        subject="Case R-1: strategy discussion overdue (due Thu 03 Sep 2026 23:59 BST)",
-        link_path="/cases/R-1",
-    )
+    roles = rung.roles + (rung.complex_case_roles if complex_ else [])
+    return clock_step_notice(step, roles=roles, team=team, social_worker=social_worker)
 
 
 async def notify(channel: EmailChannel, notification: Notification) -> None:
@@ -338,7 +327,6 @@ def test_settings_refuse_an_incomplete_or_placeholder_email_set_up() -> None:
 
 def test_a_panel_document_is_announced_as_a_document_not_as_a_case() -> None:
     from activities.email import facts
-    from domain.notifications import NotificationKind
 
     notice = Notification(
         notification_id="mase-panel-monthly@2026-12-01T09:00:00Z:mase_agenda",

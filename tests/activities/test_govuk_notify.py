@@ -7,7 +7,6 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -24,9 +23,9 @@ from activities.notify import Notifier
 from domain.directory import AddressKind, Directory
 from domain.govuk_notify import NotifyTemplateError, NotifyTemplates
 from domain.notifications import Addressee, Notification, NotificationKind, event_notice
-from domain.policy import ClockName, StepName
 from domain.roles import Role
 from edge.settings import Settings
+from tests.domain.builders import clock_step_notice
 from tests.govuk_notify_standin import NotifyStandIn, Template, serving
 from worker import build_channels
 
@@ -80,17 +79,9 @@ def channel(
 
 
 def breach(roles: list[Role] | None = None) -> Notification:
-    return Notification(
+    return clock_step_notice(
         notification_id="R-1~k1:strategy_discussion-2:breach",
-        kind=NotificationKind.clock_step,
-        referral_id="R-1",
-        team="RAI-2",
-        roles=roles or [Role.social_worker, Role.team_manager],
-        social_worker="sw-7",
-        clock=ClockName.strategy_discussion,
-        step=StepName.breach,
-        due_at=datetime(2026, 9, 3, 22, 59, 59, tzinfo=UTC),
-        subject="Case R-1: strategy discussion overdue (due Thu 03 Sep 2026 23:59 BST)",
+        roles=roles,
         link_path="/dashboard/cases/R-1",
     )
 

@@ -1,7 +1,6 @@
 """The notify activity, run in Temporal's ActivityEnvironment with a real outbox file."""
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -9,25 +8,12 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.notify import Notifier, OutboxFile
-from domain.notifications import Notification, NotificationKind
-from domain.policy import ClockName, StepName
-from domain.roles import Role
+from domain.notifications import Notification
+from tests.domain.builders import clock_step_notice
 
 
 def breach(referral_id: str = "R-1") -> Notification:
-    return Notification(
-        notification_id=f"{referral_id}:strategy_discussion-2:breach",
-        kind=NotificationKind.clock_step,
-        referral_id=referral_id,
-        team="RAI-2",
-        roles=[Role.social_worker, Role.team_manager],
-        social_worker="sw-7",
-        clock=ClockName.strategy_discussion,
-        step=StepName.breach,
-        due_at=datetime(2026, 9, 3, 22, 59, 59, tzinfo=UTC),
-        subject="Case R-1: strategy discussion overdue (due Thu 03 Sep 2026 23:59 BST)",
-        link_path=f"/cases/{referral_id}",
-    )
+    return clock_step_notice(referral_id=referral_id)
 
 
 def lines(path: Path) -> list[dict[str, object]]:

@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -25,9 +24,10 @@ from activities.notify import Notifier
 from activities.webhook import WebhookChannel
 from domain.directory import Directory, DirectoryError
 from domain.notifications import Notification, NotificationKind
-from domain.policy import ClockName, StepName
+from domain.policy import StepName
 from domain.roles import Role
 from edge.settings import Settings
+from tests.domain.builders import clock_step_notice
 from worker import build_channels
 
 SECRET = "a-webhook-secret-for-tests-only"
@@ -106,19 +106,7 @@ def directory_for(receiver: Receiver) -> Directory:
 def notice(
     step: StepName = StepName.breach, team: str = "RAI-2", roles: list[Role] | None = None
 ) -> Notification:
-    return Notification(
-        notification_id=f"R-1:strategy_discussion-2:{step.value}",
-        kind=NotificationKind.clock_step,
-        referral_id="R-1",
-        team=team,
-        roles=roles or [Role.social_worker, Role.team_manager],
-        social_worker="sw-7",
-        clock=ClockName.strategy_discussion,
-        step=step,
-        due_at=datetime(2026, 9, 3, 22, 59, 59, tzinfo=UTC),
-        subject="Case R-1: strategy discussion overdue (due Thu 03 Sep 2026 23:59 BST)",
-        link_path="/cases/R-1",
-    )
+    return clock_step_notice(step, roles=roles, team=team)
 
 
 async def notify(channel: WebhookChannel, notification: Notification) -> None:

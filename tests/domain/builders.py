@@ -18,7 +18,7 @@ default times follow one child's journey through the pathway in autumn 2026:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -51,8 +51,8 @@ from domain.events import (
     RecordTransitionPlan,
     ReferToMase,
 )
-from domain.notifications import Notification
-from domain.policy import ClockName, Policy
+from domain.notifications import Notification, NotificationKind
+from domain.policy import ClockName, Policy, StepName
 from domain.referral import Referral
 from domain.roles import Role
 from domain.status import Clock
@@ -285,6 +285,37 @@ def transition_plan(at: datetime) -> RecordTransitionPlan:
 
 def close(reason: str = "moved out of the borough", at: datetime = T.decided) -> Close:
     return Close(reason=reason, closed_at=at, actor=MANAGER)
+
+
+# ---------------------------------------------------------------------------- notifications
+
+
+def clock_step_notice(
+    step: StepName = StepName.breach,
+    *,
+    referral_id: str = "R-1",
+    notification_id: str | None = None,
+    roles: list[Role] | None = None,
+    team: str = "RAI-2",
+    social_worker: str | None = "sw-7",
+    link_path: str | None = None,
+) -> Notification:
+    """A step of the strategy discussion clock of case `referral_id` (due Thu 3 Sep 2026),
+    to its social worker and team manager unless `roles` are given; its id and link are the
+    case's own unless given (the subject always names R-1)."""
+    return Notification(
+        notification_id=notification_id or f"{referral_id}:strategy_discussion-2:{step.value}",
+        kind=NotificationKind.clock_step,
+        referral_id=referral_id,
+        team=team,
+        roles=roles or [Role.social_worker, Role.team_manager],
+        social_worker=social_worker,
+        clock=ClockName.strategy_discussion,
+        step=step,
+        due_at=datetime(2026, 9, 3, 22, 59, 59, tzinfo=UTC),
+        subject="Case R-1: strategy discussion overdue (due Thu 03 Sep 2026 23:59 BST)",
+        link_path=link_path or f"/cases/{referral_id}",
+    )
 
 
 # ---------------------------------------------------------------------------- recording

@@ -1,7 +1,7 @@
 """GOV.UK Notify's domain side: phone numbers in the directory, the templates file, and the
 personalisation (the case reference, what is due, when and the link; nothing else)."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -10,9 +10,9 @@ from domain.directory import AddressKind, Directory, DirectoryError
 from domain.govuk_notify import PERSONALISATION_FIELDS, NotifyTemplateError, personalisation
 from domain.notifications import Addressee, Notification, NotificationKind, event_notice
 from domain.oversight import panel_notifications
-from domain.policy import ClockName, StepName
 from domain.roles import Role
 from edge.config_files import load_directory, load_notify_templates
+from tests.domain.builders import clock_step_notice
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "config" / "govuk-notify-templates.example.toml"
@@ -21,17 +21,8 @@ TO = Addressee(referral_id="R-1", team="RAI-2", social_worker="sw-7", case_key="
 
 
 def breach() -> Notification:
-    return Notification(
+    return clock_step_notice(
         notification_id="R-1~k1:strategy_discussion-2:breach",
-        kind=NotificationKind.clock_step,
-        referral_id="R-1",
-        team="RAI-2",
-        roles=[Role.social_worker, Role.team_manager],
-        social_worker="sw-7",
-        clock=ClockName.strategy_discussion,
-        step=StepName.breach,
-        due_at=datetime(2026, 9, 3, 22, 59, 59, tzinfo=UTC),
-        subject="Case R-1: strategy discussion overdue (due Thu 03 Sep 2026 23:59 BST)",
         link_path="/dashboard/cases/R-1",
     )
 
