@@ -633,23 +633,15 @@ class TestStrategyMeetingOutsideItsStage:
             f"is in stage {stage.value}",
         )
 
-    def test_no_further_action_in_child_in_need_is_not_allowed_with_score_0(self) -> None:
-        case, third = strategy_meeting_called(
-            Stage.child_in_need, "cin", score=0, concern=Concern.low
-        )
-        assert_refused(
-            case,
-            strategy_discussion("nfa", at=third + HOUR),
-            EventNotAllowed,
-            "event_not_allowed_in_stage",
-            "record_strategy_discussion with outcome nfa is not allowed while the case is in "
-            "stage child_in_need",
-        )
-
+    @pytest.mark.parametrize(
+        ("score", "concern"), [(0, Concern.low), (2, Concern.medium)], ids=["score_0", "score_2"]
+    )
     def test_no_further_action_in_child_in_need_is_not_allowed_whatever_the_score(
-        self,
+        self, score: int, concern: Concern
     ) -> None:
-        case, third = strategy_meeting_called(Stage.child_in_need, "cin")  # scored 2
+        case, third = strategy_meeting_called(
+            Stage.child_in_need, "cin", score=score, concern=concern
+        )
         assert_refused(
             case,
             strategy_discussion("nfa", at=third + HOUR),

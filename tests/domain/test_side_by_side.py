@@ -21,6 +21,7 @@ from tests.domain.builders import (
     allocate,
     assert_refused,
     case_at,
+    clocks_named,
     close,
     complete_assessment,
     conclude_s47,
@@ -40,10 +41,6 @@ from tests.domain.builders import (
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
-
-
-def clocks_named(case: Case, name: ClockName) -> list:  # type: ignore[type-arg]
-    return [c for c in case.clocks if c.name == name]
 
 
 # ------------------------------------------------ a strategy discussion when harm is suspected
