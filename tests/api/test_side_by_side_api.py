@@ -1,6 +1,6 @@
-"""Section 1a (contract v3) through the HTTP API: the new decision and stage in the OpenAPI
-document, a strategy discussion held during the assessment, and a plan in force that keeps
-the case open, with every refusal naming its rule and changing nothing."""
+"""Side by side (docs/rules.md, Stages) through the HTTP API: the new decision and stage in
+the OpenAPI document, a strategy discussion held during the assessment, and a plan in force
+that keeps the case open, with every refusal naming its rule and changing nothing."""
 
 from __future__ import annotations
 

@@ -57,7 +57,7 @@ OPEN_STAGES = [s for s in Stage if s != Stage.closed]
 WITHOUT_A_PLAN = [s for s in OPEN_STAGES if s != Stage.cp_plan]
 
 
-# =========================================================================== guards (§1)
+# =========================================================================== guards
 
 
 class TestScreeningBeforeAssessmentCompletes:
@@ -513,8 +513,8 @@ CONTRACT_EVENTS = {
 def test_the_list_of_events_covers_every_event_of_the_contract() -> None:
     assert len(CONTRACT_EVENTS) == 16
     added = {"record_consultation", "record_disruption_activity"}
-    added |= {"record_mase_decision", "complete_mase_action"}  # contract v3, section 5a
-    added |= {"record_transition_plan"}  # contract v3, section 6a
+    added |= {"record_mase_decision", "complete_mase_action"}  # docs/rules.md, The MASE panel
+    added |= {"record_transition_plan"}  # docs/rules.md, Clocks
     assert set(EVENT_TYPES) == CONTRACT_EVENTS | added
     assert {name for name, _ in ANY_STAGE_EVENTS} == set(EVENT_TYPES)
 
@@ -721,7 +721,7 @@ def test_closing_needs_a_reason() -> None:
     assert [e["loc"] for e in refusal.value.errors()] == [("reason",)]
 
 
-# =========================================================================== transitions (§1)
+# =========================================================================== transitions
 
 Path = list[tuple[Event, Stage]]
 
@@ -844,7 +844,7 @@ DIAGRAM = {
     ("review", "record_review(score 2-3)", "review"),
     ("review", "record_strategy_discussion(continue)", "review"),
     ("review", "record_strategy_discussion(s47)", "s47_enquiry"),
-    # contract v3 (section 1a)
+    # side by side (docs/rules.md, Stages)
     ("review", "record_review(score 0-1)", "cp_plan"),
     ("cp_plan", "record_cp_review(end_plan)", "closed"),
 }

@@ -64,7 +64,7 @@ def test_the_defaults_are_the_directive_and_national_figures() -> None:
         ClockName.return_home_interview: Deadline(amount=72, unit="hours"),
         ClockName.consultation: Deadline(amount=2, unit=wd),
         ClockName.mase_action: Deadline(amount=20, unit=wd),  # used only if a panel gives no date
-        ClockName.transition_planning: Deadline(amount=3, unit=months),  # section 6a
+        ClockName.transition_planning: Deadline(amount=3, unit=months),  # docs/rules.md, Clocks
     }
     assert policy.transition_planning_from_months == 17 * 12 + 6
     assert set(policy.deadlines) == set(ClockName)

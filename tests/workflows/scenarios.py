@@ -344,7 +344,7 @@ async def referred_to_mase(
 
 
 async def the_panel_at_work(env: WorkflowEnvironment) -> Handle:
-    """Contract v3, section 5a: partners told when harm is suspected and of the referral to
+    """docs/rules.md, The MASE panel: partners told when harm is suspected and of the referral to
     MASE; a decision with two actions, one completed and one left to breach on its owner's
     ladder; stepped down, then closed."""
     handle, t = await referred_to_mase(env, RECORDING_QUEUE, decided_by=SW, cris_number="CRIS-3/26")
@@ -369,7 +369,7 @@ async def the_panel_at_work(env: WorkflowEnvironment) -> Handle:
 
 
 async def transition_planning_while_open(env: WorkflowEnvironment) -> Handle:
-    """Section 6a: a child who reaches 17 years 6 months ten days after the referral. The
+    """docs/rules.md, Clocks: a child who reaches 17 years 6 months ten days after the referral. The
     case wakes for the birthday and opens the transition planning clock, which the plan
     agreed a day later stops; then the case closes."""
     birthday = (await now(env) + timedelta(days=10)).astimezone(LONDON).date()

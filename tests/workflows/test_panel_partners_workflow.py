@@ -1,6 +1,6 @@
-"""Section 5a (contract v3) through the workflow: partners told by the notify activity, the
-panel's decisions and actions kept, an action's clock laddering to its owner, and a refused
-decision leaving nothing in the history."""
+"""The panel at work (docs/rules.md, The MASE panel) through the workflow: partners told by
+the notify activity, the panel's decisions and actions kept, an action's clock laddering to
+its owner, and a refused decision leaving nothing in the history."""
 
 from __future__ import annotations
 

@@ -279,7 +279,7 @@ def timers(path: Path) -> list[float]:
 
 
 def test_a_case_woke_for_the_child_s_birthday_and_the_plan_stopped_its_clock() -> None:
-    """Section 6a (v11, no patch: only a referral with a date of birth wakes for it, and no
+    """Transition planning (v11, no patch: only a referral with a date of birth wakes for it, and no
     earlier history has one): the first timer is the birthday's, ten days after the
     referral, sooner than any rung of the clocks open then; the plan was agreed after it."""
     path = HISTORIES / "v11-transition_planning_while_open.json"

@@ -1,4 +1,4 @@
-"""Section 1a (contract v3) through the workflow's updates and query: each rule refused
+"""Side by side (docs/rules.md, Stages) through the workflow's updates and query: each rule refused
 before history with a message naming it, or taken as the statechart says."""
 
 from temporalio.testing import WorkflowEnvironment

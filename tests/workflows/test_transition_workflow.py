@@ -1,6 +1,7 @@
-"""Section 6a on durable timers: a child who reaches 17 years 6 months while the case is open
-has the `transition_planning` clock opened then (the case wakes for the birthday), which climbs
-its ladder until `record_transition_plan` stops it. Time is skipped, not waited for."""
+"""Transition planning (docs/rules.md, Clocks) on durable timers: a child who reaches 17 years
+6 months while the case is open has the `transition_planning` clock opened then (the case
+wakes for the birthday), which climbs its ladder until `record_transition_plan` stops it.
+Time is skipped, not waited for."""
 
 from __future__ import annotations
 
