@@ -5,7 +5,6 @@ cases will not be linked. Run as people run them: `python worker.py`, `python -m
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import httpx
@@ -17,7 +16,8 @@ from tests.e2e.conftest import (
     REPO,
     clean_env,
     free_ports,
-    stop_process_group,
+    process_group,
+    run_python,
     tail,
     wait_until,
 )
@@ -26,12 +26,6 @@ pytestmark = pytest.mark.slow  # runs the entry points as processes
 
 ELSEWHERE = "192.0.2.10:7233"  # TEST-NET-1: never reached, the refusal comes first
 UNLINKED = "cases will not be linked"
-
-
-def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(PYTHON), *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
-    )
 
 
 def worker_env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -45,7 +39,7 @@ def worker_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 def test_a_worker_beyond_loopback_refuses_to_start_without_teams_or_index_keys(
     tmp_path: Path,
 ) -> None:
-    done = run(["worker.py"], worker_env(tmp_path, TEMPORAL_ADDRESS=ELSEWHERE))
+    done = run_python("worker.py", env=worker_env(tmp_path, TEMPORAL_ADDRESS=ELSEWHERE))
 
     assert done.returncode == 2
     assert done.stderr.startswith(
@@ -58,7 +52,7 @@ def test_a_worker_beyond_loopback_refuses_to_start_without_teams_or_index_keys(
 def test_a_worker_beyond_loopback_names_what_is_still_missing(tmp_path: Path) -> None:
     env = worker_env(tmp_path, TEMPORAL_ADDRESS=ELSEWHERE, CSE_TEAMS="TEAM-A,TEAM-B")
 
-    done = run(["worker.py"], env)
+    done = run_python("worker.py", env=env)
 
     assert done.returncode == 2
     assert done.stderr.startswith("worker not started: CSE_INDEX_KEYS must be set beyond")
@@ -74,7 +68,7 @@ def test_an_api_beyond_loopback_refuses_to_start_without_teams_or_index_keys() -
         CSE_INDEX_KEYS=new_key_item("index-1"),
     )
 
-    done = run(["-m", "api"], env)
+    done = run_python("-m", "api", env=env)
 
     assert done.returncode == 2
     assert done.stderr.startswith(
@@ -90,7 +84,7 @@ def unlinked_lines(log: str) -> list[dict[str, str]]:
 def test_a_worker_on_loopback_without_index_keys_says_so_once(tmp_path: Path) -> None:
     (nobody,) = free_ports(1)  # it says so at start-up, before it asks Temporal
 
-    done = run(["worker.py"], worker_env(tmp_path, TEMPORAL_ADDRESS=f"127.0.0.1:{nobody}"))
+    done = run_python("worker.py", env=worker_env(tmp_path, TEMPORAL_ADDRESS=f"127.0.0.1:{nobody}"))
 
     assert "did not answer" in done.stderr
     [line] = unlinked_lines(done.stdout)
@@ -102,7 +96,7 @@ def test_a_worker_with_index_keys_says_nothing_of_them(tmp_path: Path) -> None:
     key = new_key_item("index-1")
     env = worker_env(tmp_path, TEMPORAL_ADDRESS=f"127.0.0.1:{nobody}", CSE_INDEX_KEYS=key)
 
-    done = run(["worker.py"], env)
+    done = run_python("worker.py", env=env)
 
     assert "did not answer" in done.stderr
     assert unlinked_lines(done.stdout) == []
@@ -117,21 +111,10 @@ def test_an_api_on_loopback_without_index_keys_starts_and_says_so_once(tmp_path:
         CSE_POLICY_DIR=str(REPO / "policies"),
     )
     log = tmp_path / "api.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(PYTHON), "-m", "api"],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    with process_group([str(PYTHON), "-m", "api"], env, log):
         wait_until("the API to answer", lambda: answers(port), timeout=40)
         [line] = unlinked_lines(log.read_text(encoding="utf-8"))
         assert line["level"] == "warning", tail(log)
-    finally:
-        stop_process_group(proc)
 
 
 def answers(port: int) -> bool:

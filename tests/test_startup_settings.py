@@ -19,7 +19,7 @@ from edge.settings import (
     known_names,
     read_settings,
 )
-from tests.e2e.conftest import PYTHON, REPO, clean_env
+from tests.e2e.conftest import REPO, clean_env, run_python
 
 pytestmark = pytest.mark.slow  # runs each entry point as a process
 
@@ -138,15 +138,7 @@ def test_every_entry_point_refuses_a_bad_setting_in_one_line(
     referral.write_text("{}", encoding="utf-8")
     args = [str(referral) if a == "REFERRAL" else a for a in args]
 
-    done = subprocess.run(
-        [str(PYTHON), *args],
-        cwd=REPO,
-        env=clean_env(TEMPORAL_ADDRESS="127.0.0.1:1", **setting),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = start(args, **setting)
 
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.splitlines() == [done.stderr.strip()], done.stderr
@@ -154,15 +146,7 @@ def test_every_entry_point_refuses_a_bad_setting_in_one_line(
 
 
 def start(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(PYTHON), *args],
-        cwd=REPO,
-        env=clean_env(TEMPORAL_ADDRESS="127.0.0.1:1", **env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_python(*args, env=clean_env(TEMPORAL_ADDRESS="127.0.0.1:1", **env))
 
 
 def test_the_worker_names_an_outbox_it_cannot_write(tmp_path: Path) -> None:

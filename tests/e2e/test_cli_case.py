@@ -22,7 +22,6 @@ from tests.e2e.conftest import (
     instant,
     iso,
     search_attributes,
-    wait_until,
 )
 
 pytestmark = pytest.mark.e2e
@@ -195,14 +194,7 @@ def test_the_cli_drives_a_case_from_referral_to_closed(
     ]
 
     # -- the workflow completes, and supervisors find the case among the closed ones --------------
-    wait_until(
-        f"{wid} to complete",
-        lambda: (
-            temporal.describe(wid)["workflowExecutionInfo"]["status"]
-            == "WORKFLOW_EXECUTION_STATUS_COMPLETED"
-        ),
-        timeout=15,
-    )
+    temporal.wait_status(wid, "COMPLETED", timeout=15)
     entry = temporal.wait_listed(f"CseStage = 'closed' AND CseTeam = '{referral['team']}'", wid)
     attributes = search_attributes(entry)
     assert attributes["CseStage"] == "closed"
@@ -301,19 +293,7 @@ def test_a_second_start_with_the_same_workflow_id_is_refused(
     )
 
     # While the case is open: refused (`--fail-existing`, the conflict policy Fail).
-    refused = temporal.fails(
-        "workflow",
-        "start",
-        "--type",
-        "ReferralWorkflow",
-        "--task-queue",
-        service_worker.task_queue,
-        "--workflow-id",
-        wid,
-        "--input",
-        json.dumps(again),
-        "--fail-existing",
-    )
+    refused = temporal.refused_start(service_worker.task_queue, again, "--fail-existing")
     assert "already" in refused.stderr.lower()
 
     after = temporal.settled(wid)
@@ -331,28 +311,9 @@ def test_a_second_start_with_the_same_workflow_id_is_refused(
         "close",
         {"reason": "e2e", "closed_at": iso(received + timedelta(minutes=1)), "actor": ACTOR},
     )
-    wait_until(
-        f"{wid} to complete",
-        lambda: (
-            temporal.describe(wid)["workflowExecutionInfo"]["status"]
-            == "WORKFLOW_EXECUTION_STATUS_COMPLETED"
-        ),
-        timeout=15,
-    )
-    refused = temporal.fails(
-        "workflow",
-        "start",
-        "--type",
-        "ReferralWorkflow",
-        "--task-queue",
-        service_worker.task_queue,
-        "--workflow-id",
-        wid,
-        "--input",
-        json.dumps(again),
-        "--id-reuse-policy",
-        "RejectDuplicate",
-        "--fail-existing",
+    temporal.wait_status(wid, "COMPLETED", timeout=15)
+    refused = temporal.refused_start(
+        service_worker.task_queue, again, "--id-reuse-policy", "RejectDuplicate", "--fail-existing"
     )
     assert "already" in refused.stderr.lower()
     runs = temporal.list(f"WorkflowId = '{wid}'")
@@ -371,18 +332,8 @@ def test_a_cli_start_with_an_invalid_referral_fails_naming_each_bad_field(
     wid = f"referral-{referral['referral_id']}"
     temporal.start(service_worker.task_queue, referral)
 
-    wait_until(
-        f"{wid} to fail",
-        lambda: (
-            temporal.describe(wid)["workflowExecutionInfo"]["status"]
-            == "WORKFLOW_EXECUTION_STATUS_FAILED"
-        ),
-        timeout=10,
-    )
-    events = temporal("workflow", "show", "--workflow-id", wid)["events"]
-    failed = [e for e in events if e["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_FAILED"]
-    assert len(failed) == 1
-    failure = failed[0]["workflowExecutionFailedEventAttributes"]["failure"]
+    temporal.wait_status(wid, "FAILED", timeout=10)
+    failure = temporal.failure(wid)
     assert failure["applicationFailureInfo"]["type"] == "InvalidInput"
     message = failure["message"]
     assert message.startswith("invalid input: "), message

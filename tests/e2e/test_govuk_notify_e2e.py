@@ -11,7 +11,6 @@ once, by email and by text message.
 from __future__ import annotations
 
 import json
-import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,10 +23,11 @@ import pytest
 from domain.notifications import NotificationKind
 from tests.e2e.conftest import (
     LONDON,
-    PYTHON,
     REPO,
     TemporalCli,
     clean_env,
+    roles_table,
+    run_python,
     tail,
     wait_until,
     worker_process,
@@ -44,17 +44,7 @@ PUBLIC_URL = "https://cse.example.org"
 RECOVERY_TIMEOUT = 45.0  # the notify activity retries 5 s after a failed attempt, then 10 s
 
 DIRECTORY = f"""
-[roles]
-social_worker = ["cse-duty@example.org"]
-team_manager = ["team-managers@example.org"]
-specialist_safeguarding_lead = ["sspl@example.org"]
-head_of_service = ["head-of-service@example.org"]
-strategic_lead = ["strategic-lead@example.org", "{LEAD_PHONE}"]
-mash = ["mash@example.org"]
-police_spoc = ["police-cse-spoc@example.org"]
-data_analyst = ["analyst@example.org"]
-mase_chair = ["mase-chair@example.org"]
-
+{roles_table(strategic_lead=["strategic-lead@example.org", LEAD_PHONE])}
 [teams."{REFUSED_TEAM}"]
 strategic_lead = ["refused-team-lead@example.org", "{REFUSED_PHONE}"]
 """
@@ -268,15 +258,7 @@ def test_the_worker_refuses_a_bad_notify_set_up_naming_it_never_the_key(
         "CSE_GOVUK_NOTIFY_API_KEY": standin.api_key(),
         "CSE_GOVUK_NOTIFY_TEMPLATES": str(tmp_path / "templates.toml"),
     } | {k: str(tmp_path / v) if k.endswith("TEMPLATES") else v for k, v in extra.items()}
-    done = subprocess.run(
-        [str(PYTHON), "worker.py"],
-        cwd=REPO,
-        env=clean_env(**settings),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_python("worker.py", env=clean_env(**settings))
     assert done.returncode == 2, done.stderr
     assert "worker not started" in done.stderr
     assert named in done.stderr

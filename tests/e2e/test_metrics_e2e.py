@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import socket
-import subprocess
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -25,12 +24,13 @@ from pydantic import SecretStr
 from api.app import create_app
 from edge.settings import Settings
 from tests.e2e.conftest import (
-    PYTHON,
     REPO,
     TemporalCli,
     clean_env,
     free_ports,
     iso,
+    roles_table,
+    run_python,
     seconds,
     wait_until,
     worker_process,
@@ -45,18 +45,7 @@ METRICS_TOKEN = "e2e-metrics-token-0123456789"
 SCRAPE_TIMEOUT = 30.0
 # Every role the policy notifies has an address; the strategic lead's is a webhook that
 # answers 400, so each strategic escalation fails for good (PermanentDeliveryError).
-DIRECTORY = """
-[roles]
-social_worker = ["cse-duty@example.org"]
-team_manager = ["team-managers@example.org"]
-specialist_safeguarding_lead = ["sspl@example.org"]
-head_of_service = ["head-of-service@example.org"]
-strategic_lead = ["{hook}/strategic"]
-mash = ["mash@example.org"]
-police_spoc = ["police-cse-spoc@example.org"]
-data_analyst = ["analyst@example.org"]
-mase_chair = ["mase-chair@example.org"]
-"""
+DIRECTORY = roles_table(strategic_lead=["{hook}/strategic"])
 
 # ---- the worker, its metrics endpoint and a webhook that refuses -------------------------
 
@@ -240,8 +229,7 @@ def test_the_worker_refuses_to_start_on_a_metrics_port_that_is_taken(tmp_path: P
             CSE_OUTBOX_FILE=str(tmp_path / "outbox.jsonl"),
             CSE_METRICS_PORT=str(port),
         )
-        cmd = [str(PYTHON), "worker.py"]
-        done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+        done = run_python("worker.py", env=env)
     assert done.returncode == 2, done.stderr
     assert f"worker not started: CSE_METRICS_HOST/CSE_METRICS_PORT 127.0.0.1:{port}" in done.stderr
     assert "Address already in use" in done.stderr

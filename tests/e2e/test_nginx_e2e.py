@@ -11,9 +11,6 @@ read back, /health asked. Each replica's own /metrics then says it answered its 
 from __future__ import annotations
 
 import re
-import subprocess
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +18,7 @@ import httpx
 import pytest
 
 from tests.deploy.nginx_conf import command, local_conf
-from tests.e2e.conftest import free_ports, stop_process_group, tail, wait_until
+from tests.e2e.conftest import answers_health, free_ports, process_group, wait_until
 from tests.e2e.test_scale_out import (  # noqa: F401  # the fixture, registered by being imported
     HEAD_OF_SERVICE,
     INTAKE,
@@ -46,27 +43,15 @@ def proxy(cluster: Cluster, tmp_path: Path) -> Iterator[str]:  # noqa: F811  # i
     folder.mkdir()
     port = free_ports(1)[0]
     conf = local_conf(folder, replicas, port)
-    log = folder / "nginx.out"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            command(conf), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
     url = f"http://127.0.0.1:{port}"
-
-    def listening() -> bool:
-        if proc.poll() is not None:
-            raise AssertionError(f"nginx exited {proc.returncode}:\n{tail(folder / 'error.log')}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=3) as answer:
-                return bool(answer.status == 200)
-        except (urllib.error.URLError, OSError):
-            return False
-
-    try:
-        wait_until("nginx to answer /health", listening, START_TIMEOUT)
+    with process_group(command(conf), None, folder / "nginx.out") as proc:
+        errors = folder / "error.log"
+        wait_until(
+            "nginx to answer /health",
+            lambda: answers_health(url, proc, errors, "nginx"),
+            START_TIMEOUT,
+        )
         yield url
-    finally:
-        stop_process_group(proc)
 
 
 async def answered(api: httpx.AsyncClient) -> int:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,12 +28,13 @@ from aiosmtpd.controller import Controller
 
 from tests.e2e.conftest import (
     LONDON,
-    PYTHON,
     REPO,
     TemporalCli,
     clean_env,
     free_ports,
     iso,
+    roles_table,
+    run_python,
     seconds,
     tail,
     wait_until,
@@ -51,24 +51,18 @@ NORTH = "E2E-NORTH"  # a team with its own strategic lead
 GLOBAL_LEADS = {"strategic-lead@example.org", "ad-office@example.org"}
 NORTH_LEADS = {"north-strategic-lead@example.org"}
 
-DIRECTORY = """
-[roles]
-social_worker = ["cse-duty@example.org"]
-team_manager = ["team-managers@example.org"]
-specialist_safeguarding_lead = ["sspl@example.org"]
-head_of_service = ["head-of-service@example.org"]
-strategic_lead = ["strategic-lead@example.org", "ad-office@example.org", "{hook}/strategic"]
-mash = ["mash@example.org"]
-police_spoc = ["police-cse-spoc@example.org"]
-data_analyst = ["analyst@example.org"]
-mase_chair = ["mase-chair@example.org"]
-
+DIRECTORY = (
+    roles_table(
+        strategic_lead=["strategic-lead@example.org", "ad-office@example.org", "{hook}/strategic"]
+    )
+    + """
 [teams."E2E-NORTH"]
 strategic_lead = ["north-strategic-lead@example.org", "{hook}/north"]
 
 [people]
 "sw-e2e-7" = "sw7@example.org"
 """
+)
 
 
 # ---- the receivers ---------------------------------------------------------------------
@@ -347,15 +341,7 @@ def test_the_worker_refuses_to_start_on_a_bad_directory_naming_it(
         "CSE_DIRECTORY_FILE": str(path),
         "CSE_WEBHOOK_SECRET": SECRET,
     } | extra
-    done = subprocess.run(
-        [str(PYTHON), "worker.py"],
-        cwd=REPO,
-        env=clean_env(**settings),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_python("worker.py", env=clean_env(**settings))
     assert done.returncode == 2, done.stderr
     assert "worker not started" in done.stderr
     assert named in done.stderr

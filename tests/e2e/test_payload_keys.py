@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from edge.codec import new_key_item
-from tests.e2e.conftest import PYTHON, REPO, RunningWorker, worker_process
+from tests.e2e.conftest import RunningWorker, run_python, worker_process
 
 NO_KEY = "CSE_CODEC_KEYS is not set"
 
@@ -20,18 +19,6 @@ NO_KEY = "CSE_CODEC_KEYS is not set"
 def without_payload_settings(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CSE_"))}
     return env | extra
-
-
-def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(PYTHON), *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 @pytest.mark.parametrize(
@@ -52,7 +39,7 @@ def test_no_service_starts_without_a_key(args: list[str], tmp_path: Path) -> Non
     }
     (tmp_path / "referral.json").write_text(json.dumps(referral))
     args = [a if a != "referral.json" else str(tmp_path / a) for a in args]
-    done = run(args, without_payload_settings(TEMPORAL_ADDRESS="127.0.0.1:1"))
+    done = run_python(*args, env=without_payload_settings(TEMPORAL_ADDRESS="127.0.0.1:1"))
     assert done.returncode == 2, done.stdout + done.stderr
     assert NO_KEY in done.stderr
 
@@ -60,7 +47,7 @@ def test_no_service_starts_without_a_key(args: list[str], tmp_path: Path) -> Non
 def test_a_malformed_key_is_refused_by_its_place_and_never_echoed() -> None:
     secret = "c2hvcnQta2V5"  # base64 of 9 bytes, not 32
     env = without_payload_settings(CSE_CODEC_KEYS=f"{new_key_item('k1')},k2:{secret}")
-    done = run(["worker.py"], env)
+    done = run_python("worker.py", env=env)
     assert done.returncode == 2
     assert "CSE_CODEC_KEYS item 2 (k2): the key must be 32 bytes, not 9" in done.stderr
     assert secret not in done.stdout + done.stderr

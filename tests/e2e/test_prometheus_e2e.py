@@ -26,7 +26,7 @@ import pytest
 import yaml  # type: ignore[import-untyped]  # PyYAML ships no types; no types-PyYAML here
 
 from tests.browser.conftest import api_process
-from tests.e2e.conftest import REPO, clean_env, free_ports, stop_process_group, tail, wait_until
+from tests.e2e.conftest import REPO, clean_env, free_ports, process_group, tail, wait_until
 from tests.e2e.test_metrics_e2e import (  # noqa: F401  # fixtures, registered by being imported
     METRICS_TOKEN,
     MeteredWorker,
@@ -192,23 +192,21 @@ def prometheus(
         f"--storage.tsdb.path={folder / 'data'}",
         f"--web.listen-address=127.0.0.1:{port}",
     ]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, env=clean_env(), start_new_session=True
-        )
     url = f"http://127.0.0.1:{port}"
     alerts = AlertLog(url)
     watcher = threading.Thread(target=alerts.watch, daemon=True)
-    try:
-        running = Prometheus(url, alerts, log)
-        wait_until(
-            "Prometheus to scrape the worker and the API", lambda: up(running, proc), START_TIMEOUT
-        )
-        watcher.start()
-        yield running
-    finally:
-        alerts.stop.set()
-        stop_process_group(proc)
+    with process_group(cmd, clean_env(), log) as proc:
+        try:
+            running = Prometheus(url, alerts, log)
+            wait_until(
+                "Prometheus to scrape the worker and the API",
+                lambda: up(running, proc),
+                START_TIMEOUT,
+            )
+            watcher.start()
+            yield running
+        finally:
+            alerts.stop.set()
 
 
 def up(prometheus: Prometheus, proc: subprocess.Popen[bytes]) -> bool:

@@ -27,7 +27,6 @@ from tests.e2e.conftest import (
     running_service_worker,
     search_attributes,
     seconds,
-    wait_until,
 )
 
 pytestmark = pytest.mark.e2e
@@ -73,14 +72,7 @@ def opened(temporal: TemporalCli, worker: RunningWorker, referral: dict[str, Any
 
 def closed(temporal: TemporalCli, wid: str, at: str) -> None:
     temporal.update(wid, "close", {"reason": "e2e", "closed_at": at, "actor": "tm-e2e"})
-    wait_until(
-        f"{wid} to complete",
-        lambda: (
-            temporal.describe(wid)["workflowExecutionInfo"]["status"]
-            == "WORKFLOW_EXECUTION_STATUS_COMPLETED"
-        ),
-        timeout=15,
-    )
+    temporal.wait_status(wid, "COMPLETED", timeout=15)
 
 
 def linked_status(temporal: TemporalCli, wid: str) -> dict[str, Any]:
@@ -138,17 +130,8 @@ def test_an_unknown_team_is_refused_by_the_workflow_s_own_start_check(
 
     temporal.start(linking_worker.task_queue, referral)
 
-    wait_until(
-        f"{wid} to fail",
-        lambda: (
-            temporal.describe(wid)["workflowExecutionInfo"]["status"]
-            == "WORKFLOW_EXECUTION_STATUS_FAILED"
-        ),
-        timeout=15,
-    )
-    events = temporal("workflow", "show", "--workflow-id", wid)["events"]
-    [failed] = [e for e in events if e["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_FAILED"]
-    failure = failed["workflowExecutionFailedEventAttributes"]["failure"]
+    temporal.wait_status(wid, "FAILED", timeout=15)
+    failure = temporal.failure(wid)
     assert failure["applicationFailureInfo"]["type"] == "InvalidInput"
     assert failure["message"].startswith("invalid input: team: 'e2e-team-a' is not a team")
     assert f"give one of {', '.join(TEAMS)}" in failure["message"]

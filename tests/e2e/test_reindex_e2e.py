@@ -7,7 +7,6 @@ referral id or the child."""
 from __future__ import annotations
 
 import base64
-import subprocess
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -19,11 +18,11 @@ import pytest
 from domain.child_index import IndexKey, child_index
 from edge.codec import new_key_item
 from tests.e2e.conftest import (
-    PYTHON,
     REPO,
     TemporalCli,
     clean_env,
     iso,
+    run_python,
     seconds,
     wait_until,
     worker_process,
@@ -55,15 +54,7 @@ def worker(env: dict[str, str], log: Path, **more: str) -> Any:
 
 
 def reindex(env: dict[str, str], *flags: str) -> str:
-    proc = subprocess.run(
-        [str(PYTHON), "-m", "cli", "reindex", *flags],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    proc = run_python("-m", "cli", "reindex", *flags, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr + proc.stdout
     return proc.stdout + proc.stderr
 

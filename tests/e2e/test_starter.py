@@ -19,14 +19,13 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import (
-    PYTHON,
     REPO,
     RunningWorker,
     TemporalCli,
     clean_env,
     iso,
+    run_python,
     seconds,
-    wait_until,
 )
 
 pytestmark = pytest.mark.e2e
@@ -39,19 +38,12 @@ def starter(service_worker: RunningWorker, tmp_path: Path) -> Starter:
     """Run `python starter.py FILE` from a directory that is not the repository."""
 
     def run(path: Path) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(PYTHON), str(REPO / "starter.py"), str(path)],
-            cwd=tmp_path,
-            env=clean_env(
-                TEMPORAL_ADDRESS=service_worker.address,
-                CSE_TASK_QUEUE=service_worker.task_queue,
-                CSE_POLICY_DIR=str(REPO / "policies"),  # the worker's: its clock-skew tolerance
-            ),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+        env = clean_env(
+            TEMPORAL_ADDRESS=service_worker.address,
+            CSE_TASK_QUEUE=service_worker.task_queue,
+            CSE_POLICY_DIR=str(REPO / "policies"),  # the worker's: its clock-skew tolerance
         )
+        return run_python(str(REPO / "starter.py"), str(path), env=env, cwd=tmp_path)
 
     return run
 
@@ -179,14 +171,7 @@ def test_the_same_referral_again_is_refused_and_the_case_untouched(
         {"decision": "nfa", "decided_at": decided_at, "reason": "e2e", "actor": "sw-e2e"},
     )
     assert closed["stage"] == "closed"
-    wait_until(
-        f"{wid} to complete",
-        lambda: (
-            temporal.describe(wid)["workflowExecutionInfo"]["status"]
-            == "WORKFLOW_EXECUTION_STATUS_COMPLETED"
-        ),
-        timeout=15,
-    )
+    temporal.wait_status(wid, "COMPLETED", timeout=15)
     done = starter(write(tmp_path, again, "again.json"))
     assert_exit(done, 3)
     assert f"a case for referral {referral['referral_id']} already exists" in done.stderr

@@ -4,14 +4,13 @@ codes, before Temporal is asked."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import PYTHON, REPO, clean_env, free_ports
+from tests.e2e.conftest import REPO, clean_env, free_ports, run_python
 from tests.e2e.test_starter_teams import written
 
 pytestmark = pytest.mark.e2e
@@ -40,14 +39,8 @@ def test_an_authority_not_in_the_directory_is_refused_before_temporal_is_asked(
     )
     referral = make_referral(looked_after=True, **{field: "E99000777"})
 
-    done = subprocess.run(
-        [str(PYTHON), str(REPO / "starter.py"), str(written(tmp_path, referral))],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    done = run_python(
+        str(REPO / "starter.py"), str(written(tmp_path, referral)), env=env, cwd=tmp_path
     )
 
     assert done.returncode == 2, done.stderr

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import PYTHON, REPO, RunningWorker, TemporalCli, clean_env, free_ports
+from tests.e2e.conftest import REPO, RunningWorker, TemporalCli, clean_env, free_ports, run_python
 
 pytestmark = pytest.mark.e2e
 
@@ -28,15 +28,7 @@ def start(
         CSE_POLICY_DIR=str(REPO / "policies"),
         CSE_TEAMS=TEAMS,
     )
-    return subprocess.run(
-        [str(PYTHON), str(REPO / "starter.py"), str(path)],
-        cwd=path.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_python(str(REPO / "starter.py"), str(path), env=env, cwd=path.parent)
 
 
 def written(folder: Path, referral: dict[str, Any]) -> Path:
