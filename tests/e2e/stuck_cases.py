@@ -81,8 +81,15 @@ def new_case(prefix: str) -> StuckCase:
     return StuckCase(referral_id=f"{prefix}-{tag}", task_queue=f"stuck-{tag}")
 
 
-def referral(case: StuckCase, team: str) -> dict[str, str]:
-    return {"referral_id": case.referral_id, "team": team}
+async def started(client: Client, case: StuckCase, team: str) -> WorkflowHandle[None, None]:
+    """The case (its referral id and `team`) started on its own task queue."""
+    return await client.start_workflow(
+        "ReferralWorkflow",
+        {"referral_id": case.referral_id, "team": team},
+        id=case.workflow_id,
+        task_queue=case.task_queue,
+        result_type=type(None),
+    )
 
 
 async def until(what: str, probe: Callable[[], Awaitable[bool]]) -> None:
@@ -107,13 +114,7 @@ async def case_under_changed_code(address: str, keys: str, team: str) -> AsyncIt
     client = await sealed_client(address, keys)
     case = new_case("NONDET")
     async with Worker(client, task_queue=case.task_queue, workflows=[CaseAsFirstDeployed]):
-        handle = await client.start_workflow(
-            "ReferralWorkflow",
-            referral(case, team),
-            id=case.workflow_id,
-            task_queue=case.task_queue,
-            result_type=type(None),
-        )
+        handle = await started(client, case, team)
         await until("the case's first task", lambda: published_team(handle))
     async with Worker(client, task_queue=case.task_queue, workflows=[CaseAsChangedSince]):
         await handle.signal("nudge")  # a new task, run by the changed code from a fresh replay
@@ -131,13 +132,7 @@ async def case_sealed_with_a_lost_key(
     stranger = await sealed_client(address, lost_keys)
     case = new_case("LOSTKEY")
     async with Worker(client, task_queue=case.task_queue, workflows=[CaseAsFirstDeployed]):
-        handle = await stranger.start_workflow(
-            "ReferralWorkflow",
-            referral(case, team),
-            id=case.workflow_id,
-            task_queue=case.task_queue,
-            result_type=type(None),
-        )
+        handle = await started(stranger, case, team)
         await until("a failing task", lambda: failing_attempt(handle))
         yield case
 
@@ -152,13 +147,7 @@ async def closed_case_whose_key_was_dropped(
     before = await sealed_client(address, dropped_keys)
     case = new_case("DROPPED")
     async with Worker(before, task_queue=case.task_queue, workflows=[CaseAsFirstDeployed]):
-        handle = await before.start_workflow(
-            "ReferralWorkflow",
-            referral(case, team),
-            id=case.workflow_id,
-            task_queue=case.task_queue,
-            result_type=type(None),
-        )
+        handle = await started(before, case, team)
         await until("the case's first task", lambda: published_team(handle))
         await handle.signal("nudge")
         await handle.result()
@@ -172,8 +161,6 @@ async def case_nobody_serves(address: str, keys: str, team: str) -> StuckCase:
     reader to suspect it."""
     client = await sealed_client(address, keys)
     case = new_case("NOWORKER")
-    await client.start_workflow(
-        "ReferralWorkflow", referral(case, team), id=case.workflow_id, task_queue=case.task_queue
-    )
+    await started(client, case, team)
     await asyncio.sleep(2.5)  # edge/diagnosis.py suspects a task left unstarted beyond 2 s
     return case

@@ -14,16 +14,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from contract import search_attributes as sa
 from domain.child_index import IndexKey, child_index, normalised
 from edge.client import connect
 from edge.codec import new_key_item
 from edge.settings import Settings
-from tests.e2e.conftest import REPO, clean_env, dev_server, iso, seconds
+from tests.e2e.conftest import REPO, clean_env, iso, seconds
 from tests.e2e.conftest import worker_process as service_worker_process
-from tests.e2e.test_sealed_store import store_bytes
+from tests.e2e.test_sealed_store import open_store, start_once, store_bytes
 
 pytestmark = pytest.mark.e2e
 
@@ -36,9 +35,8 @@ CHILD = f"Person-Strings-{uuid.uuid4().hex[:8].upper()}"
 
 @pytest.fixture
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    folder = tmp_path_factory.mktemp("indexed-store")
-    with dev_server(folder, db_file=folder / "temporal.db") as address:
-        yield address, folder
+    with open_store(tmp_path_factory) as running:
+        yield running
 
 
 async def start_an_indexed_case(address: str, folder: Path) -> bytes:
@@ -68,14 +66,7 @@ async def start_an_indexed_case(address: str, folder: Path) -> bytes:
             "significant_harm_suspected": False,
             "summary": "summary of the strings test",
         }
-        handle = await client.start_workflow(
-            "ReferralWorkflow",
-            referral,
-            id=f"referral-{rid}",
-            task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-        )
+        handle = await start_once(client, referral, task_queue)
 
         async def indexed() -> bool:
             attributes = (await handle.describe()).typed_search_attributes

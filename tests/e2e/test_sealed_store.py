@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from edge.client import connect
@@ -52,6 +52,20 @@ def open_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         yield address, folder
 
 
+async def start_once(
+    client: Client, referral: dict[str, Any], task_queue: str
+) -> WorkflowHandle[Any, Any]:
+    """Start the case under its referral's workflow id, never reused, as intake does."""
+    return await client.start_workflow(
+        "ReferralWorkflow",
+        referral,
+        id=f"referral-{referral['referral_id']}",
+        task_queue=task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+    )
+
+
 async def drive_a_whole_case(client: Client, task_queue: str) -> str:
     received = seconds(datetime.now(UTC) - timedelta(hours=2))
     rid = f"SEAL-{uuid.uuid4().hex[:8]}"
@@ -65,14 +79,7 @@ async def drive_a_whole_case(client: Client, task_queue: str) -> str:
         "significant_harm_suspected": False,
         "summary": MARKERS["summary"],
     }
-    handle = await client.start_workflow(
-        "ReferralWorkflow",
-        referral,
-        id=f"referral-{rid}",
-        task_queue=task_queue,
-        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-    )
+    handle = await start_once(client, referral, task_queue)
 
     def at(minutes: int) -> str:
         return iso(received + timedelta(minutes=minutes))

@@ -45,6 +45,11 @@ async def cse_case(address: str, referral_id: str) -> subprocess.CompletedProces
         CSE_CODEC_KEYS=E2E_CODEC_KEYS,
         CSE_POLICY_DIR=str(REPO / "policies"),
     )
+    return await cse_case_with(env, referral_id)
+
+
+async def cse_case_with(env: dict[str, str], referral_id: str) -> subprocess.CompletedProcess[str]:
+    """`cse case REFERRAL_ID` with `env`, from a folder that is not the repository."""
     return await asyncio.to_thread(
         subprocess.run,
         [str(BIN / "cse"), "case", referral_id],
@@ -131,14 +136,5 @@ async def test_cse_case_says_a_terminated_case_is_not_running_and_how_to_reset_i
         "workflow", "terminate", "--workflow-id", workflow_id, "--reason", "pressed by mistake"
     )
     env = clean_env(TEMPORAL_ADDRESS=service_worker.address, CSE_PLAINTEXT_PAYLOADS="true")
-    proc = await asyncio.to_thread(
-        subprocess.run,
-        [str(BIN / "cse"), "case", referral["referral_id"]],
-        capture_output=True,
-        text=True,
-        timeout=CLI_TIMEOUT,
-        env=env,
-        cwd="/tmp",
-        check=False,
-    )
+    proc = await cse_case_with(env, referral["referral_id"])
     said_in_two_lines(proc, "terminated", "temporal workflow reset", workflow_id)
