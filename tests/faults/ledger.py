@@ -425,6 +425,41 @@ async def workflow_task_failures(
     return counted
 
 
+def strategic_escalations(referral_ids: Sequence[str]) -> list[NotificationKey]:
+    """What each late case owes at least: its referral decision and strategy discussion
+    clocks' strategic escalations."""
+    return [
+        (rid, "clock_step", clock, "strategic_escalation")
+        for rid in referral_ids
+        for clock in ("referral_decision", "strategy_discussion")
+    ]
+
+
+async def settled_after_faults(
+    client: Client,
+    ledger: Ledger,
+    workflow_ids: Sequence[str],
+    delivery_problems: Callable[[dict[str, dict[str, Any]]], list[str]],
+    within: float,
+    interval: float,
+) -> tuple[dict[str, dict[str, Any]], dict[str, Counter[str]]]:
+    """Once the faults are over: wait until `delivery_problems` finds none in the cases, then
+    check that every accepted update is in its case once, every notification was delivered
+    and no workflow task failed. The cases' statuses and their `workflow_task_failures`."""
+
+    async def undelivered() -> list[str]:
+        return delivery_problems(await statuses(client, workflow_ids))
+
+    await eventually("every notification delivered", undelivered, within, interval)
+
+    cases = await statuses(client, workflow_ids)
+    assert update_problems(ledger, cases) == []
+    assert delivery_problems(cases) == []
+    counted = await workflow_task_failures(client, workflow_ids)
+    assert failed_tasks(counted) == {}
+    return cases, counted
+
+
 def failed_tasks(counted: dict[str, Counter[str]]) -> dict[str, int]:
     return {
         wid: c["workflow task failed"] for wid, c in counted.items() if c["workflow task failed"]

@@ -31,15 +31,12 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from domain.roles import Role
-from edge.search_attributes import cli_flags
 from tests.e2e.conftest import (
-    SERVER_START_TIMEOUT,
-    TEMPORAL_BIN,
-    TemporalCli,
     clean_env,
+    dev_server_command,
+    start_logged,
     stop_process_group,
-    tail,
-    wait_until,
+    wait_for_dev_server,
     worker_process,
 )
 
@@ -82,39 +79,9 @@ class DevServer:
     def _start(self) -> None:
         self.starts += 1
         log = self.folder / f"server-{self.starts}.log"
-        cmd = [
-            str(TEMPORAL_BIN),
-            "server",
-            "start-dev",
-            "--headless",
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--ui-port",
-            str(self.ui_port),
-            "--db-filename",
-            str(self.folder / "temporal.db"),
-            "--log-level",
-            "error",
-            *cli_flags(),
-        ]
-        with log.open("wb") as out:
-            self.proc = subprocess.Popen(
-                cmd, stdout=out, stderr=subprocess.STDOUT, env=clean_env(), start_new_session=True
-            )
-        cli = TemporalCli(self.address)
-
-        def healthy() -> bool:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise AssertionError(f"the dev server exited {self.proc.returncode}:\n{tail(log)}")
-            try:
-                return cli.run("operator", "cluster", "health", output=None).returncode == 0
-            except subprocess.TimeoutExpired:
-                return False
-
-        wait_until("the Temporal dev server to be healthy", healthy, SERVER_START_TIMEOUT)
+        cmd = dev_server_command(self.port, self.ui_port, self.folder / "temporal.db")
+        self.proc = start_logged(cmd, clean_env(), log)
+        wait_for_dev_server(self.proc, log, self.port)
 
     def kill(self) -> None:
         assert self.proc is not None, "the dev server was never started"

@@ -25,15 +25,14 @@ from tests.faults.ledger import (
     Ledger,
     due_notifications,
     eventually,
-    failed_tasks,
     late_referral,
     notification_problems,
     open_case,
     outbox_lines,
+    settled_after_faults,
     statuses,
+    strategic_escalations,
     totals,
-    update_problems,
-    workflow_task_failures,
 )
 
 pytestmark = pytest.mark.faults
@@ -78,23 +77,16 @@ async def test_notifications_held_back_while_the_channels_are_down_all_arrive_on
     down_for = time.monotonic() - began
 
     rids = [w.removeprefix("referral-") for w in wids]
-    required = [
-        (rid, "clock_step", clock, "strategic_escalation")
-        for rid in rids
-        for clock in ("referral_decision", "strategy_discussion")
-    ]
+    required = strategic_escalations(rids)
 
-    async def undelivered() -> list[str]:
-        cases = await statuses(rig.client, wids)
-        return notification_problems(cases, rig.outbox, rig.hooks, smtp.mails, required)
-
-    await eventually("every notification delivered", undelivered, RECOVERY_TIMEOUT, interval=0.5)
-
-    cases = await statuses(rig.client, wids)
-    assert update_problems(ledger, cases) == []
-    assert notification_problems(cases, rig.outbox, rig.hooks, smtp.mails, required) == []
-    counted = await workflow_task_failures(rig.client, wids)
-    assert failed_tasks(counted) == {}
+    _, counted = await settled_after_faults(
+        rig.client,
+        ledger,
+        wids,
+        lambda cases: notification_problems(cases, rig.outbox, rig.hooks, smtp.mails, required),
+        RECOVERY_TIMEOUT,
+        interval=0.5,
+    )
     print(
         f"\nchannel outage: down {down_for:.0f} s; {len(ledger.accepted())} updates accepted; "
         f"{len({m.message_id for m in smtp.mails})} notifications by email ({len(smtp.mails)} "

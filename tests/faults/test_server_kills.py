@@ -31,17 +31,14 @@ from tests.faults.conftest import MakeRig
 from tests.faults.ledger import (
     TEAM,
     Ledger,
-    eventually,
-    failed_tasks,
     late_referral,
     notification_problems,
     now,
     open_case,
-    statuses,
+    settled_after_faults,
+    strategic_escalations,
     totals,
     until,
-    update_problems,
-    workflow_task_failures,
 )
 from tests.faults.rig import WebhookReceiver
 
@@ -116,27 +113,20 @@ async def test_clocks_due_while_the_server_is_down_all_notify_once_it_is_back(
 
     wids = [h.id for h in handles]
     rids = [w.removeprefix("referral-") for w in wids]
-    required = [(rid, "clock_step", "return_home_interview", "breach") for rid in rids]
-    required += [
-        (rid, "clock_step", clock, "strategic_escalation")
-        for rid in rids
-        for clock in ("referral_decision", "strategy_discussion")
-    ]
+    breaches = [(rid, "clock_step", "return_home_interview", "breach") for rid in rids]
+    required = [*breaches, *strategic_escalations(rids)]
 
-    async def undelivered() -> list[str]:
-        cases = await statuses(rig.client, wids)
-        return notification_problems(cases, rig.outbox, rig.hooks, required=required)
-
-    await eventually("every notification delivered", undelivered, SETTLE_TIMEOUT, interval=1.0)
-
-    cases = await statuses(rig.client, wids)
-    assert update_problems(ledger, cases) == []
-    assert notification_problems(cases, rig.outbox, rig.hooks, required=required) == []
+    cases, counted = await settled_after_faults(
+        rig.client,
+        ledger,
+        wids,
+        lambda cases: notification_problems(cases, rig.outbox, rig.hooks, required=required),
+        SETTLE_TIMEOUT,
+        interval=1.0,
+    )
     for status in cases.values():
         interviews = [c for c in status["clocks"] if c["name"] == "return_home_interview"]
         assert [c["state"] for c in interviews] == ["breached"], status["referral_id"]
-    counted = await workflow_task_failures(rig.client, wids)
-    assert failed_tasks(counted) == {}
     print(
         f"\nserver kills: {rig.server.kills} kills, {rig.server.starts - 1} restarts survived "
         f"(down {down_for.total_seconds():.0f} s while {due_while_down} clocks fell due); "

@@ -31,16 +31,13 @@ from tests.faults.ledger import (
     TEAM,
     UPDATE_DEADLINE,
     Ledger,
-    eventually,
-    failed_tasks,
     late_referral,
     notification_problems,
     open_case,
-    statuses,
+    settled_after_faults,
+    strategic_escalations,
     totals,
     until,
-    update_problems,
-    workflow_task_failures,
 )
 from tests.faults.rig import SLOW_WORKER
 
@@ -134,23 +131,16 @@ async def test_no_update_or_notification_is_lost_when_the_worker_is_killed_again
     rig.workers.assert_running()
 
     wids = sorted(handles)
-    required = [
-        (handles[w].id.removeprefix("referral-"), "clock_step", clock, "strategic_escalation")
-        for w in wids
-        for clock in ("referral_decision", "strategy_discussion")
-    ]
+    required = strategic_escalations([handles[w].id.removeprefix("referral-") for w in wids])
 
-    async def undelivered() -> list[str]:
-        cases = await statuses(rig.client, wids)
-        return notification_problems(cases, rig.outbox, rig.hooks, required=required)
-
-    await eventually("every notification delivered", undelivered, SETTLE_TIMEOUT, interval=1.0)
-
-    cases = await statuses(rig.client, wids)
-    assert update_problems(ledger, cases) == []
-    assert notification_problems(cases, rig.outbox, rig.hooks, required=required) == []
-    counted = await workflow_task_failures(rig.client, wids)
-    assert failed_tasks(counted) == {}
+    _, counted = await settled_after_faults(
+        rig.client,
+        ledger,
+        wids,
+        lambda cases: notification_problems(cases, rig.outbox, rig.hooks, required=required),
+        SETTLE_TIMEOUT,
+        interval=1.0,
+    )
     assert len(points) >= 10
     assert sum(p.what == "mid-delivery" and p.sends_held > 0 for p in points) == len(SEND_KILLS)
     tally = totals(counted)
