@@ -240,16 +240,13 @@ def serving(standin: NotifyStandIn) -> Iterator[NotifyStandIn]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # http.server's hook name
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            status, answer = standin.answer(self.path, dict(self.headers.items()), raw)
-            content = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(content)))
-            self.end_headers()
-            self.wfile.write(content)
+            self._reply(*standin.answer(self.path, dict(self.headers.items()), raw))
 
         def do_GET(self) -> None:  # http.server's hook name
-            status, answer = standin.look_up(self.path, dict(self.headers.items()))
+            self._reply(*standin.look_up(self.path, dict(self.headers.items())))
+
+        def _reply(self, status: int, answer: object) -> None:
+            """Send the answer as a JSON body with its status."""
             content = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -204,20 +204,29 @@ def test_the_cli_drives_a_case_from_referral_to_closed(
     assert temporal.status(wid)["stage"] == "closed"  # still answers once closed
 
 
+def started_and_assessed(
+    temporal: TemporalCli, task_queue: str, referral: dict[str, Any]
+) -> tuple[str, datetime, dict[str, Any]]:
+    """Start the case with the CLI and decide at once to assess it: its workflow id, the
+    referral's received time and the CLI's answer to the start."""
+    wid = f"referral-{referral['referral_id']}"
+    received = instant(referral["received_at"])
+    started = temporal.start(task_queue, referral)
+    temporal.update(
+        wid,
+        "decide",
+        {"decision": "assess", "decided_at": iso(received), "reason": "", "actor": ACTOR},
+    )
+    return wid, received, started
+
+
 def test_refused_updates_name_the_problem_and_change_nothing(
     temporal: TemporalCli,
     service_worker: RunningWorker,
     make_referral: Callable[..., dict[str, Any]],
 ) -> None:
     referral = make_referral()
-    wid = f"referral-{referral['referral_id']}"
-    received = instant(referral["received_at"])
-    temporal.start(service_worker.task_queue, referral)
-    temporal.update(
-        wid,
-        "decide",
-        {"decision": "assess", "decided_at": iso(received), "reason": "", "actor": ACTOR},
-    )
+    wid, received, _ = started_and_assessed(temporal, service_worker.task_queue, referral)
     before = temporal.settled(wid)
     status_before = temporal.status(wid)
 
@@ -278,14 +287,7 @@ def test_a_second_start_with_the_same_workflow_id_is_refused(
     make_referral: Callable[..., dict[str, Any]],
 ) -> None:
     referral = make_referral()
-    wid = f"referral-{referral['referral_id']}"
-    received = instant(referral["received_at"])
-    first = temporal.start(service_worker.task_queue, referral)
-    temporal.update(
-        wid,
-        "decide",
-        {"decision": "assess", "decided_at": iso(received), "reason": "", "actor": ACTOR},
-    )
+    wid, received, first = started_and_assessed(temporal, service_worker.task_queue, referral)
     before = temporal.settled(wid)
     status_before = temporal.status(wid)
     again = make_referral(
