@@ -80,8 +80,16 @@ class Referral(BaseModel):
         return workflow_id_for(self.referral_id)
 
 
+WORKFLOW_ID_PREFIX = "referral-"
+"""A case's workflow id is the prefix and its referral id: one case per referral."""
+
+
 def workflow_id_for(referral_id: str) -> str:
-    return f"referral-{referral_id}"
+    return f"{WORKFLOW_ID_PREFIX}{referral_id}"
+
+
+def referral_id_of(workflow_id: str) -> str:
+    return workflow_id.removeprefix(WORKFLOW_ID_PREFIX)
 
 
 def years_between(born: date, on: date) -> int:

@@ -51,11 +51,11 @@ from contract.visibility import (
 )
 from domain.clocks import policy_calendar
 from domain.policy import ClockName, PolicyBook
+from domain.referral import referral_id_of, workflow_id_for
 from domain.status import CaseStatus, ClockState
 from domain.vocabulary import Stage
 from edge.listing import SortKey, after, first_after, key_of
 
-WORKFLOW_ID_PREFIX = "referral-"
 VISIBILITY_TIMEOUT = timedelta(seconds=10)
 QUERY_TIMEOUT = timedelta(seconds=10)
 FORECAST_CONCURRENCY = 16
@@ -200,10 +200,6 @@ def case_query(task_queue: str, wanted: CaseFilter, runs: str = NOT_REFUSED) -> 
     if wanted.due_before is not None:
         clauses.append(f"{sa.CSE_NEXT_DUE.name} < {timestamp(wanted.due_before)}")
     return cases_on(task_queue, *clauses)
-
-
-def referral_id_of(workflow_id: str) -> str:
-    return workflow_id.removeprefix(WORKFLOW_ID_PREFIX)
 
 
 # ---- listing, sorted by next due, one keyset page at a time ---------------------------------
@@ -472,7 +468,7 @@ async def forecast(
 
 
 async def _status(client: Client, referral_id: str, limit: asyncio.Semaphore) -> CaseStatus | None:
-    handle = client.get_workflow_handle(WORKFLOW_ID_PREFIX + referral_id)
+    handle = client.get_workflow_handle(workflow_id_for(referral_id))
     async with limit:
         try:
             status: CaseStatus = await handle.query(

@@ -25,11 +25,11 @@ from typing import Protocol, TypeVar
 
 from contract import search_attributes as sa
 from contract.visibility import quoted
+from domain.referral import workflow_id_for
 
 SortKey = tuple[bool, int, str]
 """(no next due, next due in epoch milliseconds, referral id)."""
 
-WORKFLOW_ID_PREFIX = "referral-"
 READ_AT_MOST = 150  # cases a window may hold for it to be read rather than narrowed
 SAMPLE = 40  # cases read to guess a window
 ROUNDS = 24  # narrowing steps before reading what is left (each a count)
@@ -58,7 +58,7 @@ def _edge(ms: int) -> str:
 
 
 def _workflow_id(key: SortKey) -> str:
-    return quoted(WORKFLOW_ID_PREFIX + key[2])
+    return quoted(workflow_id_for(key[2]))
 
 
 def _in_bucket(key: SortKey, compared: str) -> str:

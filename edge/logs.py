@@ -21,6 +21,8 @@ import temporalio.client
 import temporalio.worker
 from temporalio import workflow
 
+from domain.referral import WORKFLOW_ID_PREFIX, referral_id_of
+
 CORE_LOGGER = "temporalio.core"
 REPEAT_WINDOW = 60.0  # seconds: one line per case about its failing task in this window
 
@@ -103,8 +105,8 @@ class TaskFailureLines(logging.Filter):
         workflow_id, run_id = self._identify(record)
         if workflow_id:
             record.workflow_id = workflow_id
-            if workflow_id.startswith("referral-"):
-                record.referral_id = workflow_id.removeprefix("referral-")
+            if workflow_id.startswith(WORKFLOW_ID_PREFIX):
+                record.referral_id = referral_id_of(workflow_id)
         if run_id:
             record.run_id = run_id
         key = workflow_id or run_id
