@@ -18,9 +18,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import (
-    REPO,
     TemporalCli,
-    clean_env,
     free_ports,
     iso,
     roles_table,
@@ -29,7 +27,7 @@ from tests.e2e.conftest import (
     wait_until,
     worker_process,
 )
-from tests.e2e.test_notifications_e2e import Mail, Mailbox, SmtpServer
+from tests.e2e.test_notifications_e2e import Mail, Mailbox, SmtpServer, mailing_worker_env
 
 pytestmark = pytest.mark.e2e
 
@@ -77,18 +75,7 @@ def service(temporal_server: str, tmp_path_factory: pytest.TempPathFactory) -> I
         smtp.mailbox,
         folder / "worker.log",
     )
-    env = clean_env(
-        TEMPORAL_ADDRESS=temporal_server,
-        CSE_TASK_QUEUE=running.task_queue,
-        CSE_OUTBOX_FILE=str(running.outbox),
-        CSE_POLICY_DIR=str(REPO / "policies"),
-        CSE_PUBLIC_URL="https://cse.example.org",
-        CSE_DIRECTORY_FILE=str(directory),
-        CSE_SMTP_HOST="127.0.0.1",
-        CSE_SMTP_PORT=str(smtp.port),
-        CSE_SMTP_STARTTLS="false",
-        CSE_NOTIFY_FROM="cse-pathway@example.org",
-    )
+    env = mailing_worker_env(temporal_server, running.task_queue, running.outbox, directory, smtp)
     try:
         with worker_process(env, running.log):
             yield running

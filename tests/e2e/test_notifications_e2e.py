@@ -127,6 +127,31 @@ class SmtpServer:
 # ---- the worker with a directory ---------------------------------------------------------
 
 
+def mailing_worker_env(
+    temporal_server: str,
+    task_queue: str,
+    outbox: Path,
+    directory: Path,
+    smtp: SmtpServer,
+    **extra: str,
+) -> dict[str, str]:
+    """The worker's environment with a directory, telling people by mail through the local
+    SMTP server (no STARTTLS) from SENDER, and the extra settings."""
+    return clean_env(
+        TEMPORAL_ADDRESS=temporal_server,
+        CSE_TASK_QUEUE=task_queue,
+        CSE_OUTBOX_FILE=str(outbox),
+        CSE_POLICY_DIR=str(REPO / "policies"),
+        CSE_PUBLIC_URL="https://cse.example.org",
+        CSE_DIRECTORY_FILE=str(directory),
+        CSE_SMTP_HOST="127.0.0.1",
+        CSE_SMTP_PORT=str(smtp.port),
+        CSE_SMTP_STARTTLS="false",
+        CSE_NOTIFY_FROM=SENDER,
+        **extra,
+    )
+
+
 @dataclass(frozen=True)
 class NotifyingWorker:
     task_queue: str
@@ -155,17 +180,12 @@ def notifying_worker(
     directory.write_text(DIRECTORY.replace("{hook}", hooks.url), encoding="utf-8")
     queue = f"e2e-notify-{uuid.uuid4().hex[:10]}"
     running = NotifyingWorker(queue, folder / "outbox.jsonl", smtp, hooks, folder / "worker.log")
-    env = clean_env(
-        TEMPORAL_ADDRESS=temporal_server,
-        CSE_TASK_QUEUE=running.task_queue,
-        CSE_OUTBOX_FILE=str(running.outbox),
-        CSE_POLICY_DIR=str(REPO / "policies"),
-        CSE_PUBLIC_URL="https://cse.example.org",
-        CSE_DIRECTORY_FILE=str(directory),
-        CSE_SMTP_HOST="127.0.0.1",
-        CSE_SMTP_PORT=str(smtp.port),
-        CSE_SMTP_STARTTLS="false",
-        CSE_NOTIFY_FROM=SENDER,
+    env = mailing_worker_env(
+        temporal_server,
+        running.task_queue,
+        running.outbox,
+        directory,
+        smtp,
         CSE_WEBHOOK_SECRET=SECRET,
     )
     try:
