@@ -153,6 +153,15 @@ def referral(
     return body
 
 
+async def start_raw(client: Client, task_queue: str) -> dict[str, Any]:
+    """Start a new referral's case with this client, not through the API; the referral sent."""
+    case = referral()
+    await client.start_workflow(
+        "ReferralWorkflow", case, id=f"referral-{case['referral_id']}", task_queue=task_queue
+    )
+    return case
+
+
 def just_now() -> str:
     return iso(seconds(datetime.now(UTC) - timedelta(seconds=5)))
 

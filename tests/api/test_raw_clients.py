@@ -17,7 +17,7 @@ from temporalio.exceptions import ApplicationError
 from edge.client import connect
 from edge.codec import new_key_item
 from edge.settings import Settings
-from tests.api.conftest import StartCase, Users, eventually, just_now, referral
+from tests.api.conftest import StartCase, Users, eventually, just_now, referral, start_raw
 
 
 @pytest.fixture
@@ -109,13 +109,7 @@ async def test_a_stuck_case_is_a_clear_503_never_a_500(
     """A case its worker cannot run (sealed with a key the service does not hold) answers
     nothing; the API says so, and that an operator must act."""
     stranger = await connect(api_settings.model_copy(update={"codec_keys": foreign_key()}))
-    case = referral()
-    await stranger.start_workflow(
-        "ReferralWorkflow",
-        case,
-        id=f"referral-{case['referral_id']}",
-        task_queue=api_settings.task_queue,
-    )
+    case = await start_raw(stranger, api_settings.task_queue)
     path = f"/cases/{case['referral_id']}"
 
     async def refused_as_stuck() -> httpx.Response | None:

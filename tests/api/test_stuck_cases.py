@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from edge.codec import new_key_item
 from edge.diagnosis import NON_DETERMINISTIC, Reason, of_failure
 from edge.settings import Settings
-from tests.api.conftest import TEAM_A, StartCase, Users, eventually, just_now, referral
+from tests.api.conftest import TEAM_A, StartCase, Users, eventually, just_now, start_raw
 from tests.e2e.conftest import E2E_CODEC_KEYS
 from tests.e2e.stuck_cases import (
     case_nobody_serves,
@@ -111,13 +111,7 @@ async def test_a_case_sealed_with_a_key_the_worker_lacks_names_the_key(
 ) -> None:
     """The service's own worker (worker.py) meets a referral sealed under another key."""
     stranger = await sealed_client(api_settings.temporal_address, new_key_item(LOST_KEY))
-    case = referral()
-    await stranger.start_workflow(
-        "ReferralWorkflow",
-        case,
-        id=f"referral-{case['referral_id']}",
-        task_queue=api_settings.task_queue,
-    )
+    case = await start_raw(stranger, api_settings.task_queue)
 
     async def explained() -> httpx.Response | None:
         answer = await api.get(
