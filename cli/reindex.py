@@ -37,12 +37,10 @@ def unindexed_cases(task_queue: str) -> str:
     once) that are not closed and have no child index."""
     return cases_on(
         task_queue,
-        *[
-            "ExecutionStatus = 'Running'",
-            f"{sa.CSE_TEAM.name} IS NOT NULL",
-            f"{sa.CSE_STAGE.name} != {quoted(Stage.closed.value)}",
-            f"{sa.CSE_CHILD_INDEX.name} IS NULL",
-        ],
+        "ExecutionStatus = 'Running'",
+        f"{sa.CSE_TEAM.name} IS NOT NULL",
+        f"{sa.CSE_STAGE.name} != {quoted(Stage.closed.value)}",
+        f"{sa.CSE_CHILD_INDEX.name} IS NULL",
     )
 
 
