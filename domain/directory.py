@@ -143,7 +143,8 @@ class Recipient(BaseModel):
 
 
 class Authority(BaseModel):
-    """Another local authority: a child may be placed by it here, or by us there (6a)."""
+    """Another local authority: a child may be placed by it here, or by us there
+    (docs/rules.md, One child across referrals)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     name: Key

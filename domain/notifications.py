@@ -26,7 +26,7 @@ class NotificationKind(StrEnum):
     mase_referral = "mase_referral"
     mase_case_ended = "mase_case_ended"
     mase_escalation = "mase_escalation"
-    authority_informed = "authority_informed"  # another local authority's contact (6a)
+    authority_informed = "authority_informed"  # another local authority's contact
 
 
 class Notification(BaseModel):
@@ -36,7 +36,8 @@ class Notification(BaseModel):
     team: str
     roles: list[Role]
     authorities: list[str] = []
-    """Other local authorities' codes: the directory sends to each one's contact (6a)."""
+    """Other local authorities' codes: the directory sends to each one's contact
+    (docs/rules.md, Who is told)."""
     social_worker: str | None = None
     clock: ClockName | None = None
     step: StepName | None = None

@@ -5,9 +5,8 @@ be held; the MASE chairs and the police when a case is referred to the panel; th
 referred case closes or steps down; the head of service and the strategic lead when the panel
 escalates a case; another local authority named on the case (placing or host: docs/rules.md,
 One child across referrals) when the case is referred to MASE, a strategy discussion is held
-and the case closes. Each
-notice says which case, what is needed (and by when) and where to look:
-never the child or the concerns. Read by comparing the case before and after an event, so it
+and the case closes. Each notice says which case, what is needed (and by when) and where to
+look: never the child or the concerns. Read by comparing the case before and after an event, so it
 holds however the event got there (its effect, a stage entered, the case closed).
 """
 

@@ -211,4 +211,5 @@ class CaseStatus(BaseModel):
     placing_authority: str | None = None
     host_authority: str | None = None
     other_authorities: list[str] = []
-    """Of the two, those that are not this service's authority: told of the case (6a)."""
+    """Of the two, those that are not this service's authority: told of the case
+    (docs/rules.md, Who is told)."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CITATION = re.compile(r"docs/rules\.md, ([A-Z][^):;,.`]*)")
-SECTION_NUMBER = re.compile(r"\b[Ss]ection \d+[a-z]\b|§\s?\d")
+SECTION_NUMBER = re.compile(r"\b[Ss]ection \d+[a-z]\b|§\s?\d|\(\d[a-z]\)")
 
 
 def headings() -> set[str]:
