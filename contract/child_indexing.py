@@ -12,12 +12,11 @@ case already has an index, is closed, or is still opening (its opening indexes i
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Final
 
 from pydantic import BaseModel
-from temporalio.common import RetryPolicy
 
+from contract.activities import EARLIER_CASES_RETRY, EARLIER_CASES_TIMEOUT
 from domain.status import EarlierReferral
 
 INDEX_CHILD: Final = "index_child"
@@ -25,12 +24,9 @@ INDEX_CHILD: Final = "index_child"
 NOT_INDEXABLE: Final = "NotIndexable"
 """The error type of a refused `index_child` (already indexed, closed, opening, no keys)."""
 
-INDEXING_TIMEOUT = timedelta(seconds=30)
-INDEXING_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=1),
-)
+# The same questions as a new case's opening (visibility and the index): the same limits.
+INDEXING_TIMEOUT = EARLIER_CASES_TIMEOUT
+INDEXING_RETRY = EARLIER_CASES_RETRY
 
 
 class IndexChild(BaseModel):
