@@ -54,10 +54,7 @@ from domain.vocabulary import Stage
 class CaseRegistry:
     """Reads visibility through the worker's own client, and the worker's policy book, teams,
     child index keys (the first writes, all are searched) and known authorities (the
-    directory's, with our own code if it names it)."""
-
-    authorities: tuple[str, ...] = ()  # none: any code (a registry made before authorities)
-    own_authority: str | None = None
+    directory's, with our own code if it names it; none: any code)."""
 
     def __init__(
         self,

@@ -129,6 +129,8 @@ class StandInRegistry(CaseRegistry):
         self.book = book
         self.teams = tuple(teams)
         self.index_keys = (TEST_INDEX_KEY,)
+        self.authorities: tuple[str, ...] = ()  # any code, unless a test names some
+        self.own_authority: str | None = None
 
     async def _earlier(self, workflow_id: str, asking_run_id: str) -> list[str]:
         return EARLIER_CASES.get(workflow_id, [])
